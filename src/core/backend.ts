@@ -1,0 +1,121 @@
+/**
+ * Backend selection and set-up for TensorFlow.js, shared by the worker, Node scripts and tests.
+ *
+ * Pure tfjs: no DOM. The order of preference is WebGPU → WebGL → WASM → CPU. The WASM backend
+ * is the fastest path on machines without a GPU, but tfjs 4.22 ships it without a
+ * `Conv2DBackpropFilter` kernel, so convolution weights could not be trained on it. We register
+ * that kernel here from the `Conv3DBackpropFilterV2` kernel WASM does have (a 2-D convolution is
+ * a 3-D one of depth 1); `backend.test.ts` proves its gradients equal the CPU backend's. Stride 1
+ * only: WASM's 3-D kernel is wrong for larger strides (measured), so models never use strided convs.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+
+export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export function isBackendName(x: unknown): x is BackendName {
+  return typeof x === 'string' && (BACKENDS as readonly string[]).includes(x);
+}
+
+type TensorInfo = { dataId: object; shape: number[]; dtype: string };
+interface KernelBackendLike {
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+let conv2dFilterGradRegistered = false;
+
+/** Registers `Conv2DBackpropFilter` for the WASM backend (NHWC, stride 1, 'same'/'valid', no dilation). */
+export function registerWasmConv2DBackpropFilter(): void {
+  if (conv2dFilterGradRegistered || tf.getKernel('Conv2DBackpropFilter', 'wasm')) return;
+  conv2dFilterGradRegistered = true;
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, dy } = inputs as unknown as { x: TensorInfo; dy: TensorInfo };
+      const a = attrs as unknown as {
+        strides: number | [number, number];
+        pad: 'same' | 'valid' | number;
+        dataFormat: 'NHWC' | 'NCHW';
+        filterShape: [number, number, number, number];
+      };
+      if (a.dataFormat !== undefined && a.dataFormat !== 'NHWC') {
+        throw new Error(`Conv2DBackpropFilter (wasm): only NHWC is supported, got ${a.dataFormat}`);
+      }
+      if (a.pad !== 'same' && a.pad !== 'valid') {
+        throw new Error(`Conv2DBackpropFilter (wasm): only 'same' or 'valid' padding is supported, got ${String(a.pad)}`);
+      }
+      const [sh, sw] = typeof a.strides === 'number' ? [a.strides, a.strides] : a.strides;
+      // Measured: WASM's Conv3DBackpropFilterV2 gives wrong values for strides > 1 (corners right,
+      // inner taps wrong). Our models downsample with reshape-pooling instead of strided convs.
+      if (sh !== 1 || sw !== 1) {
+        throw new Error(`Conv2DBackpropFilter (wasm): only stride 1 is supported (got ${sh}×${sw}); downsample with pooling instead`);
+      }
+      const reshape = tf.getKernel('Reshape', 'wasm')!.kernelFunc;
+      const conv3dFilterGrad = tf.getKernel('Conv3DBackpropFilterV2', 'wasm')!.kernelFunc;
+      const b = backend as unknown as KernelBackendLike;
+      const [n, h, w, c] = x.shape;
+      const [, oh, ow, oc] = dy.shape;
+      // Depth-1 views: x [n,1,h,w,c], dy [n,1,oh,ow,oc]; reshape shares the data (ref-counted).
+      const x5 = reshape({ inputs: { x } as never, backend, attrs: { shape: [n, 1, h, w, c] } }) as TensorInfo;
+      const dy5 = reshape({ inputs: { x: dy } as never, backend, attrs: { shape: [n, 1, oh, ow, oc] } }) as TensorInfo;
+      const [fh, fw, ci, co] = a.filterShape;
+      const dw5 = conv3dFilterGrad({
+        inputs: { x: x5, dy: dy5 } as never,
+        backend,
+        attrs: { strides: [1, sh, sw], pad: a.pad, filterShape: [1, fh, fw, ci, co] },
+      }) as TensorInfo;
+      const dw = reshape({ inputs: { x: dw5 } as never, backend, attrs: { shape: [fh, fw, ci, co] } }) as TensorInfo;
+      b.disposeData(x5.dataId);
+      b.disposeData(dy5.dataId);
+      b.disposeData(dw5.dataId);
+      return dw as never;
+    },
+  });
+}
+
+export interface InitBackendOptions {
+  /** Where the WASM binaries live: a directory path in Node, a URL prefix in the browser. */
+  wasmPaths?: string;
+  /** Threads for the WASM backend (browser with cross-origin isolation only). */
+  wasmThreads?: number;
+}
+
+/**
+ * Tries to switch tfjs to `name`. Returns null on success or a plain-language reason on failure
+ * (setBackend throws when a backend is not registered and returns false when it has no adapter).
+ */
+export async function trySetBackend(name: BackendName, opts: InitBackendOptions = {}): Promise<string | null> {
+  try {
+    if (name === 'wasm') {
+      if (opts.wasmPaths) setWasmPaths(opts.wasmPaths);
+      if (opts.wasmThreads) setThreadsCount(opts.wasmThreads);
+      registerWasmConv2DBackpropFilter();
+    }
+    const ok = await tf.setBackend(name);
+    if (!ok) return `tf.setBackend('${name}') returned false (the backend found no usable device)`;
+    await tf.ready();
+    return null;
+  } catch (e) {
+    return `${name} failed to initialise: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
+/** Node only: the folder holding the WASM binaries of the installed package. */
+export async function nodeWasmPaths(): Promise<string> {
+  const { createRequire } = await import('node:module');
+  const path = await import('node:path');
+  const require = createRequire(import.meta.url);
+  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + '/';
+}
+
+/**
+ * Node: selects `name` ('wasm' by default: the fast path for convolution training here).
+ * Throws with a reason if it cannot.
+ */
+export async function initNodeBackend(name: 'wasm' | 'cpu' = 'wasm'): Promise<void> {
+  const reason = await trySetBackend(name, name === 'wasm' ? { wasmPaths: await nodeWasmPaths() } : {});
+  if (reason) throw new Error(reason);
+}
