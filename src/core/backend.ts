@@ -12,12 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 
-export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-
-export function isBackendName(x: unknown): x is BackendName {
-  return typeof x === 'string' && (BACKENDS as readonly string[]).includes(x);
-}
+import type { BackendName } from './backendNames';
+export { BACKENDS, isBackendName, type BackendName } from './backendNames';
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 interface KernelBackendLike {
@@ -77,8 +73,8 @@ export function registerWasmConv2DBackpropFilter(): void {
 }
 
 export interface InitBackendOptions {
-  /** Where the WASM binaries live: a directory path in Node, a URL prefix in the browser. */
-  wasmPaths?: string;
+  /** Where the WASM binaries live: a directory (Node) or URL prefix, or a map file name → URL (Vite). */
+  wasmPaths?: string | Record<string, string>;
   /** Threads for the WASM backend (browser with cross-origin isolation only). */
   wasmThreads?: number;
 }
@@ -90,7 +86,7 @@ export interface InitBackendOptions {
 export async function trySetBackend(name: BackendName, opts: InitBackendOptions = {}): Promise<string | null> {
   try {
     if (name === 'wasm') {
-      if (opts.wasmPaths) setWasmPaths(opts.wasmPaths);
+      if (opts.wasmPaths) setWasmPaths(opts.wasmPaths as Parameters<typeof setWasmPaths>[0]);
       if (opts.wasmThreads) setThreadsCount(opts.wasmThreads);
       registerWasmConv2DBackpropFilter();
     }

@@ -1,0 +1,43 @@
+/**
+ * The typed message protocol between the page and the training worker.
+ *
+ * Requests carry an `id`; the worker answers each with exactly one `reply` (or `error`) with the
+ * same id. Unsolicited events (progress, training records) carry no id. Add new requests to
+ * `WorkerRequest` and their result type to `ReplyMap`: `WorkerClient.call` is then typed end to end.
+ */
+import type { BackendName } from '../core/backendNames';
+
+/** What the page asks for: 'auto' = WebGPU → WebGL → WASM → CPU. */
+export type BackendRequest = BackendName | 'auto';
+
+export interface BackendReport {
+  /** The backend tfjs is running on. */
+  backend: BackendName;
+  requested: BackendRequest;
+  /** For each backend tried before the one in use: why it was not used. */
+  failures: Partial<Record<BackendName, string>>;
+  /** WebGPU adapter description when there is one (vendor / architecture). */
+  adapterInfo?: string;
+}
+
+export type WorkerRequest =
+  | { id: number; type: 'init'; backend: BackendRequest }
+  | { id: number; type: 'matmul'; a: number[][]; b: number[][] };
+
+export interface ReplyMap {
+  init: BackendReport;
+  matmul: { backend: BackendName; values: number[][] };
+}
+
+export type WorkerReply = {
+  [K in keyof ReplyMap]: { id: number; type: 'reply'; request: K; result: ReplyMap[K] };
+}[keyof ReplyMap];
+
+export type WorkerEvent =
+  | { type: 'progress'; stage: string; done: number; total: number; message?: string }
+  | { type: 'log'; level: 'info' | 'warn'; message: string };
+
+export type WorkerMessage = WorkerReply | { id: number; type: 'error'; message: string } | WorkerEvent;
+
+/** Distributes a request type over the union so callers pass the fields without `id`. */
+export type RequestBody<T extends WorkerRequest = WorkerRequest> = T extends WorkerRequest ? Omit<T, 'id'> : never;
