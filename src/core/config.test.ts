@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import {
+  PRESETS,
+  PRESET_NAMES,
+  ConfigError,
+  configFromSearch,
+  configToSearch,
+  decodeConfig,
+  encodeConfig,
+  parseExperimentConfig,
+  presetConfig,
+  safeParseExperimentConfig,
+} from './config';
+
+describe('experiment config', () => {
+  it('every preset validates, and smoke is tiny', () => {
+    for (const n of PRESET_NAMES) expect(safeParseExperimentConfig(PRESETS[n]).ok).toBe(true);
+    const s = PRESETS.smoke;
+    expect(s.arms.length).toBe(2);
+    expect(s.updates * s.batchSize).toBeLessThanOrEqual(8);
+    expect(s.refSteps).toBeLessThanOrEqual(2);
+    expect(PRESETS['aaf-ablation'].arms.map((a) => a.flip)).toEqual(['sign', 'indicator', 'off']);
+    expect(PRESETS['reference-strategies'].arms.map((a) => a.refStrategy)).toEqual(['init', 'latest', 'random']);
+  });
+
+  it('fills arm defaults (refStrategy random, flip sign)', () => {
+    const c = parseExperimentConfig({ ...PRESETS.smoke, arms: [{ name: 'a', method: 'seppo', data: 'winners' }] });
+    expect(c.arms[0].refStrategy).toBe('random');
+    expect(c.arms[0].flip).toBe('sign');
+  });
+
+  it('names the field and the allowed values on bad input', () => {
+    const bad = structuredClone(PRESETS.smoke) as Record<string, unknown>;
+    (bad.arms as Record<string, unknown>[])[1].flip = 'maybe';
+    bad.batchSize = 0;
+    bad.extra = 1;
+    const r = safeParseExperimentConfig(bad);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const all = r.errors.join('\n');
+    expect(all).toContain("arms[1].flip: expected one of 'sign' | 'indicator' | 'off', got 'maybe'");
+    expect(all).toContain('batchSize: value must be at least 1, got 0');
+    expect(all).toContain("unknown field 'extra'");
+    expect(() => parseExperimentConfig(bad)).toThrow(ConfigError);
+  });
+
+  it('checks cross-field rules: dpo needs pairs, unique names', () => {
+    const c = structuredClone(PRESETS.smoke);
+    c.arms[1].data = 'winners';
+    c.arms[0].name = c.arms[1].name;
+    const r = safeParseExperimentConfig(c);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.join('\n')).toMatch(/arms\[1\]\.data: method 'dpo' trains on real pairs/);
+    expect(r.errors.join('\n')).toMatch(/arms\[1\]\.name: duplicate arm name/);
+  });
+
+  it('URL round trip, including non-ASCII arm names', () => {
+    for (const n of PRESET_NAMES) {
+      const s = encodeConfig(PRESETS[n]);
+      expect(s).toMatch(/^[A-Za-z0-9_-]+$/);
+      const r = decodeConfig(s);
+      expect(r.ok && r.config).toEqual(PRESETS[n]);
+    }
+    const t1 = configFromSearch(configToSearch(PRESETS.table1) + '&view=data');
+    expect(t1 && t1.ok && t1.config.arms.map((a) => a.name)).toContain('SePPOʷ');
+    expect(configFromSearch('?view=data')).toBeNull();
+  });
+
+  it('bad URL input gives readable errors, never a throw', () => {
+    const a = decodeConfig('!!!');
+    expect(a.ok).toBe(false);
+    expect(!a.ok && a.errors[0]).toMatch(/^exp: not base64url/);
+    const b = decodeConfig(btoa('{not json').replace(/=+$/, ''));
+    expect(!b.ok && b.errors[0]).toMatch(/not JSON/);
+    const tampered = JSON.parse(JSON.stringify(PRESETS.smoke));
+    tampered.arms[0].method = 'ppo';
+    const c = decodeConfig(encodeConfig(tampered));
+    expect(!c.ok && c.errors[0]).toBe("arms[0].method: expected one of 'seppo' | 'sft' | 'dpo', got 'ppo'");
+  });
+
+  it('presetConfig returns an editable copy and rejects unknown names', () => {
+    const c = presetConfig('smoke');
+    c.updates = 99;
+    expect(PRESETS.smoke.updates).not.toBe(99);
+    expect(() => presetConfig('nope')).toThrow(/preset: expected one of 'reference-strategies'/);
+  });
+});
