@@ -39,6 +39,7 @@ const COLOUR_SCALE = 0.6;
 const BACKGROUND_SCALE = 0.2;
 
 interface IdealInfo {
+  image: Float32Array; // the ideal render, [-1,1]
   mask: Uint8Array; // foreground of the ideal render
   empty: Uint8Array; // pixels the ideal render leaves exactly at the background
   meanColour: [number, number, number]; // [0,1] units
@@ -115,6 +116,7 @@ function idealInfo(p: Prompt): IdealInfo {
     empty[i] = d < 1e-5 ? 1 : 0;
   }
   const info: IdealInfo = {
+    image: ideal,
     mask,
     empty,
     meanColour: meanColour(ideal, mask)!,
@@ -164,15 +166,13 @@ export function utilityParts(p: Prompt, image: Float32Array): UtilityParts {
   // sharpness: edge energy relative to the ideal's, capped at 1
   const sharpness = clamp01(edgeEnergy(image) / info.edgeEnergy);
 
-  // background: mean distance from the clean background where the ideal is empty
+  // background: mean distance from the clean background (the ideal's own pixels, so the ideal
+  // scores exactly 1) where the ideal is empty; [-1,1] differences halved to [0,1] units
+  const ideal = info.image;
   let dist = 0, n = 0;
   for (let i = 0; i < NPIX; i++) {
     if (!info.empty[i]) continue;
-    dist += Math.hypot(
-      (image[3 * i] + 1) * 0.5 - bg[0],
-      (image[3 * i + 1] + 1) * 0.5 - bg[1],
-      (image[3 * i + 2] + 1) * 0.5 - bg[2],
-    );
+    dist += 0.5 * Math.hypot(image[3 * i] - ideal[3 * i], image[3 * i + 1] - ideal[3 * i + 1], image[3 * i + 2] - ideal[3 * i + 2]);
     n++;
   }
   const background = n === 0 ? 1 : clamp01(1 - dist / n / BACKGROUND_SCALE);
