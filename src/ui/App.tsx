@@ -2,6 +2,18 @@ import { useEffect, useMemo, useState } from 'react';
 import { parseBackendParam } from './backendParam';
 import { BackendBadge, BackendNotice } from './BackendBadge';
 import { useWorker } from './useWorker';
+import { PlaygroundView } from './playground/PlaygroundView';
+import { DataView } from './data/DataView';
+import { ModelView } from './model/ModelView';
+
+const VIEWS = ['playground', 'data', 'model'] as const;
+type View = (typeof VIEWS)[number];
+const VIEW_LABEL: Record<View, string> = { playground: 'Playground', data: 'Data', model: 'Model' };
+
+function initialView(): View {
+  const v = new URLSearchParams(window.location.search).get('view');
+  return (VIEWS as readonly string[]).includes(v ?? '') ? (v as View) : 'playground';
+}
 
 /** A 2×2 product the worker computes at start: proof that tfjs runs there on the chosen backend. */
 const CHECK_A = [[1, 2], [3, 4]];
@@ -11,6 +23,15 @@ export function App() {
   const { request, warning } = useMemo(() => parseBackendParam(window.location.search), []);
   const worker = useWorker(request);
   const [check, setCheck] = useState<string>('running…');
+  const [view, setView] = useState<View>(initialView);
+
+  const chooseView = (v: View) => {
+    setView(v);
+    const url = new URL(window.location.href);
+    if (v === 'playground') url.searchParams.delete('view');
+    else url.searchParams.set('view', v);
+    window.history.replaceState(null, '', url);
+  };
 
   useEffect(() => {
     if (worker.status !== 'ready') return;
@@ -26,6 +47,13 @@ export function App() {
       <header className="app-header">
         <h1>SePPO Playground</h1>
         <span className="subtitle">semi-policy preference optimisation of a small diffusion model, in your browser</span>
+        <nav className="tabs" role="tablist" aria-label="Views">
+          {VIEWS.map((v) => (
+            <button key={v} role="tab" aria-selected={view === v} className={view === v ? 'tab active' : 'tab'} onClick={() => chooseView(v)}>
+              {VIEW_LABEL[v]}
+            </button>
+          ))}
+        </nav>
         <BackendBadge report={report} />
       </header>
       {warning && (
@@ -39,6 +67,9 @@ export function App() {
         </div>
       )}
       {report && <BackendNotice report={report} />}
+      {worker.status === 'ready' && view === 'playground' && <PlaygroundView client={worker.client} report={worker.report} />}
+      {worker.status === 'ready' && view === 'data' && <DataView client={worker.client} />}
+      {worker.status === 'ready' && view === 'model' && <ModelView client={worker.client} />}
       <p className="worker-check">
         Worker check (matMul in the worker): <span data-testid="worker-check">{check}</span>
       </p>

@@ -6,6 +6,8 @@
  * `WorkerRequest` and their result type to `ReplyMap`: `WorkerClient.call` is then typed end to end.
  */
 import type { BackendName } from '../core/backendNames';
+import type { ExperimentEvent, ExperimentReplyMap, ExperimentRequest } from './protocol-experiment';
+import type { ViewsEvent, ViewsReplyMap, ViewsRequest } from './protocol-views';
 
 /** What the page asks for: 'auto' = WebGPU → WebGL → WASM → CPU. */
 export type BackendRequest = BackendName | 'auto';
@@ -20,14 +22,18 @@ export interface BackendReport {
   adapterInfo?: string;
 }
 
-export type WorkerRequest =
+/** Requests every feature shares: backend set-up and the start-up check. */
+export type CoreRequest =
   | { id: number; type: 'init'; backend: BackendRequest }
   | { id: number; type: 'matmul'; a: number[][]; b: number[][] };
 
-export interface ReplyMap {
+export interface CoreReplyMap {
   init: BackendReport;
   matmul: { backend: BackendName; values: number[][] };
 }
+
+export type WorkerRequest = CoreRequest | ViewsRequest | ExperimentRequest;
+export interface ReplyMap extends CoreReplyMap, ViewsReplyMap, ExperimentReplyMap {}
 
 export type WorkerReply = {
   [K in keyof ReplyMap]: { id: number; type: 'reply'; request: K; result: ReplyMap[K] };
@@ -35,7 +41,9 @@ export type WorkerReply = {
 
 export type WorkerEvent =
   | { type: 'progress'; stage: string; done: number; total: number; message?: string }
-  | { type: 'log'; level: 'info' | 'warn'; message: string };
+  | { type: 'log'; level: 'info' | 'warn'; message: string }
+  | ViewsEvent
+  | ExperimentEvent;
 
 export type WorkerMessage = WorkerReply | { id: number; type: 'error'; message: string } | WorkerEvent;
 

@@ -7,7 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import type { WorkerMessage, WorkerRequest, ReplyMap } from './protocol';
+import type { CoreRequest, WorkerEvent, WorkerMessage, WorkerRequest } from './protocol';
+import type { ExperimentRequest } from './protocol-experiment';
+import type { ViewsRequest } from './protocol-views';
+import { handleExperiment } from './handle-experiment';
+import { handleViews } from './handle-views';
+import { VIEW_REQUEST_TYPES } from './protocol-views';
 import { selectBackend } from './selectBackend';
 import { isBackendName } from '../core/backend';
 
@@ -23,7 +28,21 @@ function post(msg: WorkerMessage) {
   self.postMessage(msg);
 }
 
-async function handle(req: WorkerRequest): Promise<ReplyMap[WorkerRequest['type']]> {
+const emit = (e: WorkerEvent) => post(e);
+
+function isCoreRequest(req: WorkerRequest): req is CoreRequest {
+  return req.type === 'init' || req.type === 'matmul';
+}
+
+/** Views' request types are listed in protocol-views.ts; everything else goes to the experiment. */
+const VIEW_TYPES = new Set<string>(VIEW_REQUEST_TYPES);
+
+async function handle(req: WorkerRequest): Promise<unknown> {
+  if (!isCoreRequest(req)) {
+    return VIEW_TYPES.has((req as { type: string }).type)
+      ? handleViews(req as ViewsRequest, emit)
+      : handleExperiment(req as ExperimentRequest, emit);
+  }
   switch (req.type) {
     case 'init':
       return selectBackend(req.backend, { wasmPaths });
@@ -42,7 +61,7 @@ self.onmessage = async (ev: MessageEvent<WorkerRequest>) => {
   const req = ev.data;
   try {
     const result = await handle(req);
-    post({ id: req.id, type: 'reply', request: req.type, result } as WorkerMessage);
+    post({ id: req.id, type: 'reply', request: req.type, result } as unknown as WorkerMessage);
   } catch (e) {
     post({ id: req.id, type: 'error', message: e instanceof Error ? e.message : String(e) });
   }
