@@ -8,7 +8,7 @@ export {
   IMAGE_SIZE, IMAGE_LEN, COLOUR_RGB, BACKGROUND_RGB, SIZE_RADIUS, POSITION_CENTRE,
   renderIdeal, coverage, compose,
 } from './render';
-export type { RGB, SceneObject } from './render';
+export type { Coverage, RGB, SceneObject } from './render';
 export { DEFECT_KINDS, GENERATORS, drawDefect, renderWithDefects, renderWithGenerator } from './generators';
 export type { Defect, DefectKind, GeneratorSpec } from './generators';
 export { UTILITY_WEIGHTS, trueUtility, utilityParts, weightedTotal, edgeEnergy } from './utility';

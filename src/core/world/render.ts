@@ -1,7 +1,7 @@
 /**
  * The Pick-a-Shape renderer (DESIGN §2): 32×32 RGB, HWC Float32Array in [-1, 1], anti-aliased by
- * 4×4 supersampling. Coverage masks are cached by (shape, centre, radius) quantised to the grid
- * that generators use, so building thousands of pairs costs little more than compositing.
+ * 4×4 supersampling. Coverage masks are cached by (shape, centre, radius), quantised finely, and
+ * compositing touches only each object's bounding box, so thousands of pairs build in seconds.
  */
 import type { Background, Colour, Position, Prompt, Shape, Size } from './prompt';
 import { promptKey } from './prompt';
@@ -63,24 +63,39 @@ function inside(shape: Shape, u: number, v: number): boolean {
 }
 
 const SS = 4; // subsamples per axis
-const coverageCache = new Map<string, Float32Array>();
+
+/** Anti-aliased coverage (0..1) of one shape, over its bounding box [x0..x1]×[y0..y1]. */
+export interface Coverage {
+  cov: Float32Array; // length 1024, zero outside the box
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+}
+
+const coverageCache = new Map<string, Coverage>();
+const MAX_CACHED = 4096; // ~16 MB; the ideal geometries (90) and common defect geometries fit
+const scratchCoverage = new Float32Array(NPIX);
 
 /**
- * Anti-aliased coverage (0..1 per pixel, length 1024) of a shape. Centre is quantised to 1/4 px
- * and radius to 1/8 px (invisible at 4×4 supersampling) so the cache stays small.
+ * Coverage of a shape by 4×4 supersampling. Centre is quantised to 1/4 px and radius to 1/8 px
+ * (invisible at this sampling) so repeated geometries hit the cache; once the cache is full, new
+ * geometries are computed into a scratch buffer that the next call overwrites (use it at once).
  */
-export function coverage(shape: Shape, cx: number, cy: number, radius: number): Float32Array {
+export function coverage(shape: Shape, cx: number, cy: number, radius: number): Coverage {
   const qx = Math.round(cx * 4) / 4;
   const qy = Math.round(cy * 4) / 4;
   const qr = Math.max(0.5, Math.round(radius * 8) / 8);
   const key = `${shape}|${qx}|${qy}|${qr}`;
   const hit = coverageCache.get(key);
   if (hit) return hit;
-  const cov = new Float32Array(NPIX);
+  const store = coverageCache.size < MAX_CACHED;
+  const cov = store ? new Float32Array(NPIX) : scratchCoverage;
   const x0 = Math.max(0, Math.floor(qx - qr - 1));
   const x1 = Math.min(IMAGE_SIZE - 1, Math.ceil(qx + qr + 1));
   const y0 = Math.max(0, Math.floor(qy - qr - 1));
   const y1 = Math.min(IMAGE_SIZE - 1, Math.ceil(qy + qr + 1));
+  if (!store) cov.fill(0);
   const inv = 1 / qr;
   for (let y = y0; y <= y1; y++) {
     for (let x = x0; x <= x1; x++) {
@@ -95,9 +110,9 @@ export function coverage(shape: Shape, cx: number, cy: number, radius: number): 
       cov[y * IMAGE_SIZE + x] = n / (SS * SS);
     }
   }
-  if (coverageCache.size > 20000) coverageCache.clear(); // bound memory for long sessions
-  coverageCache.set(key, cov);
-  return cov;
+  const c: Coverage = { cov, x0, x1, y0, y1 };
+  if (store) coverageCache.set(key, c);
+  return c;
 }
 
 /** One object to draw. */
@@ -117,15 +132,18 @@ export function compose(bg: RGB, objects: readonly SceneObject[], out01: Float32
     out01[3 * i + 2] = bg[2];
   }
   for (const o of objects) {
-    const cov = coverage(o.shape, o.cx, o.cy, o.radius);
+    const { cov, x0, x1, y0, y1 } = coverage(o.shape, o.cx, o.cy, o.radius);
     const [r, g, b] = o.rgb;
-    for (let i = 0; i < NPIX; i++) {
-      const a = cov[i];
-      if (a === 0) continue;
-      const j = 3 * i;
-      out01[j] += a * (r - out01[j]);
-      out01[j + 1] += a * (g - out01[j + 1]);
-      out01[j + 2] += a * (b - out01[j + 2]);
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        const i = y * IMAGE_SIZE + x;
+        const a = cov[i];
+        if (a === 0) continue;
+        const j = 3 * i;
+        out01[j] += a * (r - out01[j]);
+        out01[j + 1] += a * (g - out01[j + 1]);
+        out01[j + 2] += a * (b - out01[j + 2]);
+      }
     }
   }
   return out01;
