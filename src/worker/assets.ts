@@ -14,11 +14,13 @@ import { loadReducedSD, type ModelConfigJson } from '../core/model/checkpoint';
 import { disposeReducedSD, paramCounts, type ReducedSD } from '../core/model/sd';
 import { buildDataset, type Dataset, type DatasetOptions } from '../core/world';
 import { defaultScorerConfig, initScorer, disposeScorer, scorerParamShapes, type Scorer, type ScorerConfig } from '../core/eval/scorer';
+import type { Scorers } from '../core/eval/evaluate';
 import { loadSafetensors } from '../core/model/checkpoint';
 import * as tf from '@tensorflow/tfjs';
 import { MAX_TOKENS, VOCAB } from '../core/world';
 import type { WorkerEvent } from './protocol';
 
+export type { Scorers };
 export type Emit = (e: WorkerEvent) => void;
 
 /** URLs of the shipped weights (served from `public/`). */
@@ -167,11 +169,6 @@ export function baseModelIfLoaded(): BaseModel | null {
 
 // ---- the scorers ----
 
-export interface Scorers {
-  pickscore: Scorer;
-  hps: Scorer;
-}
-
 /**
  * Reads one scorer from `<dir>config.json` + `<dir>model.safetensors` (tensor names as in
  * `scorerParamShapes`). Every name and shape is checked before any variable is created.
@@ -210,9 +207,9 @@ async function loadScorerFiles(name: string, dir: string, label: string, get: (u
 let scorerEmit: Emit = () => {};
 const scorers = once<Scorers>(async () => {
   const emit = scorerEmit;
-  const pickscore = await loadScorerFiles('pickscore-mini', ASSET_URLS.pickscore, 'PickScore-mini', (url, what) => fetchBytes(url, what, emit, 'scorers'));
+  const pickScore = await loadScorerFiles('pickscore-mini', ASSET_URLS.pickscore, 'PickScore-mini', (url, what) => fetchBytes(url, what, emit, 'scorers'));
   const hps = await loadScorerFiles('hps-mini', ASSET_URLS.hps, 'HPS-mini', (url, what) => fetchBytes(url, what, emit, 'scorers'));
-  return { pickscore, hps };
+  return { pickScore, hps };
 });
 
 /** PickScore-mini and HPS-mini from `public/models/`, loaded once (progress on stage 'scorers'). */
@@ -264,6 +261,11 @@ export function getDataset(opts: Partial<DatasetOptions> = {}, emit?: Emit): { d
 export function resetAssets(): void {
   const m = base.peek();
   if (m) disposeReducedSD(m.model);
+  const s = scorers.peek();
+  if (s) {
+    disposeScorer(s.pickScore);
+    disposeScorer(s.hps);
+  }
   base.reset();
   scorers.reset();
   datasets.clear();

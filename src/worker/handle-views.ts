@@ -1,7 +1,217 @@
-import type { ViewsReplyMap, ViewsRequest } from './protocol-views';
+/**
+ * Handles the Data and Model views' requests inside the worker: dataset figures and pages of
+ * pairs, the base model's loading, step-by-step DDIM sampling with decoded previews, and the
+ * five metrics of the final image. Everything tensor-shaped stays here; replies are plain arrays.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ddimSteps } from '../core/diffusion/ddim';
+import { initialNoise } from '../core/diffusion/sample';
+import { aesthetic } from '../core/eval/aesthetic';
+import { alignment } from '../core/eval/alignment';
+import { evaluate } from '../core/eval/evaluate';
+import { analyse } from '../core/eval/pixels';
+import { decodeLatents, encodeText, tokensTensor, uncondContext, unetForward } from '../core/model/sd';
+import {
+  GENERATORS, PromptError, UTILITY_WEIGHTS, parsePrompt, promptText, tokenize, trueUtility,
+  type Defect, type Pair, type Prompt,
+} from '../core/world';
+import { baseModelIfLoaded, getDataset, loadBaseModel, loadScorers, type Emit } from './assets';
 import type { WorkerEvent } from './protocol';
+import type { DataSummary, ImageView, ModelInfo, PairsPage, PairView, SampleResult, ViewsReplyMap, ViewsRequest } from './protocol-views';
+
+/** Most pairs one `data:pairs` request returns (each pair is ~24 KB of images). */
+export const MAX_PAGE = 50;
+/** Highest DDIM step count the Model view accepts (T = 1000). */
+export const MAX_STEPS = 1000;
+
+const SPLIT_LABEL: Record<string, string> = {
+  train: 'train (alignment)',
+  scorerTrain: 'PickScore-mini train',
+  scorerTest: 'PickScore-mini test',
+  hpsTrain: 'HPS-mini train',
+  hpsTest: 'HPS-mini test',
+  oodRaters: 'OOD raters',
+};
+
+function dataSummary(seed: number | undefined, emit: Emit): DataSummary {
+  const { dataset: ds, buildMs } = getDataset(seed === undefined ? {} : { seed }, emit);
+  const s = ds.stats;
+  return {
+    seed: ds.seed,
+    buildMs,
+    splits: (Object.keys(s.pairs) as (keyof typeof s.pairs)[]).map((k) => ({
+      name: SPLIT_LABEL[k] ?? k,
+      pairs: s.pairs[k],
+      uniquePrompts: s.uniquePrompts[k],
+      tiesDropped: s.tiesDropped[k],
+    })),
+    agreement: (['A', 'B'] as const).map((pool) => ({
+      pool,
+      label: pool === 'A' ? 'pool A (train, PickScore-mini)' : 'pool B (HPS-mini, OOD raters)',
+      ...s.raterAgreement[pool],
+    })),
+    generators: s.generators.map((g, i) => ({ ...g, description: GENERATORS[i]?.description ?? '' })),
+    utilityWeights: { ...UTILITY_WEIGHTS },
+    heldOutCombos: s.heldOutCombos,
+    promptCounts: { ...s.promptCounts },
+    validationPrompts: ds.validationUnique.slice(0, 6).map(promptText),
+    oodCompositionPrompts: ds.oodComposition.slice(0, 6).map(promptText),
+  };
+}
+
+function defectText(d: Defect): string {
+  switch (d.kind) {
+    case 'clutter':
+      return `clutter (${d.blobs.length})`;
+    default: {
+      const { kind, ...rest } = d as { kind: string } & Record<string, unknown>;
+      const v = Object.entries(rest).find(([k, x]) => k !== 'seed' && (typeof x === 'number' || typeof x === 'string'));
+      return v ? `${kind} ${typeof v[1] === 'number' ? (v[1] as number).toFixed(2) : v[1]}` : kind;
+    }
+  }
+}
+
+function imageView(image: Float32Array, gen: number, u: number, parts: ImageView['parts'], defects: Defect[]): ImageView {
+  return { image, generator: GENERATORS[gen]?.name ?? `generator ${gen}`, utility: u, parts: { ...parts }, defects: defects.map(defectText) };
+}
+
+function pairView(p: Pair, index: number): PairView {
+  return {
+    index,
+    text: p.text,
+    pool: p.pool,
+    winner: imageView(p.winner, p.winnerGen, p.uWinner, p.partsWinner, p.defectsWinner),
+    loser: imageView(p.loser, p.loserGen, p.uLoser, p.partsLoser, p.defectsLoser),
+  };
+}
+
+function dataPairs(seed: number | undefined, offset: number, limit: number, emit: Emit): PairsPage {
+  if (!Number.isInteger(offset) || offset < 0) throw new Error(`data:pairs: offset must be a non-negative integer, got ${offset}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new Error(`data:pairs: limit must be an integer in 1…${MAX_PAGE}, got ${limit}`);
+  const { dataset } = getDataset(seed === undefined ? {} : { seed }, emit);
+  const total = dataset.train.length;
+  const start = Math.min(offset, Math.max(0, total - 1));
+  return { total, offset: start, pairs: dataset.train.slice(start, start + limit).map((p, i) => pairView(p, start + i)) };
+}
+
+async function modelLoad(emit: Emit): Promise<ModelInfo> {
+  const m = await loadBaseModel(emit);
+  const record: Record<string, string | number> = {};
+  const flat = (obj: Record<string, unknown>, pre: string) => {
+    for (const [k, v] of Object.entries(obj)) {
+      if (k === 'sd' || k === 'format') continue;
+      if (typeof v === 'number' || typeof v === 'string') record[pre + k] = v;
+      else if (v && typeof v === 'object' && !Array.isArray(v) && pre === '') flat(v as Record<string, unknown>, `${k}.`);
+    }
+  };
+  flat(m.config as Record<string, unknown>, '');
+  return { params: m.params, bytes: m.bytes, loadMs: m.loadMs, record };
+}
+
+/** The latest sample run; an older run stops at its next step. */
+let currentSample = 0;
+
+function checkSampleArgs(req: Extract<ViewsRequest, { type: 'model:sample' }>): Prompt {
+  let prompt: Prompt;
+  try {
+    prompt = parsePrompt(req.prompt);
+  } catch (e) {
+    if (e instanceof PromptError) throw new Error(e.message);
+    throw e;
+  }
+  if (!Number.isInteger(req.seed) || req.seed < 0 || req.seed > 2 ** 31 - 1) throw new Error(`Seed must be a whole number from 0 to ${2 ** 31 - 1}, got ${req.seed}`);
+  if (!Number.isInteger(req.steps) || req.steps < 1 || req.steps > MAX_STEPS) throw new Error(`DDIM steps must be a whole number from 1 to ${MAX_STEPS}, got ${req.steps}`);
+  if (!Number.isFinite(req.guidance) || req.guidance < 0 || req.guidance > 30) throw new Error(`Guidance scale must be a number from 0 to 30, got ${req.guidance}`);
+  return prompt;
+}
+
+async function decodeOne(z: tf.Tensor4D): Promise<Float32Array> {
+  const m = baseModelIfLoaded()!.model;
+  const img = tf.tidy(() => tf.clipByValue(decodeLatents(m, z), -1, 1));
+  try {
+    return (await img.data()) as Float32Array;
+  } finally {
+    img.dispose();
+  }
+}
+
+const nextTick = () => new Promise<void>((r) => setTimeout(r, 0));
+
+async function modelSample(req: Extract<ViewsRequest, { type: 'model:sample' }>, emit: Emit): Promise<SampleResult> {
+  const prompt = checkSampleArgs(req);
+  const t0 = performance.now();
+  const { model } = await loadBaseModel(emit);
+  const runId = ++currentSample;
+  const { unet: ucfg, text: tcfg } = model.config;
+  const S = ucfg.latentSize, C = ucfg.latentChannels;
+  const every = req.previewEvery ?? Math.max(1, Math.round(req.steps / 20));
+
+  const ctx = tf.tidy(() => encodeText(model.text, tcfg, tokensTensor([tokenize(prompt)], tcfg.maxTokens)));
+  const uncond = uncondContext(model.text, tcfg, 1);
+  const noise = tf.tensor4d(initialNoise(req.seed, 1, S * S * C, 0), [1, S, S, C]); // same noise as sampleImages/evaluateModel
+  const it = ddimSteps({ eps: (z, t, c) => unetForward(model.unet, ucfg, z, t, c), ctx, uncondCtx: uncond, noise, steps: req.steps, guidance: req.guidance });
+  let image: Float32Array | null = null;
+  try {
+    for (;;) {
+      const r = it.next();
+      if (r.done) {
+        image = await decodeOne(r.value);
+        r.value.dispose();
+        break;
+      }
+      const { step, total, z } = r.value;
+      const last = step === total;
+      const preview = !last && (step % every === 0 || step === 1) ? await decodeOne(z) : undefined;
+      if (!last) emit({ type: 'model:step', sampleId: req.sampleId, step, total, image: preview } as WorkerEvent);
+      await nextTick(); // let the step event go out and a newer request come in
+      if (runId !== currentSample) throw new Error('Sampling stopped: a newer sample was started');
+    }
+  } finally {
+    it.return(undefined as never);
+    ctx.dispose();
+    uncond.dispose();
+    noise.dispose();
+  }
+  emit({ type: 'model:step', sampleId: req.sampleId, step: req.steps, total: req.steps, image } as WorkerEvent);
+
+  const a = analyse(image);
+  const partialMetrics = {
+    alignment: alignment(prompt, image, a).score,
+    aesthetic: aesthetic(image, a).score,
+    trueUtility: trueUtility(prompt, image).total,
+  };
+  let metrics: SampleResult['metrics'] = null;
+  let metricsError: string | undefined;
+  try {
+    const scorers = await loadScorers(emit);
+    metrics = (await evaluate([prompt], [image], scorers)).perImage[0];
+  } catch (e) {
+    metricsError = `PickScore-mini and HPS-mini are unavailable: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  return {
+    sampleId: req.sampleId,
+    prompt: promptText(prompt),
+    image,
+    metrics,
+    partialMetrics,
+    metricsError,
+    ms: performance.now() - t0,
+    backend: tf.getBackend(),
+  };
+}
 
 /** Handles the Data and Model views' requests inside the worker. */
-export async function handleViews(req: ViewsRequest, _emit: (e: WorkerEvent) => void): Promise<ViewsReplyMap[keyof ViewsReplyMap]> {
-  throw new Error(`unknown views request ${JSON.stringify(req)}`);
+export async function handleViews(req: ViewsRequest, emit: (e: WorkerEvent) => void): Promise<ViewsReplyMap[keyof ViewsReplyMap]> {
+  switch (req.type) {
+    case 'data:summary':
+      return dataSummary(req.seed, emit);
+    case 'data:pairs':
+      return dataPairs(req.seed, req.offset, req.limit, emit);
+    case 'model:load':
+      return modelLoad(emit);
+    case 'model:sample':
+      return modelSample(req, emit);
+    default:
+      throw new Error(`unknown views request ${JSON.stringify(req)}`);
+  }
 }

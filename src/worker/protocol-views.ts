@@ -1,11 +1,124 @@
 /**
  * Worker messages for the Data and Model views (browse the dataset, load the base model, sample
  * it step by step, score images). Owned by the views; unioned into protocol.ts.
+ *
+ * Images travel as Float32Array (32·32·3, HWC, values in [-1, 1]): plain arrays the page only
+ * converts to pixels.
  */
-export type ViewsRequest = never;
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ViewsReplyMap {}
-export type ViewsEvent = never;
+
+export interface UtilityPartsView {
+  colour: number;
+  shape: number;
+  sharpness: number;
+  background: number;
+}
+
+export interface GapBinView {
+  lo: number;
+  hi: number;
+  n: number;
+  agreement: number;
+}
+
+export interface DataSummary {
+  seed: number;
+  buildMs: number;
+  /** Pairs per split, unique prompts and ties dropped (the rater's tie band). */
+  splits: { name: string; pairs: number; uniquePrompts: number; tiesDropped: number }[];
+  /** How often the rater's winner has the higher (pool) utility, overall and by utility gap. */
+  agreement: { pool: 'A' | 'B'; label: string; overall: number; n: number; byGap: GapBinView[] }[];
+  generators: { name: string; description: string; appearances: number; winRate: number; meanUtility: number }[];
+  utilityWeights: UtilityPartsView;
+  heldOutCombos: { shape: string; colour: string }[];
+  promptCounts: Record<string, number>;
+  /** A few prompts of each evaluation set. */
+  validationPrompts: string[];
+  oodCompositionPrompts: string[];
+}
+
+export interface ImageView {
+  image: Float32Array;
+  generator: string;
+  utility: number;
+  parts: UtilityPartsView;
+  defects: string[];
+}
+
+export interface PairView {
+  index: number;
+  text: string;
+  pool: 'A' | 'B';
+  winner: ImageView;
+  loser: ImageView;
+}
+
+export interface PairsPage {
+  total: number;
+  offset: number;
+  pairs: PairView[];
+}
+
+/** The five metrics of one image (DESIGN §5). */
+export interface ImageMetricsView {
+  pickScore: number;
+  hps: number;
+  alignment: number;
+  aesthetic: number;
+  trueUtility: number;
+}
+
+export interface ModelInfo {
+  params: { ae: number; text: number; unet: number; total: number };
+  bytes: number;
+  loadMs: number;
+  /** Training and quality records from config.json (free-form numbers and strings). */
+  record: Record<string, string | number>;
+}
+
+export interface SampleResult {
+  sampleId: number;
+  prompt: string;
+  image: Float32Array;
+  /** Null when the scorers could not be loaded (`metricsError` says why); the pixel metrics are always there. */
+  metrics: ImageMetricsView | null;
+  partialMetrics: Omit<ImageMetricsView, 'pickScore' | 'hps'>;
+  metricsError?: string;
+  ms: number;
+  backend: string;
+}
+
+export type ViewsRequest =
+  | { id: number; type: 'data:summary'; seed?: number }
+  | { id: number; type: 'data:pairs'; seed?: number; offset: number; limit: number }
+  | { id: number; type: 'model:load' }
+  | {
+      id: number;
+      type: 'model:sample';
+      /** Chosen by the page; step events carry it so a view can ignore stale runs. */
+      sampleId: number;
+      prompt: string;
+      seed: number;
+      steps: number;
+      guidance: number;
+      /** Decode a preview every this many steps (default: about 20 previews per run). */
+      previewEvery?: number;
+    };
+
+export interface ViewsReplyMap {
+  'data:summary': DataSummary;
+  'data:pairs': PairsPage;
+  'model:load': ModelInfo;
+  'model:sample': SampleResult;
+}
+
+export type ViewsEvent = {
+  type: 'model:step';
+  sampleId: number;
+  step: number;
+  total: number;
+  /** The decoded current estimate (absent on steps without a preview). */
+  image?: Float32Array;
+};
 
 /** The `type` of every ViewsRequest (the worker routes by it). Keep in sync with ViewsRequest. */
-export const VIEW_REQUEST_TYPES: readonly string[] = [];
+export const VIEW_REQUEST_TYPES: readonly ViewsRequest['type'][] = ['data:summary', 'data:pairs', 'model:load', 'model:sample'];

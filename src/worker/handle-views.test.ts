@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initNodeBackend } from '../core/backend';
+import { serializeReducedSD } from '../core/model/checkpoint';
+import { disposeReducedSD, initReducedSD, type SDConfig } from '../core/model/sd';
+import { MAX_TOKENS, VOCAB } from '../core/world';
+import { ASSET_URLS, resetAssets, setAssetFetch } from './assets';
+import { handleViews } from './handle-views';
+import type { WorkerEvent } from './protocol';
+import type { DataSummary, PairsPage, SampleResult, ViewsRequest } from './protocol-views';
+
+const TINY: SDConfig = {
+  ae: { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [8, 8, 8], groups: 4 },
+  text: { vocabSize: VOCAB.length, maxTokens: MAX_TOKENS, dim: 16, heads: 2, mlpMult: 2 },
+  unet: { latentChannels: 4, latentSize: 8, channels: [16, 16], timeDim: 16, ctxDim: 16, heads: 2, groups: 4 },
+};
+
+const call = <T,>(req: Omit<ViewsRequest, 'id'>, events: WorkerEvent[] = []) =>
+  handleViews({ id: 1, ...req } as ViewsRequest, (e) => events.push(e)) as Promise<T>;
+
+beforeAll(async () => {
+  await initNodeBackend('cpu');
+  const m = initReducedSD('tiny', TINY, 1);
+  const { safetensors, config } = serializeReducedSD(m);
+  disposeReducedSD(m);
+  const files = new Map([
+    [ASSET_URLS.baseWeights, safetensors],
+    [ASSET_URLS.baseConfig, new TextEncoder().encode(JSON.stringify({ ...config, trainSteps: 12, quality: { meanTrueUtility: 0.5 } }))],
+  ]);
+  setAssetFetch(async (url) => {
+    const body = files.get(url);
+    return body ? new Response(body as BodyInit, { status: 200 }) : new Response('not found', { status: 404 });
+  });
+});
+afterAll(() => resetAssets());
+
+describe('data requests', () => {
+  const seed = 5;
+  it('summarises the dataset and pages through pairs', async () => {
+    const s = await call<DataSummary>({ type: 'data:summary', seed });
+    const train = s.splits.find((x) => x.name.startsWith('train'))!;
+    expect(train.pairs).toBe(1000);
+    expect(s.agreement[0].overall).toBeGreaterThan(0.8);
+    expect(s.validationPrompts.length).toBeGreaterThan(0);
+    const page = await call<PairsPage>({ type: 'data:pairs', seed, offset: 990, limit: 20 });
+    expect(page.total).toBe(1000);
+    expect(page.pairs).toHaveLength(10);
+    const p = page.pairs[0];
+    expect(p.index).toBe(990);
+    expect(p.winner.image).toHaveLength(32 * 32 * 3);
+    expect(p.winner.parts.shape).toBeGreaterThanOrEqual(0);
+    expect(typeof p.loser.generator).toBe('string');
+    await expect(call({ type: 'data:pairs', seed, offset: 0, limit: 500 })).rejects.toThrow(/limit must be/);
+  });
+});
+
+describe('model requests', () => {
+  it('loads the base model and reports its records', async () => {
+    const info = await call<{ params: { total: number }; record: Record<string, unknown> }>({ type: 'model:load' });
+    expect(info.params.total).toBeGreaterThan(1000);
+    expect(info.record.trainSteps).toBe(12);
+    expect(info.record['quality.meanTrueUtility']).toBe(0.5);
+  });
+
+  it('samples step by step with previews, scores the image, and leaks nothing', async () => {
+    const req = { type: 'model:sample', sampleId: 7, prompt: 'a large red circle on the left, dark background', seed: 3, steps: 4, guidance: 3, previewEvery: 2 } as const;
+    await call<SampleResult>(req); // warm-up (schedule, caches)
+    const before = tf.memory().numTensors;
+    const events: WorkerEvent[] = [];
+    const r = await call<SampleResult>(req, events);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.image).toHaveLength(32 * 32 * 3);
+    expect(r.image.every((v) => Number.isFinite(v) && v >= -1 && v <= 1)).toBe(true);
+    const steps = events.filter((e) => e.type === 'model:step') as Extract<WorkerEvent, { type: 'model:step' }>[];
+    expect(steps.map((e) => e.step)).toEqual([1, 2, 3, 4]);
+    expect(steps.map((e) => !!e.image)).toEqual([true, true, false, true]);
+    expect(steps.every((e) => e.sampleId === 7 && e.total === 4)).toBe(true);
+    // Scorers are not served here: the pixel metrics are still given, and the reason is named.
+    expect(r.metrics).toBeNull();
+    expect(r.metricsError).toMatch(/PickScore-mini.*missing.*404/s);
+    expect(r.partialMetrics.trueUtility).toBeGreaterThanOrEqual(0);
+    // Same seed → same image.
+    const again = await call<SampleResult>(req);
+    expect(Array.from(again.image)).toEqual(Array.from(r.image));
+  });
+
+  it('rejects an unknown word by name and bad knobs clearly', async () => {
+    const base = { type: 'model:sample', sampleId: 1, seed: 0, steps: 2, guidance: 3 } as const;
+    await expect(call({ ...base, prompt: 'a large red hexagon on the left, dark background' })).rejects.toThrow(/Unknown word "hexagon".*Vocabulary: .*circle/);
+    await expect(call({ ...base, prompt: 'a large red circle on the left, dark background', steps: 0 })).rejects.toThrow(/DDIM steps must be/);
+    await expect(call({ ...base, prompt: 'a large red circle on the left, dark background', guidance: NaN })).rejects.toThrow(/Guidance scale/);
+  });
+});
