@@ -8,10 +8,14 @@ import {
 const SMALL = { nTrainPairs: 120, nScorerTrain: 40, nScorerTest: 20, nHpsTrain: 40, nHpsTest: 20, nOodRaterPairs: 20 };
 
 // One default-size build, timed (DESIGN/issue 3: the default dataset builds in well under 5 s in Node).
+// Wall time depends on how busy the shared machine is, so CPU time (this process) is printed too.
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const big: Dataset = buildDataset({ seed: 1 });
 const buildMs = performance.now() - t0;
-console.log(`default buildDataset({seed: 1}): ${buildMs.toFixed(0)} ms, pairs ${JSON.stringify(big.stats.pairs)}`);
+const cpu = process.cpuUsage(cpu0);
+const cpuMs = (cpu.user + cpu.system) / 1000;
+console.log(`default buildDataset({seed: 1}): wall ${buildMs.toFixed(0)} ms, cpu ${cpuMs.toFixed(0)} ms, pairs ${JSON.stringify(big.stats.pairs)}`);
 
 describe('raters', () => {
   it('Bradley–Terry probability with temperature, and a tie band', () => {
@@ -30,7 +34,8 @@ describe('raters', () => {
 
 describe('buildDataset', () => {
   it(`builds the default dataset fast (measured ${buildMs.toFixed(0)} ms; target < 5 s on an idle machine)`, () => {
-    expect(buildMs).toBeLessThan(15000);
+    expect(cpuMs).toBeLessThan(10000);
+    expect(buildMs).toBeLessThan(60000); // wall: only a sanity bound, the shared machine runs training jobs
     expect(big.train.length).toBe(big.options.nTrainPairs);
     expect(big.train.length).toBeGreaterThanOrEqual(3000);
   });

@@ -125,40 +125,40 @@ export function drawDefect(kind: DefectKind, p: Prompt, severity: number, rng: R
 const tmpA = new Float32Array(IMAGE_LEN);
 const tmpB = new Float32Array(IMAGE_LEN);
 
-/** Separable Gaussian blur of a [0,1] HWC image, in place. */
+/** Separable Gaussian blur of a [0,1] HWC image, in place (edge pixels clamp). */
 function blur(img: Float32Array, sigma: number): void {
   const rad = Math.min(4, Math.ceil(2.5 * sigma));
-  const k: number[] = [];
+  const k = new Float64Array(2 * rad + 1);
   let sum = 0;
-  for (let i = -rad; i <= rad; i++) {
-    const w = Math.exp((-i * i) / (2 * sigma * sigma));
-    k.push(w);
-    sum += w;
-  }
+  for (let i = -rad; i <= rad; i++) sum += k[i + rad] = Math.exp((-i * i) / (2 * sigma * sigma));
   for (let i = 0; i < k.length; i++) k[i] /= sum;
   const S = IMAGE_SIZE;
-  // horizontal: img → tmpB (edge pixels clamp)
-  for (let y = 0; y < S; y++)
-    for (let x = 0; x < S; x++)
-      for (let c = 0; c < 3; c++) {
-        let acc = 0;
-        for (let i = -rad; i <= rad; i++) {
-          const xx = x + i < 0 ? 0 : x + i >= S ? S - 1 : x + i;
-          acc += k[i + rad] * img[(y * S + xx) * 3 + c];
-        }
-        tmpB[(y * S + x) * 3 + c] = acc;
+  const tmp = tmpB;
+  for (let y = 0; y < S; y++) {
+    const row = y * S;
+    for (let x = 0; x < S; x++) {
+      let r = 0, g = 0, b = 0;
+      for (let i = -rad; i <= rad; i++) {
+        const xx = x + i < 0 ? 0 : x + i >= S ? S - 1 : x + i;
+        const w = k[i + rad], j = (row + xx) * 3;
+        r += w * img[j]; g += w * img[j + 1]; b += w * img[j + 2];
       }
-  // vertical: tmpB → img
-  for (let y = 0; y < S; y++)
-    for (let x = 0; x < S; x++)
-      for (let c = 0; c < 3; c++) {
-        let acc = 0;
-        for (let i = -rad; i <= rad; i++) {
-          const yy = y + i < 0 ? 0 : y + i >= S ? S - 1 : y + i;
-          acc += k[i + rad] * tmpB[(yy * S + x) * 3 + c];
-        }
-        img[(y * S + x) * 3 + c] = acc;
+      const o = (row + x) * 3;
+      tmp[o] = r; tmp[o + 1] = g; tmp[o + 2] = b;
+    }
+  }
+  for (let y = 0; y < S; y++) {
+    for (let x = 0; x < S; x++) {
+      let r = 0, g = 0, b = 0;
+      for (let i = -rad; i <= rad; i++) {
+        const yy = y + i < 0 ? 0 : y + i >= S ? S - 1 : y + i;
+        const w = k[i + rad], j = (yy * S + x) * 3;
+        r += w * tmp[j]; g += w * tmp[j + 1]; b += w * tmp[j + 2];
       }
+      const o = (y * S + x) * 3;
+      img[o] = r; img[o + 1] = g; img[o + 2] = b;
+    }
+  }
 }
 
 /** Render a prompt with an explicit list of defects. Returns a new image in [-1, 1]. */
@@ -200,13 +200,15 @@ export function renderWithDefects(p: Prompt, defects: readonly Defect[]): Float3
   for (const d of defects) if (d.kind === 'blur') blur(img, d.sigma);
   for (const d of defects) {
     if (d.kind !== 'lowContrast') continue;
-    for (let i = 0; i < IMAGE_LEN; i++) img[i] = 0.5 + d.factor * (img[i] - 0.5);
+    const f = d.factor;
+    for (let i = 0, n = img.length; i < n; i++) img[i] = 0.5 + f * (img[i] - 0.5);
   }
   for (const d of defects) {
     if (d.kind !== 'noise') continue;
     // Noise comes from its own stream, seeded by the defect, so a defect list alone reproduces the image.
     const g = new NoiseRng(d.seed);
-    for (let i = 0; i < IMAGE_LEN; i++) img[i] += d.sigma * g.normal();
+    const sigma = d.sigma;
+    for (let i = 0, n = img.length; i < n; i++) img[i] += sigma * g.normal();
   }
   return to11(img.slice());
 }

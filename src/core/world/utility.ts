@@ -147,8 +147,9 @@ export function utilityParts(p: Prompt, image: Float32Array): UtilityParts {
 
   // shape: IoU with the ideal's mask
   let inter = 0, union = 0;
+  const idealMask = info.mask, empty = info.empty;
   for (let i = 0; i < NPIX; i++) {
-    const a = mask[i], b = info.mask[i];
+    const a = mask[i], b = idealMask[i];
     inter += a & b;
     union += a | b;
   }
@@ -171,8 +172,11 @@ export function utilityParts(p: Prompt, image: Float32Array): UtilityParts {
   const ideal = info.image;
   let dist = 0, n = 0;
   for (let i = 0; i < NPIX; i++) {
-    if (!info.empty[i]) continue;
-    dist += 0.5 * Math.hypot(image[3 * i] - ideal[3 * i], image[3 * i + 1] - ideal[3 * i + 1], image[3 * i + 2] - ideal[3 * i + 2]);
+    if (!empty[i]) continue;
+    const dr = image[3 * i] - ideal[3 * i];
+    const dg = image[3 * i + 1] - ideal[3 * i + 1];
+    const db = image[3 * i + 2] - ideal[3 * i + 2];
+    dist += 0.5 * Math.sqrt(dr * dr + dg * dg + db * db); // (Math.hypot is several times slower)
     n++;
   }
   const background = n === 0 ? 1 : clamp01(1 - dist / n / BACKGROUND_SCALE);
