@@ -44,6 +44,9 @@ describe('true utility', () => {
     expect(UTILITY_WEIGHTS.shape + UTILITY_WEIGHTS.colour + UTILITY_WEIGHTS.sharpness + UTILITY_WEIGHTS.background).toBeCloseTo(1, 12);
     expect(() => trueUtility(p, new Float32Array(100))).toThrow(/3072.*length 100/);
     expect(() => trueUtility(p, Array(3072).fill(0) as unknown as Float32Array)).toThrow(/Float32Array/);
+    const bad = renderIdeal(p);
+    bad[5] = NaN;
+    expect(() => trueUtility(p, bad)).toThrow(/value 5 is NaN \(pixel 1, channel 2\)/);
   });
 
   it('scores a blank image or the wrong background low', () => {

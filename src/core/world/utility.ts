@@ -140,6 +140,11 @@ export function utilityParts(p: Prompt, image: Float32Array): UtilityParts {
       }length ${len}`,
     );
   }
+  for (let i = 0; i < IMAGE_LEN; i++) {
+    if (!Number.isFinite(image[i])) {
+      throw new Error(`trueUtility: image value ${i} is ${image[i]} (pixel ${Math.floor(i / 3)}, channel ${i % 3}); expected finite values in [-1,1]`);
+    }
+  }
   const info = idealInfo(p);
   const bg = BACKGROUND_RGB[p.background];
   const mask = scratchMask;
