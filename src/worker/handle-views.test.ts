@@ -6,7 +6,7 @@ import { disposeReducedSD, initReducedSD, type SDConfig } from '../core/model/sd
 import { MAX_TOKENS, VOCAB } from '../core/world';
 import { ASSET_URLS, resetAssets, setAssetFetch } from './assets';
 import { handleViews } from './handle-views';
-import type { WorkerEvent } from './protocol';
+import type { RequestBody, WorkerEvent } from './protocol';
 import type { DataSummary, PairsPage, SampleResult, ViewsRequest } from './protocol-views';
 
 const TINY: SDConfig = {
@@ -15,7 +15,7 @@ const TINY: SDConfig = {
   unet: { latentChannels: 4, latentSize: 8, channels: [16, 16], timeDim: 16, ctxDim: 16, heads: 2, groups: 4 },
 };
 
-const call = <T,>(req: Omit<ViewsRequest, 'id'>, events: WorkerEvent[] = []) =>
+const call = <T,>(req: RequestBody<ViewsRequest>, events: WorkerEvent[] = []) =>
   handleViews({ id: 1, ...req } as ViewsRequest, (e) => events.push(e)) as Promise<T>;
 
 beforeAll(async () => {
@@ -23,7 +23,7 @@ beforeAll(async () => {
   const m = initReducedSD('tiny', TINY, 1);
   const { safetensors, config } = serializeReducedSD(m);
   disposeReducedSD(m);
-  const files = new Map([
+  const files = new Map<string, Uint8Array>([
     [ASSET_URLS.baseWeights, safetensors],
     [ASSET_URLS.baseConfig, new TextEncoder().encode(JSON.stringify({ ...config, trainSteps: 12, quality: { meanTrueUtility: 0.5 } }))],
   ]);
