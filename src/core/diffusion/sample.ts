@@ -1,0 +1,62 @@
+/**
+ * Text → image with a ReducedSD: encode the prompts, run guided DDIM from seeded noise, decode.
+ * The initial noise of image i is `new Rng(seed).fork('noise/' + i).normals(8·8·4)`: the same for
+ * every model, every backend and every batch size, so evaluations compare models on equal noise.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../rng';
+import { decodeLatents, encodeText, tokensTensor, uncondContext, unetForward, type ReducedSD } from '../model/sd';
+import { ddimSample } from './ddim';
+
+export interface SampleOptions {
+  seed: number;
+  steps: number;
+  guidance: number;
+  /** Images per forward (the sampler runs 2× this through the UNet with guidance). Default 64. */
+  batchSize?: number;
+  /** Index of the first image (for noise), when a caller splits a set into several calls. */
+  offset?: number;
+}
+
+/** The seeded initial latents for images offset … offset+n−1, as one Float32Array (n·8·8·4). */
+export function initialNoise(seed: number, n: number, latentLen: number, offset = 0): Float32Array {
+  const out = new Float32Array(n * latentLen);
+  const rng = new Rng(seed);
+  for (let i = 0; i < n; i++) out.set(rng.fork(`noise/${offset + i}`).normals(latentLen), i * latentLen);
+  return out;
+}
+
+/** Samples one image per token row. Returns HWC Float32Arrays (32·32·3) in [-1, 1]. */
+export function sampleImages(model: ReducedSD, tokens: Int32Array[], o: SampleOptions): Float32Array[] {
+  const { unet: ucfg, text: tcfg } = model.config;
+  const S = ucfg.latentSize, C = ucfg.latentChannels, latentLen = S * S * C;
+  const bs = o.batchSize ?? 64;
+  const out: Float32Array[] = [];
+  const uncond = uncondContext(model.text, tcfg, 1);
+  try {
+    for (let start = 0; start < tokens.length; start += bs) {
+      const rows = tokens.slice(start, start + bs);
+      const n = rows.length;
+      const img = tf.tidy(() => {
+        const ctx = encodeText(model.text, tcfg, tokensTensor(rows, tcfg.maxTokens));
+        const noise = tf.tensor4d(initialNoise(o.seed, n, latentLen, (o.offset ?? 0) + start), [n, S, S, C]);
+        const z0 = ddimSample({
+          eps: (z, t, c) => unetForward(model.unet, ucfg, z, t, c),
+          ctx,
+          uncondCtx: uncond,
+          noise,
+          steps: o.steps,
+          guidance: o.guidance,
+        });
+        return tf.clipByValue(decodeLatents(model, z0), -1, 1);
+      });
+      const data = img.dataSync() as Float32Array;
+      img.dispose();
+      const per = data.length / n;
+      for (let i = 0; i < n; i++) out.push(data.slice(i * per, (i + 1) * per));
+    }
+  } finally {
+    uncond.dispose();
+  }
+  return out;
+}

@@ -1,0 +1,91 @@
+/**
+ * Pretraining steps for the reduced SD: the autoencoder on reconstruction MSE, and the text
+ * encoder + UNet jointly on the ε-prediction objective (DDPM, Ho et al. 2020, eq. 14, "L_simple"):
+ *   L = E_{z0, t ~ U{0..T−1}, ε ~ N(0, I)} ‖ε − ε_θ(√ᾱ_t z0 + √(1−ᾱ_t) ε, t, c)‖²
+ * with prompt dropout (c replaced by the all-PAD prompt) to learn the unconditional branch that
+ * classifier-free guidance needs. Every step is one tf.tidy; the caller feeds fixed-shape batches
+ * built in JS from seeded Rngs and reads the returned loss back only every few steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { aeDecode, aeEncode } from '../model/autoencoder';
+import { commonPrefix } from '../model/layers';
+import { encodeText, unetForward, type ReducedSD } from '../model/sd';
+import { qSample, type Schedule } from './schedule';
+
+export interface AEBatch {
+  images: Float32Array; // B·32·32·3, HWC, [-1, 1]
+  batch: number;
+}
+
+export interface AETrainer {
+  /** One Adam step; returns the (unread) scalar loss tensor, which the caller disposes. */
+  step(b: AEBatch): tf.Scalar;
+  dispose(): void;
+}
+
+/** Reconstruction MSE + a tiny latent L2 (keeps the latent scale from drifting; no KL needed). */
+export function makeAETrainer(m: ReducedSD, lr: number, latentL2 = 1e-4): AETrainer {
+  const opt = tf.train.adam(lr);
+  const vars = Object.values(m.ae);
+  const prefix = commonPrefix(Object.keys(m.ae)) + '/ae';
+  const S = m.config.ae.imageSize, C = m.config.ae.imageChannels;
+  return {
+    step(b) {
+      return tf.tidy(() => {
+        const x = tf.tensor4d(b.images, [b.batch, S, S, C]);
+        const { value, grads } = tf.variableGrads(() => {
+          const zr = aeEncode(m.ae, prefix, m.config.ae, x); // [B,8,8,4] unscaled
+          const y = aeDecode(m.ae, prefix, m.config.ae, zr); // [B,32,32,3]
+          return tf.add(tf.losses.meanSquaredError(x, y), tf.mul(latentL2, tf.mean(tf.square(zr)))) as tf.Scalar;
+        }, vars);
+        opt.applyGradients(grads as tf.NamedTensorMap as never);
+        return value;
+      });
+    },
+    dispose() {
+      opt.dispose();
+    },
+  };
+}
+
+export interface DiffusionBatch {
+  latents: Float32Array; // B·8·8·4, already scaled
+  tokens: Int32Array; // B·L (rows already replaced by all-PAD where the prompt is dropped)
+  t: Int32Array; // B timesteps in [0, T)
+  eps: Float32Array; // B·8·8·4 standard normals
+  batch: number;
+}
+
+export interface DiffusionTrainer {
+  step(b: DiffusionBatch): tf.Scalar;
+  dispose(): void;
+}
+
+/** Trains text encoder + UNet jointly on ε-prediction MSE (the AE stays frozen). */
+export function makeDiffusionTrainer(m: ReducedSD, schedule: Schedule, lr: number): DiffusionTrainer {
+  const opt = tf.train.adam(lr);
+  const vars = [...Object.values(m.text), ...Object.values(m.unet)]; // fixed order for Adam's slots
+  const { unet: ucfg, text: tcfg } = m.config;
+  const S = ucfg.latentSize, C = ucfg.latentChannels;
+  return {
+    step(b) {
+      return tf.tidy(() => {
+        const z0 = tf.tensor4d(b.latents, [b.batch, S, S, C]);
+        const eps = tf.tensor4d(b.eps, [b.batch, S, S, C]);
+        const t = tf.tensor1d(b.t, 'int32');
+        const zt = qSample(z0, t, eps, schedule); // [B,8,8,4]
+        const tokens = tf.tensor2d(b.tokens, [b.batch, tcfg.maxTokens], 'int32');
+        const { value, grads } = tf.variableGrads(() => {
+          const ctx = encodeText(m.text, tcfg, tokens); // [B,L,D]
+          const pred = unetForward(m.unet, ucfg, zt, t.toFloat() as tf.Tensor1D, ctx);
+          return tf.losses.meanSquaredError(eps, pred) as tf.Scalar;
+        }, vars);
+        opt.applyGradients(grads as tf.NamedTensorMap as never);
+        return value;
+      });
+    },
+    dispose() {
+      opt.dispose();
+    },
+  };
+}

@@ -1,0 +1,227 @@
+/**
+ * Building blocks shared by the autoencoder, text encoder and UNet. Functional style: every
+ * block takes its weights from a `Params` map by name and is a pure function of its inputs.
+ * Tensors are NHWC. No strided convolutions (the WASM filter gradient is stride-1 only):
+ * down-sampling is reshape-pooling, up-sampling is nearest by broadcasting.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../rng';
+
+export type Params = Record<string, tf.Variable>;
+
+/** How a weight is initialised. `fanIn` scales normals by 1/sqrt(fanIn) (× gain). */
+export type Init = { kind: 'zeros' } | { kind: 'ones' } | { kind: 'normal'; std: number } | { kind: 'fanIn'; fanIn: number; gain?: number };
+
+/**
+ * Creates named, trainable variables from a seeded `Rng` (never `tf.random*`, so the initial
+ * weights are identical on every backend). Each weight gets its own forked stream, keyed by
+ * its name, so adding a weight does not change the others.
+ */
+export class ParamBuilder {
+  readonly params: Params = {};
+  constructor(
+    readonly prefix: string,
+    private readonly rng: Rng,
+  ) {}
+
+  add(name: string, shape: number[], init: Init): void {
+    const full = `${this.prefix}/${name}`;
+    if (this.params[full]) throw new Error(`ParamBuilder: duplicate parameter ${full}`);
+    const n = shape.reduce((a, b) => a * b, 1);
+    let data: Float32Array;
+    if (init.kind === 'zeros') data = new Float32Array(n);
+    else if (init.kind === 'ones') data = new Float32Array(n).fill(1);
+    else {
+      const std = init.kind === 'normal' ? init.std : (init.gain ?? 1) / Math.sqrt(init.fanIn);
+      data = this.rng.fork(name).normals(n);
+      for (let i = 0; i < n; i++) data[i] *= std;
+    }
+    const t = tf.tensor(data, shape, 'float32');
+    this.params[full] = tf.variable(t, true, full);
+    t.dispose(); // the variable holds its own reference to the data
+  }
+
+  /** 3×3 (or k×k) convolution weights `w` [k,k,cin,cout] and bias `b` [cout]. */
+  conv(name: string, cin: number, cout: number, k = 3, gain = 1): void {
+    this.add(`${name}/w`, [k, k, cin, cout], { kind: 'fanIn', fanIn: k * k * cin, gain });
+    this.add(`${name}/b`, [cout], { kind: 'zeros' });
+  }
+
+  dense(name: string, nin: number, nout: number, gain = 1, bias = true): void {
+    this.add(`${name}/w`, [nin, nout], { kind: 'fanIn', fanIn: nin, gain });
+    if (bias) this.add(`${name}/b`, [nout], { kind: 'zeros' });
+  }
+
+  /** Scale `g` (ones) and shift `b` (zeros) of a GroupNorm / LayerNorm over `c` channels. */
+  norm(name: string, c: number): void {
+    this.add(`${name}/g`, [c], { kind: 'ones' });
+    this.add(`${name}/b`, [c], { kind: 'zeros' });
+  }
+}
+
+/** Looks a weight up by prefix + name with a clear error. */
+export function getP(p: Params, prefix: string, name: string): tf.Variable {
+  const v = p[`${prefix}/${name}`];
+  if (!v) throw new Error(`missing parameter ${prefix}/${name} (have ${Object.keys(p).length} parameters, e.g. ${Object.keys(p)[0] ?? 'none'})`);
+  return v;
+}
+
+/**
+ * Stride-1 'same' 2-D convolution whose gradients are themselves forward convolutions.
+ * Measured on the WASM backend (8×8×64→64, batch 32): tfjs's own gradient kernels
+ * (Conv2DBackpropInput, and the filter gradient via Conv3DBackpropFilterV2) take ~14× longer
+ * than these, which reuse the fast XNNPACK forward convolution:
+ *   dx = conv(dy, flip(w) with in/out swapped, 'same')
+ *   dw = conv(transpose(pad(x)) [Ci,H+2r,W+2r,B], transpose(dy) [H,W,B,Co], 'valid') → [k,k,Ci,Co]
+ */
+export const conv2dSame = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  const value = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same');
+  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+    const k = ws.shape[0], r = (k - 1) / 2;
+    const wFlip = tf.transpose(tf.reverse(ws, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D; // [k,k,Co,Ci]
+    const dx = tf.conv2d(dy as tf.Tensor4D, wFlip, 1, 'same'); // [B,H,W,Ci]
+    const xt = tf.transpose(tf.pad(xs, [[0, 0], [r, r], [r, r], [0, 0]]), [3, 1, 2, 0]) as tf.Tensor4D; // [Ci,H+2r,W+2r,B]
+    const f = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [H,W,B,Co]
+    const dw = tf.transpose(tf.conv2d(xt, f, 1, 'valid'), [1, 2, 0, 3]); // [k,k,Ci,Co]
+    return [dx, dw];
+  };
+  return { value, gradFunc };
+}) as never) as unknown as (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D;
+
+/** Swaps the last two axes. */
+function transposeLast2(x: tf.Tensor): tf.Tensor {
+  const r = x.rank;
+  const perm = [...Array(r).keys()];
+  [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+  return tf.transpose(x, perm);
+}
+
+/**
+ * (Batched) matMul a·b whose gradients use explicit transposes + plain matMuls. Measured on WASM:
+ * a matMul with transposeA/transposeB takes ~3.5× as long as tf.transpose + a plain matMul, and
+ * tfjs's own matMul gradient uses the transposed forms.
+ */
+export const matMulFast = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  const value = tf.matMul(a, b);
+  const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    const [as, bs] = saved;
+    return [tf.matMul(dy, transposeLast2(bs)), tf.matMul(transposeLast2(as), dy)];
+  };
+  return { value, gradFunc };
+}) as never) as unknown as <T extends tf.Tensor>(a: T, b: tf.Tensor) => T;
+
+export function silu<T extends tf.Tensor>(x: T): T {
+  return tf.mul(x, tf.sigmoid(x));
+}
+
+/** Stride-1 'same' convolution + bias. x [B,H,W,Cin] → [B,H,W,Cout]. */
+export function conv(p: Params, prefix: string, name: string, x: tf.Tensor4D): tf.Tensor4D {
+  const w = getP(p, prefix, `${name}/w`) as unknown as tf.Tensor4D;
+  const b = getP(p, prefix, `${name}/b`);
+  return tf.add(conv2dSame(x, w), b);
+}
+
+/** Dense layer on the last axis of any rank. x [..., nin] → [..., nout]. */
+export function dense(p: Params, prefix: string, name: string, x: tf.Tensor): tf.Tensor {
+  const w = getP(p, prefix, `${name}/w`) as unknown as tf.Tensor2D;
+  const [nin, nout] = w.shape;
+  const lead = x.shape.slice(0, -1);
+  let y: tf.Tensor = matMulFast(x.reshape([-1, nin]), w); // [N, nout]
+  const b = p[`${prefix}/${name}/b`];
+  if (b) y = tf.add(y, b);
+  return y.reshape([...lead, nout]);
+}
+
+/**
+ * GroupNorm over NHWC (Wu & He 2018): statistics per sample and group over H, W and the
+ * group's channels. Reshape + moments (tf.batchNorm's gradient throws with per-sample stats).
+ */
+export function groupNorm(p: Params, prefix: string, name: string, x: tf.Tensor4D, groups: number, eps = 1e-5): tf.Tensor4D {
+  const [B, H, W, C] = x.shape;
+  if (C % groups !== 0) throw new Error(`groupNorm ${prefix}/${name}: ${C} channels not divisible by ${groups} groups`);
+  const xg = x.reshape([B, H * W, groups, C / groups]); // [B, HW, G, C/G]
+  const { mean, variance } = tf.moments(xg, [1, 3], true); // [B, 1, G, 1]
+  const xn = tf.div(tf.sub(xg, mean), tf.sqrt(tf.add(variance, eps))).reshape([B, H, W, C]);
+  return tf.add(tf.mul(xn, getP(p, prefix, `${name}/g`)), getP(p, prefix, `${name}/b`));
+}
+
+/** LayerNorm over the last axis. */
+export function layerNorm(p: Params, prefix: string, name: string, x: tf.Tensor, eps = 1e-5): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  const xn = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps)));
+  return tf.add(tf.mul(xn, getP(p, prefix, `${name}/g`)), getP(p, prefix, `${name}/b`));
+}
+
+/** 2×2 average pooling by reshape: [B,H,W,C] → [B,H/2,W/2,C]. */
+export function downsample(x: tf.Tensor4D): tf.Tensor4D {
+  const [B, H, W, C] = x.shape;
+  return x.reshape([B, H / 2, 2, W / 2, 2, C]).mean([2, 4]) as tf.Tensor4D;
+}
+
+/** Nearest 2× up-sampling by broadcasting: [B,H,W,C] → [B,2H,2W,C]. */
+export function upsample(x: tf.Tensor4D): tf.Tensor4D {
+  const [B, H, W, C] = x.shape;
+  const ones = tf.ones([1, 1, 2, 1, 2, 1]);
+  return tf.mul(x.reshape([B, H, 1, W, 1, C]), ones).reshape([B, 2 * H, 2 * W, C]) as tf.Tensor4D;
+}
+
+/**
+ * Multi-head scaled dot-product attention (Vaswani et al. 2017, eq. 1).
+ * q [B,Nq,C], k,v [B,Nk,C] (already projected) → [B,Nq,C].
+ * `keyMask` [B,Nk] (1 = attend, 0 = ignore) adds −1e9 to the ignored keys' logits; a row with
+ * every key masked (an all-PAD prompt) then attends uniformly instead of producing NaN.
+ */
+export function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, keyMask?: tf.Tensor2D): tf.Tensor3D {
+  const [B, Nq, C] = q.shape;
+  const Nk = k.shape[1];
+  if (C % heads !== 0) throw new Error(`attention: ${C} channels not divisible by ${heads} heads`);
+  const hd = C / heads;
+  const split = (x: tf.Tensor3D, n: number) => x.reshape([B, n, heads, hd]).transpose([0, 2, 1, 3]); // [B,h,n,hd]
+  const qh = split(q, Nq);
+  const kh = split(k, Nk);
+  const vh = split(v, Nk);
+  let logits = matMulFast(qh, transposeLast2(kh)).mul(1 / Math.sqrt(hd)); // [B,h,Nq,Nk]
+  if (keyMask) logits = tf.add(logits, tf.sub(1, keyMask).mul(-1e9).reshape([B, 1, 1, Nk]));
+  const att = tf.softmax(logits, -1);
+  const out = matMulFast(att, vh); // [B,h,Nq,hd]
+  return out.transpose([0, 2, 1, 3]).reshape([B, Nq, C]) as tf.Tensor3D;
+}
+
+/** Total number of scalars in a parameter map. */
+export function countParams(p: Params): number {
+  return Object.values(p).reduce((a, v) => a + v.size, 0);
+}
+
+/**
+ * Frozen copies for the reference pool: new non-trainable variables named `newPrefix/…` in place
+ * of the old first path segment(s) `oldPrefix`. `tf.clone` shares the data until the source is
+ * next assigned, so a snapshot costs memory only once the policy moves on.
+ */
+export function cloneParams(params: Params, newPrefix: string, oldPrefix?: string): Params {
+  const out: Params = {};
+  const names = Object.keys(params);
+  const old = oldPrefix ?? commonPrefix(names);
+  for (const name of names) {
+    if (!name.startsWith(old + '/')) throw new Error(`cloneParams: ${name} does not start with ${old}/`);
+    const nn = newPrefix + name.slice(old.length);
+    const c = params[name].clone();
+    out[nn] = tf.variable(c, false, nn);
+    c.dispose(); // the variable keeps the data alive
+  }
+  return out;
+}
+
+/** The first path segment shared by all names (e.g. `policy` for `policy/unet/...`). */
+export function commonPrefix(names: string[]): string {
+  if (names.length === 0) return '';
+  const first = names[0].split('/')[0];
+  for (const n of names) if (n.split('/')[0] !== first) throw new Error(`parameter names do not share a first segment: ${first} vs ${n}`);
+  return first;
+}
+
+export function disposeParams(params: Params): void {
+  for (const v of Object.values(params)) v.dispose();
+}

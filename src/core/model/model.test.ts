@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { initNodeBackend } from '../backend';
+import { Rng } from '../rng';
+import { conv2dSame, matMulFast, cloneParams } from './layers';
+import { aeDecode, aeEncode } from './autoencoder';
+import { tinySDConfig, decodeLatents, defaultSDConfig, disposeReducedSD, encodeImages, encodeText, initReducedSD, paramCounts, uncondContext, unetForward, type ReducedSD } from './sd';
+
+const TINY = tinySDConfig();
+
+function tokens(B: number, L: number, V: number, seed: number): tf.Tensor2D {
+  const r = new Rng(seed);
+  // Real tokens then PAD, like the tokenizer's output; row 0 is all PAD (the unconditional prompt).
+  const d = new Int32Array(B * L).map((_, i) => (Math.floor(i / L) === 0 || i % L >= 7 ? 0 : 1 + r.int(V - 1)));
+  return tf.tensor2d(d, [B, L], 'int32');
+}
+
+let m: ReducedSD;
+beforeAll(async () => {
+  await initNodeBackend('wasm');
+  m = initReducedSD('t', TINY, 1);
+});
+afterAll(() => disposeReducedSD(m));
+
+describe('fast gradients', () => {
+  it('conv2dSame and matMulFast give the same gradients as tfjs', () => {
+    const r = new Rng(3);
+    const x = tf.tensor4d(r.normals(2 * 8 * 8 * 5), [2, 8, 8, 5]);
+    const w = tf.tensor4d(r.normals(3 * 3 * 5 * 7), [3, 3, 5, 7]);
+    const g = (f: (a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor) => tf.grads((a: tf.Tensor, b: tf.Tensor) => f(a as tf.Tensor4D, b as tf.Tensor4D).square().sum())([x, w]);
+    const [dx1, dw1] = g((a, b) => tf.conv2d(a, b, 1, 'same'));
+    const [dx2, dw2] = g((a, b) => conv2dSame(a, b));
+    const rel = (a: tf.Tensor, b: tf.Tensor) => tf.sub(a, b).abs().max().dataSync()[0] / tf.abs(a).max().dataSync()[0];
+    expect(rel(dx1, dx2)).toBeLessThan(1e-5);
+    expect(rel(dw1, dw2)).toBeLessThan(1e-5);
+    const a = tf.tensor3d(r.normals(2 * 5 * 6), [2, 5, 6]);
+    const b = tf.tensor3d(r.normals(2 * 6 * 4), [2, 6, 4]);
+    const gm = (f: (p: tf.Tensor3D, q: tf.Tensor3D) => tf.Tensor) => tf.grads((p: tf.Tensor, q: tf.Tensor) => f(p as tf.Tensor3D, q as tf.Tensor3D).square().sum())([a, b]);
+    const [da1, db1] = gm((p, q) => tf.matMul(p, q));
+    const [da2, db2] = gm((p, q) => matMulFast(p, q));
+    expect(rel(da1, da2)).toBeLessThan(1e-5);
+    expect(rel(db1, db2)).toBeLessThan(1e-5);
+    tf.dispose([x, w, dx1, dw1, dx2, dw2, a, b, da1, db1, da2, db2]);
+  });
+});
+
+describe('reduced SD', () => {
+  it('has the documented output shapes and a ~1M-parameter default UNet', () => {
+    tf.tidy(() => {
+      const x = tf.tanh(tf.tensor4d(new Rng(2).normals(3 * 32 * 32 * 3), [3, 32, 32, 3]));
+      const z = encodeImages(m, x);
+      expect(z.shape).toEqual([3, 8, 8, 4]);
+      const y = decodeLatents(m, z);
+      expect(y.shape).toEqual([3, 32, 32, 3]);
+      expect(y.abs().max().dataSync()[0]).toBeLessThanOrEqual(1);
+      const ctx = encodeText(m.text, TINY.text, tokens(3, 12, 30, 1));
+      expect(ctx.shape).toEqual([3, 12, 16]);
+      expect(Number.isFinite(ctx.sum().dataSync()[0])).toBe(true); // the all-PAD row must not be NaN
+      const e = unetForward(m.unet, TINY.unet, z, tf.tensor1d([0, 500, 999]), ctx);
+      expect(e.shape).toEqual([3, 8, 8, 4]);
+      expect(uncondContext(m.text, TINY.text, 2).shape).toEqual([2, 12, 16]);
+    });
+    const big = initReducedSD('big', defaultSDConfig(30, 12), 1);
+    const c = paramCounts(big);
+    expect(c.unet).toBeGreaterThan(300_000);
+    expect(c.unet).toBeLessThan(1_100_000);
+    disposeReducedSD(big);
+  });
+
+  it('rejects bad inputs with clear messages', () => {
+    tf.tidy(() => {
+      expect(() => unetForward(m.unet, TINY.unet, tf.zeros([1, 4, 4, 4]) as tf.Tensor4D, tf.zeros([1]) as tf.Tensor1D, tf.zeros([1, 12, 16]) as tf.Tensor3D)).toThrow(/latents must be \[B,8,8,4\]/);
+      expect(() => encodeText(m.text, TINY.text, tf.zeros([1, 5], 'int32') as tf.Tensor2D)).toThrow(/expected 12 tokens/);
+      expect(() => encodeText(m.unet, TINY.text, tf.zeros([1, 12], 'int32') as tf.Tensor2D)).toThrow(/tok_emb/);
+    });
+  });
+
+  it('initialisation is deterministic for a seed (no tf.random)', () => {
+    const a = initReducedSD('a', TINY, 7), b = initReducedSD('b', TINY, 7), c = initReducedSD('c', TINY, 8);
+    const w = (x: ReducedSD) => Array.from(x.unet[Object.keys(x.unet).find((k) => k.endsWith('down0/res/conv1/w'))!].dataSync());
+    expect(w(a)).toEqual(w(b));
+    expect(w(a)).not.toEqual(w(c));
+    [a, b, c].forEach(disposeReducedSD);
+  });
+
+  it('every parameter of the AE, text encoder and UNet receives a non-zero gradient', () => {
+    const zeroGrads: string[] = [];
+    tf.tidy(() => {
+      const x = tf.tanh(tf.tensor4d(new Rng(4).normals(2 * 32 * 32 * 3), [2, 32, 32, 3]));
+      const pAE = 't/ae';
+      const ga = tf.variableGrads(() => tf.losses.meanSquaredError(x, aeDecode(m.ae, pAE, TINY.ae, aeEncode(m.ae, pAE, TINY.ae, x))) as tf.Scalar, Object.values(m.ae));
+      const vars = [...Object.values(m.text), ...Object.values(m.unet)];
+      const gd = tf.variableGrads(() => {
+        const ctx = encodeText(m.text, TINY.text, tokens(3, 12, 30, 5));
+        const z = tf.tensor4d(new Rng(6).normals(3 * 256), [3, 8, 8, 4]);
+        return unetForward(m.unet, TINY.unet, z, tf.tensor1d([10, 400, 900]), ctx).sub(z).square().mean() as tf.Scalar;
+      }, vars);
+      for (const [name, g] of Object.entries({ ...ga.grads, ...gd.grads })) {
+        if (!(g.abs().sum().dataSync()[0] > 0)) zeroGrads.push(name);
+      }
+      expect(Object.keys(ga.grads).length + Object.keys(gd.grads).length).toBe(Object.keys({ ...m.ae, ...m.text, ...m.unet }).length);
+    });
+    expect(zeroGrads).toEqual([]);
+  });
+
+  it('cloneParams makes frozen copies that do not follow the source', () => {
+    const ref = cloneParams(m.unet, 'ref0');
+    const names = Object.keys(ref);
+    expect(names.every((n) => n.startsWith('ref0/unet/'))).toBe(true);
+    expect(Object.values(ref).every((v) => !v.trainable)).toBe(true);
+    const src = m.unet['t/unet/conv_in/b'];
+    const before = Array.from(src.dataSync());
+    src.assign(tf.onesLike(src));
+    expect(Array.from(ref['ref0/unet/conv_in/b'].dataSync())).toEqual(before);
+    src.assign(tf.tensor(before, src.shape));
+    Object.values(ref).forEach((v) => v.dispose());
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * The ε-predicting UNet (the role of SD-1.5's UNet, reduced). Latents z [B,8,8,4], timesteps
+ * t [B] (float, 0…999) and text context [B,L,D] → predicted noise ε̂ [B,8,8,4].
+ *
+ *   conv_in                                  8×8×c0
+ *   down0: resBlock(c0)  + crossAttn  ─ skip0 8×8×c0
+ *   pool                                     4×4
+ *   down1: resBlock(c1)  + crossAttn  ─ skip1 4×4×c1
+ *   mid:   resBlock(c1)  + crossAttn          4×4×c1
+ *   up1:   resBlock([mid, skip1] → c1) + crossAttn
+ *   upsample                                 8×8
+ *   up0:   resBlock([up, skip0] → c0) + crossAttn
+ *   out:   GroupNorm, SiLU, conv → 4
+ *
+ * Timesteps enter through a sinusoidal embedding and an MLP (Ho et al. 2020), added inside
+ * every resBlock; text enters through cross-attention at both resolutions (Rombach et al. 2022).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../rng';
+import { ParamBuilder, attention, conv, dense, downsample, groupNorm, silu, upsample, type Params } from './layers';
+
+export interface UNetConfig {
+  latentChannels: number; // 4
+  latentSize: number; // 8
+  channels: [number, number]; // [c0 at 8×8, c1 at 4×4]
+  timeDim: number; // sinusoidal embedding size (the MLP maps it to 2·timeDim)
+  ctxDim: number; // text encoder dim
+  heads: number; // cross-attention heads
+  groups: number; // GroupNorm groups
+}
+
+/** Names of the blocks in forward order, with their in/out channels. */
+function blocks(cfg: UNetConfig) {
+  const [c0, c1] = cfg.channels;
+  return {
+    down0: { cin: c0, cout: c0 },
+    down1: { cin: c0, cout: c1 },
+    mid: { cin: c1, cout: c1 },
+    up1: { cin: 2 * c1, cout: c1 },
+    up0: { cin: c1 + c0, cout: c0 },
+  };
+}
+
+function resBlockParams(pb: ParamBuilder, name: string, cin: number, cout: number, tembDim: number): void {
+  pb.norm(`${name}/gn1`, cin);
+  pb.conv(`${name}/conv1`, cin, cout);
+  pb.dense(`${name}/temb`, tembDim, cout);
+  pb.norm(`${name}/gn2`, cout);
+  pb.conv(`${name}/conv2`, cout, cout);
+  if (cin !== cout) pb.conv(`${name}/skip`, cin, cout, 1);
+}
+
+/** ResBlock (SD style): h = conv1(silu(gn1(x))) + temb; h = conv2(silu(gn2(h))); out = skip(x) + h. */
+function resBlock(p: Params, prefix: string, name: string, x: tf.Tensor4D, temb: tf.Tensor2D, groups: number): tf.Tensor4D {
+  const [B] = x.shape;
+  let h = conv(p, prefix, `${name}/conv1`, silu(groupNorm(p, prefix, `${name}/gn1`, x, groups))); // [B,H,W,cout]
+  const cout = h.shape[3];
+  h = tf.add(h, dense(p, prefix, `${name}/temb`, silu(temb)).reshape([B, 1, 1, cout]));
+  h = conv(p, prefix, `${name}/conv2`, silu(groupNorm(p, prefix, `${name}/gn2`, h, groups)));
+  const skip = x.shape[3] === cout ? x : conv(p, prefix, `${name}/skip`, x);
+  return tf.add(skip, h);
+}
+
+function crossAttnParams(pb: ParamBuilder, name: string, c: number, ctxDim: number): void {
+  pb.norm(`${name}/gn`, c);
+  pb.dense(`${name}/q`, c, c, 1, false);
+  pb.dense(`${name}/k`, ctxDim, c, 1, false);
+  pb.dense(`${name}/v`, ctxDim, c, 1, false);
+  pb.dense(`${name}/out`, c, c, 0.5);
+}
+
+/** x + out(attention(q(gn(x)), k(ctx), v(ctx))): every latent pixel attends to every text token. */
+function crossAttention(p: Params, prefix: string, name: string, x: tf.Tensor4D, ctx: tf.Tensor3D, heads: number, groups: number): tf.Tensor4D {
+  const [B, H, W, C] = x.shape;
+  const hx = groupNorm(p, prefix, `${name}/gn`, x, groups).reshape([B, H * W, C]); // [B,HW,C]
+  const q = dense(p, prefix, `${name}/q`, hx) as tf.Tensor3D; // [B,HW,C]
+  const k = dense(p, prefix, `${name}/k`, ctx) as tf.Tensor3D; // [B,L,C]
+  const v = dense(p, prefix, `${name}/v`, ctx) as tf.Tensor3D; // [B,L,C]
+  const a = attention(q, k, v, heads); // [B,HW,C]
+  return tf.add(x, dense(p, prefix, `${name}/out`, a).reshape([B, H, W, C]));
+}
+
+export function initUNet(prefix: string, cfg: UNetConfig, rng: Rng): Params {
+  const pb = new ParamBuilder(prefix, rng);
+  const tembDim = 2 * cfg.timeDim;
+  pb.dense('time/fc1', cfg.timeDim, tembDim);
+  pb.dense('time/fc2', tembDim, tembDim);
+  pb.conv('conv_in', cfg.latentChannels, cfg.channels[0]);
+  for (const [name, { cin, cout }] of Object.entries(blocks(cfg))) {
+    resBlockParams(pb, `${name}/res`, cin, cout, tembDim);
+    crossAttnParams(pb, `${name}/attn`, cout, cfg.ctxDim);
+  }
+  pb.norm('out/gn', cfg.channels[0]);
+  // Small (not zero) output init: a zero layer would give every earlier weight a zero gradient.
+  pb.conv('out/conv', cfg.channels[0], cfg.latentChannels, 3, 0.1);
+  return pb.params;
+}
+
+/**
+ * Sinusoidal timestep embedding (Vaswani et al. 2017; DDPM, Ho et al. 2020): t [B] → [B,dim],
+ * [cos(t·f_k), sin(t·f_k)] with f_k = 10000^(−k/(dim/2)), as diffusers' `get_timestep_embedding`
+ * with flip_sin_to_cos.
+ */
+export function timestepEmbedding(t: tf.Tensor1D, dim: number): tf.Tensor2D {
+  const half = dim / 2;
+  const freqs = new Float32Array(half);
+  for (let k = 0; k < half; k++) freqs[k] = Math.exp((-Math.log(10000) * k) / half);
+  const args = tf.mul(t.toFloat().reshape([-1, 1]), tf.tensor2d(freqs, [1, half])); // [B,half]
+  return tf.concat([tf.cos(args), tf.sin(args)], 1) as tf.Tensor2D; // [B,dim]
+}
+
+export function unetForwardWith(p: Params, prefix: string, cfg: UNetConfig, z: tf.Tensor4D, t: tf.Tensor1D, ctx: tf.Tensor3D): tf.Tensor4D {
+  const [B, H, W, C] = z.shape;
+  if (H !== cfg.latentSize || W !== cfg.latentSize || C !== cfg.latentChannels) {
+    throw new Error(`unetForward: latents must be [B,${cfg.latentSize},${cfg.latentSize},${cfg.latentChannels}], got [${z.shape}]`);
+  }
+  if (t.shape[0] !== B || ctx.shape[0] !== B) throw new Error(`unetForward: batch sizes differ (z ${B}, t ${t.shape[0]}, ctx ${ctx.shape[0]})`);
+  if (ctx.shape[2] !== cfg.ctxDim) throw new Error(`unetForward: context dim ${ctx.shape[2]}, expected ${cfg.ctxDim}`);
+  const g = cfg.groups;
+  const temb = dense(p, prefix, 'time/fc2', silu(dense(p, prefix, 'time/fc1', timestepEmbedding(t, cfg.timeDim)))) as tf.Tensor2D; // [B,2·timeDim]
+  const block = (name: string, x: tf.Tensor4D) =>
+    crossAttention(p, prefix, `${name}/attn`, resBlock(p, prefix, `${name}/res`, x, temb, g), ctx, cfg.heads, g);
+
+  let h = conv(p, prefix, 'conv_in', z); // [B,8,8,c0]
+  const skip0 = block('down0', h); // [B,8,8,c0]
+  const skip1 = block('down1', downsample(skip0)); // [B,4,4,c1]
+  h = block('mid', skip1); // [B,4,4,c1]
+  h = block('up1', tf.concat([h, skip1], 3)); // [B,4,4,c1]
+  h = block('up0', tf.concat([upsample(h), skip0], 3)); // [B,8,8,c0]
+  return conv(p, prefix, 'out/conv', silu(groupNorm(p, prefix, 'out/gn', h, g))); // [B,8,8,4]
+}
