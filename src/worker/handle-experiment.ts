@@ -1,10 +1,62 @@
+import * as tf from '@tensorflow/tfjs';
 import type { ExperimentReplyMap, ExperimentRequest } from './protocol-experiment';
 import type { WorkerEvent } from './protocol';
+import { ExperimentSession, type AssetLoader } from './experiment-session';
+import { getDataset, loadBaseModel, loadScorers } from './assets';
+import { evaluateModel } from '../core/eval/evaluate';
+import { indexedDbStore } from './experiment-store';
+
+/**
+ * The playground's assets: the shipped base model and scorers (loaded once, cached by assets.ts)
+ * and the Pick-a-Shape dataset of the experiment's data seed. Progress of each long step goes to
+ * the page as `exp.progress` (the assets' own byte-level 'progress' events pass through too).
+ */
+const loadAssets: AssetLoader = async (config, emit, progress) => {
+  progress('loading the base model', 0);
+  const base = await loadBaseModel(emit);
+  progress('loading PickScore-mini and HPS-mini', 0.4);
+  const scorers = await loadScorers(emit);
+  progress(`building the Pick-a-Shape dataset (seed ${config.dataSeed})`, 0.7);
+  await new Promise((r) => setTimeout(r, 0));
+  const { dataset } = getDataset({ seed: config.dataSeed }, emit);
+  progress('encoding the training data and evaluating the base model', 0.9);
+  return {
+    base: base.model,
+    dataset,
+    evaluate: async (model, prompts, o) => {
+      const r = await evaluateModel(model, prompts, o, scorers);
+      return { mean: { ...r.mean }, perImage: r.perImage.map((m) => ({ ...m })), images: r.images };
+    },
+  };
+};
+
+let session: ExperimentSession | null = null;
 
 /** Handles the playground's experiment requests inside the worker. */
 export async function handleExperiment(
   req: ExperimentRequest,
-  _emit: (e: WorkerEvent) => void,
+  emit: (e: WorkerEvent) => void,
 ): Promise<ExperimentReplyMap[keyof ExperimentReplyMap]> {
+  session ??= new ExperimentSession(emit, { loadAssets, backend: () => tf.getBackend(), store: indexedDbStore });
+  switch (req.type) {
+    case 'exp.configure':
+      return session.configure(req.config, req.resume ?? false);
+    case 'exp.play':
+      return session.play();
+    case 'exp.pause':
+      return session.pause();
+    case 'exp.step':
+      return session.step();
+    case 'exp.reset':
+      return session.reset();
+    case 'exp.exportCheckpoint':
+      return session.exportCheckpoint(req.arm);
+    case 'exp.stored':
+      return session.stored();
+    case 'exp.forget':
+      return session.forget();
+    case 'exp.snapshot':
+      return session.current();
+  }
   throw new Error(`unknown experiment request ${JSON.stringify(req)}`);
 }

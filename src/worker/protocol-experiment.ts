@@ -1,8 +1,139 @@
 /**
  * Worker messages for the playground's experiments (configure, play, pause, step, reset,
- * export, import). Owned by the playground; unioned into protocol.ts.
+ * export, resume). Owned by the playground; unioned into protocol.ts.
+ *
+ * Every event carries `run`: the id of the experiment it belongs to. The worker bumps it on every
+ * configure/reset, and the page drops events of any other run (a stale loop's last message never
+ * lands in a fresh run's charts). Only plain numbers and arrays cross this boundary: the page never
+ * sees a tensor.
  */
-export type ExperimentRequest = never;
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ExperimentReplyMap {}
-export type ExperimentEvent = never;
+import type { ExperimentConfig } from '../core/config';
+
+/** The five metrics of DESIGN §5, keyed as the evaluator names them. */
+export const METRIC_KEYS = ['pickScore', 'hps', 'alignment', 'aesthetic', 'trueUtility'] as const;
+export type MetricKey = (typeof METRIC_KEYS)[number];
+export type Metrics = Record<string, number>;
+
+/** What one arm did in one update (the engine's UpdateRecord; null where the arm's method has no such value). */
+export interface ExpUpdateRecord {
+  arm: string;
+  update: number;
+  loss: number;
+  implicitAcc: number | null;
+  aafRate: number | null;
+  mW: number;
+  mL: number | null;
+  rW: number | null;
+  rL: number | null;
+  rewardW: number | null;
+  rewardL: number | null;
+  margin: number | null;
+  insideHist: number[] | null;
+  accByTBucket: (number | null)[] | null;
+  flippedShare: number | null;
+  refK: number | null;
+  ms: number;
+  refMs: number;
+}
+
+/** An arm's checkpoint: snapshot saved to the pool and the evaluation on fixed prompts and noise. */
+export interface ExpCheckpointRecord {
+  arm: string;
+  update: number;
+  savedK: number | null;
+  metrics: Metrics | null;
+  winRate: Metrics | null;
+  poolCheckpoints: number;
+  poolBytes: number;
+  ms: number;
+}
+
+/** Images (HWC, [-1,1]) of one model on the evaluation prompts, with per-image metrics. */
+export interface ExpEvalImages {
+  /** Arm name, or '' for the base model. */
+  arm: string;
+  update: number;
+  images: Float32Array[];
+  perImage: Metrics[];
+}
+
+export interface ExpBaseEval {
+  metrics: Metrics;
+  perImage: Metrics[];
+  images: Float32Array[];
+}
+
+export type ExpStatus = 'idle' | 'loading' | 'ready' | 'running' | 'paused' | 'done' | 'error';
+
+/** Everything the page needs to show a run: what `configure` answers (fresh or resumed). */
+export interface ExpSnapshot {
+  run: number;
+  config: ExperimentConfig;
+  evalPrompts: string[];
+  base: ExpBaseEval | null;
+  update: number;
+  records: ExpUpdateRecord[];
+  checkpoints: ExpCheckpointRecord[];
+  evals: ExpEvalImages[];
+  halted: { arm: string; message: string }[];
+  status: ExpStatus;
+  /** Set when the run was restored from IndexedDB after a reload. */
+  resumedFrom: number | null;
+}
+
+/** What IndexedDB holds about the last running experiment (a summary; the page decides to resume). */
+export interface ExpStoredSummary {
+  config: ExperimentConfig;
+  update: number;
+  /** Whether it was playing when last saved (a reload resumes playing). */
+  playing: boolean;
+  savedAt: number;
+}
+
+export type ExperimentRequest =
+  | { id: number; type: 'exp.configure'; config: ExperimentConfig; resume?: boolean }
+  | { id: number; type: 'exp.play' }
+  | { id: number; type: 'exp.pause' }
+  | { id: number; type: 'exp.step' }
+  | { id: number; type: 'exp.reset' }
+  | { id: number; type: 'exp.exportCheckpoint'; arm: string }
+  | { id: number; type: 'exp.stored' }
+  | { id: number; type: 'exp.forget' }
+  | { id: number; type: 'exp.snapshot' };
+
+export interface ExperimentReplyMap {
+  'exp.configure': ExpSnapshot;
+  'exp.play': { status: ExpStatus; update: number };
+  'exp.pause': { status: ExpStatus; update: number };
+  'exp.step': { status: ExpStatus; update: number };
+  'exp.reset': ExpSnapshot;
+  'exp.exportCheckpoint': { fileName: string; bytes: Uint8Array };
+  'exp.stored': ExpStoredSummary | null;
+  'exp.forget': { ok: true };
+  /** The current run as the page shows it (null before any configure). */
+  'exp.snapshot': ExpSnapshot | null;
+}
+
+export type ExperimentEvent =
+  /** One update of every running arm (posted once per update). */
+  | { type: 'exp.update'; run: number; update: number; records: ExpUpdateRecord[] }
+  /** Checkpoint evaluations of every running arm at `update` (with the sample images). */
+  | { type: 'exp.checkpoint'; run: number; update: number; checkpoints: ExpCheckpointRecord[]; evals: ExpEvalImages[] }
+  | { type: 'exp.halted'; run: number; arm: string; message: string }
+  | { type: 'exp.status'; run: number; status: ExpStatus; update: number; message?: string }
+  /** Long work: model loading, data encoding, reference sampling, evaluation, replay on resume. */
+  | { type: 'exp.progress'; run: number; stage: string; fraction: number }
+  /** The run was saved to IndexedDB at this update. */
+  | { type: 'exp.saved'; run: number; update: number };
+
+export const EXPERIMENT_REQUEST_TYPES = [
+  'exp.configure',
+  'exp.play',
+  'exp.pause',
+  'exp.step',
+  'exp.reset',
+  'exp.exportCheckpoint',
+  'exp.stored',
+  'exp.forget',
+  'exp.snapshot',
+] as const satisfies readonly ExperimentRequest['type'][];

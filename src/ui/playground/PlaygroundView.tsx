@@ -1,7 +1,341 @@
+/**
+ * The playground (issue 7): experiment controls, Play/Pause/Step/Reset, live charts, the results
+ * table, diagnostics and sample grids, all fed by one typed hook (useExperiment). The URL holds
+ * the whole experiment; a running experiment is saved in IndexedDB (by the worker) at every
+ * checkpoint and resumes after a reload.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { PRESET_NAMES, presetConfig, safeParseExperimentConfig, type ExperimentConfig } from '../../core/config';
 import type { WorkerClient } from '../../worker/client';
 import type { BackendReport } from '../../worker/protocol';
+import { AafPickScoreChart, ArmLegend, CheckpointMetricChart, UpdateMetricChart } from './Charts';
+import { armColour } from './colours';
+import { Controls, KNOBS } from './Controls';
+import { Diagnostics } from './Diagnostics';
+import { chartsToPng, downloadBlob, downloadText } from './download';
+import { Explanations } from './Explanations';
+import { importResults, metricsCsv, resultsFromState } from './results';
+import { ResultsTable } from './ResultsTable';
+import { SampleGrid } from './SampleGrid';
+import { useExperiment } from './useExperiment';
+import { configFromUrl, sameConfig, searchWithConfig } from './urlState';
 
-/** The playground: arms side by side, live charts, results table, sample grids (issue 7). */
-export function PlaygroundView(_props: { client: WorkerClient; report: BackendReport }) {
-  return <section aria-label="Playground">Playground coming.</section>;
+const STATUS_TEXT: Record<string, string> = {
+  idle: 'idle',
+  loading: 'loading…',
+  ready: 'ready',
+  running: 'training…',
+  paused: 'paused',
+  done: 'finished',
+  error: 'failed',
+};
+
+function isTyping(t: EventTarget | null): boolean {
+  const el = t as HTMLElement | null;
+  if (!el || !el.tagName) return false;
+  const tag = el.tagName;
+  return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || el.isContentEditable;
+}
+
+export function PlaygroundView({ client, report }: { client: WorkerClient; report: BackendReport }) {
+  const initial = useMemo(() => configFromUrl(window.location.search, report.backend), [report.backend]);
+  const [config, setConfig] = useState<ExperimentConfig>(initial.config);
+  const [preset, setPreset] = useState<string>(initial.preset ?? (initial.source === 'default' ? 'reference-strategies' : matchPreset(initial.config)));
+  const [urlMessage, setUrlMessage] = useState<string | null>(initial.message);
+  const [errors, setErrors] = useState<string[]>([]);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [fileError, setFileError] = useState<string | null>(null);
+  const [exportArm, setExportArm] = useState(0);
+  const exp = useExperiment(client);
+  const { state } = exp;
+  const chartsRef = useRef<HTMLDivElement>(null);
+  const started = useRef(false);
+
+  const writeUrl = useCallback((c: ExperimentConfig) => {
+    const url = new URL(window.location.href);
+    url.search = searchWithConfig(url.search, c);
+    window.history.replaceState(null, '', url);
+  }, []);
+
+  // Start-up: resume the run saved in IndexedDB when it matches the URL (or the URL names none), else load the URL's experiment.
+  useEffect(() => {
+    if (started.current) return;
+    started.current = true;
+    void (async () => {
+      const stored = await client.call({ type: 'exp.stored' }).catch(() => null);
+      const canResume = stored && !initial.message && (initial.source === 'default' || sameConfig(stored.config, initial.config));
+      if (stored && canResume) {
+        setConfig(stored.config);
+        setPreset(matchPreset(stored.config));
+        writeUrl(stored.config);
+        const snap = await exp.configure(stored.config, true);
+        if (snap && snap.resumedFrom !== null) {
+          setNotice(`Resumed the run saved at update ${snap.resumedFrom} (a reload loses at most the updates since the last checkpoint).`);
+          if (stored.playing) await exp.play();
+        }
+        return;
+      }
+      if (initial.source !== 'default') writeUrl(initial.config);
+      await exp.configure(initial.config);
+    })();
+  }, [client, exp, initial, writeUrl]);
+
+  const apply = useCallback(
+    (candidate: ExperimentConfig, presetName: string) => {
+      const bad = KNOBS.filter((k) => Number.isNaN(candidate[k.key] as number)).map((k) => `${k.label}: not a number`);
+      const badArms = candidate.arms.filter((a) => a.beta !== undefined && Number.isNaN(a.beta)).map((a) => `β of arm ${a.name}: not a number`);
+      if (bad.length || badArms.length) {
+        setErrors([...bad, ...badArms]);
+        return;
+      }
+      const r = safeParseExperimentConfig(candidate);
+      if (!r.ok) {
+        setErrors(r.errors);
+        return;
+      }
+      setErrors([]);
+      setNotice(null);
+      setConfig(r.config);
+      setPreset(presetName);
+      writeUrl(r.config);
+      void exp.configure(r.config);
+    },
+    [exp, writeUrl],
+  );
+
+  const live = state?.source !== 'imported';
+  const status = state?.status ?? 'idle';
+  const loading = exp.configuring !== null || status === 'loading';
+  const canTrain = live && !!state && !loading && status !== 'done' && status !== 'error';
+  const running = status === 'running';
+
+  const onPlayPause = useCallback(() => {
+    if (!canTrain && !running) return;
+    void (running ? exp.pause() : exp.play());
+  }, [canTrain, running, exp]);
+  const onStep = useCallback(() => {
+    if (canTrain) void exp.step();
+  }, [canTrain, exp]);
+  const onReset = useCallback(() => {
+    if (!live || loading || !state) return;
+    setNotice(null);
+    void exp.reset();
+  }, [live, loading, state, exp]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
+      if (e.key === ' ' || e.code === 'Space') {
+        if ((e.target as HTMLElement | null)?.tagName === 'BUTTON') return; // the button's own click handles it
+        e.preventDefault();
+        onPlayPause();
+      } else if (e.key === 's' || e.key === 'S') onStep();
+      else if (e.key === 'r' || e.key === 'R') onReset();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onPlayPause, onStep, onReset]);
+
+  const copyPermalink = async () => {
+    const url = new URL(window.location.href);
+    url.search = searchWithConfig(url.search, config);
+    try {
+      await navigator.clipboard.writeText(url.toString());
+      setNotice('Permalink copied: opening it reproduces this experiment (same seed, same arms, same knobs).');
+    } catch {
+      setNotice(`Permalink: ${url.toString()}`);
+    }
+  };
+
+  const exportCsv = () => state && downloadText(metricsCsv(resultsFromState(state, report.backend)), 'metrics.csv', 'text/csv');
+  const exportJson = () => state && downloadText(JSON.stringify(resultsFromState(state, report.backend), null, 1), 'results.json', 'application/json');
+  const exportPng = async () => {
+    if (!chartsRef.current || !state) return;
+    try {
+      const blob = await chartsToPng(chartsRef.current, state.config.arms.map((a, i) => ({ name: a.name, colour: armColour(a, i) })), `SePPO Playground — update ${state.update}`);
+      downloadBlob(blob, 'charts.png');
+    } catch (e) {
+      setFileError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  const exportCheckpoint = async () => {
+    if (!state) return;
+    const arm = state.config.arms[Math.min(exportArm, state.config.arms.length - 1)];
+    try {
+      const r = await client.call({ type: 'exp.exportCheckpoint', arm: arm.name });
+      downloadBlob(new Blob([r.bytes as BlobPart], { type: 'application/octet-stream' }), r.fileName);
+    } catch (e) {
+      setFileError(`Checkpoint export failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const onImport = async (file: File | undefined) => {
+    if (!file) return;
+    const text = await file.text().catch(() => null);
+    const r = text === null ? ({ ok: false, errors: ['the file could not be read'] } as const) : importResults(text);
+    if (!r.ok) {
+      setFileError(`Could not import ${file.name}: ${r.errors.join('; ')}. Nothing was changed.`);
+      return;
+    }
+    setFileError(null);
+    if (running) await exp.pause();
+    exp.showImported(r.snapshot);
+    setNotice(`Viewing ${file.name}: a finished run (${r.snapshot.config.arms.length} arms, ${r.snapshot.update} updates, backend ${r.backend}). Controls are locked; “Back to live run” returns.`);
+  };
+
+  const progress = exp.configuring ?? state?.progress ?? null;
+  const bytes = exp.loadProgress;
+
+  return (
+    <section aria-label="Playground" className="pg">
+      {urlMessage && (
+        <div className="notice notice-warn" role="alert" data-testid="pg-url-message">
+          {urlMessage}{' '}
+          <button type="button" className="pg-link" onClick={() => setUrlMessage(null)}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      {report.backend !== 'webgpu' && initial.source === 'default' && (
+        <div className="notice" role="status" data-testid="pg-fallback">
+          No WebGPU here: training runs on {report.backend.toUpperCase()} and the default experiment is smaller ({config.updates} updates, {config.dataSize} pairs, {config.evalPrompts} evaluation prompts).
+        </div>
+      )}
+      {notice && (
+        <div className="notice" role="status" data-testid="pg-notice">
+          {notice}
+        </div>
+      )}
+      {fileError && (
+        <div className="notice notice-error" role="alert" data-testid="pg-file-error">
+          {fileError}{' '}
+          <button type="button" className="pg-link" onClick={() => setFileError(null)}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      {exp.error && (
+        <div className="notice notice-error" role="alert" data-testid="pg-error">
+          {exp.error}
+        </div>
+      )}
+      {state && Object.keys(state.halted).length > 0 && (
+        <div className="notice notice-warn" role="alert" data-testid="pg-halted">
+          {Object.values(state.halted).map((m) => (
+            <div key={m}>{m}</div>
+          ))}
+        </div>
+      )}
+
+      <div className="pg-toolbar" role="toolbar" aria-label="Experiment">
+        <button type="button" className="pg-btn pg-primary" onClick={onPlayPause} disabled={!canTrain && !running} aria-keyshortcuts="Space" data-testid="pg-play">
+          {running ? 'Pause' : 'Play'}
+        </button>
+        <button type="button" className="pg-btn" onClick={onStep} disabled={!canTrain} aria-keyshortcuts="S" title="One update for every arm (s)">
+          Step
+        </button>
+        <button type="button" className="pg-btn" onClick={onReset} disabled={!live || loading || !state} aria-keyshortcuts="R" title="Same seed, same initial weights, same run again (r)">
+          Reset
+        </button>
+        <span className="pg-counter" aria-live="polite">
+          update <strong data-testid="pg-update">{state?.update ?? 0}</strong> / {config.updates}
+          <span className={`pg-status pg-status-${status}`} data-testid="pg-status">
+            {loading ? 'loading…' : STATUS_TEXT[status]}
+          </span>
+          {state?.savedUpdate ? <span className="pg-muted" data-testid="pg-saved"> · saved @{state.savedUpdate}</span> : null}
+        </span>
+        <span className="pg-keys pg-muted">space play/pause · s step · r reset</span>
+        <span className="pg-spacer" />
+        <button type="button" className="pg-btn" onClick={copyPermalink}>
+          Copy permalink
+        </button>
+        {!live && (
+          <button type="button" className="pg-btn" onClick={() => { setNotice(null); void exp.backToLive(); }}>
+            Back to live run
+          </button>
+        )}
+      </div>
+      {(progress || bytes) && (
+        <div className="pg-progress" role="status" aria-label="Progress" data-testid="pg-progress">
+          <span>{bytes && loading ? `${bytes.message ?? bytes.stage}: ${(bytes.done / 1e6).toFixed(1)} of ${(bytes.total / 1e6).toFixed(1)} MB` : progress?.stage}</span>
+          <progress value={bytes && loading && bytes.total ? bytes.done / bytes.total : progress?.fraction || undefined} max={1} aria-label="Progress of the current step" />
+        </div>
+      )}
+
+      <div className="pg-layout">
+        <aside className="pg-side" aria-label="Experiment controls">
+          <Controls
+            config={config}
+            preset={preset}
+            errors={errors}
+            disabled={!live || loading}
+            onPreset={(name) => {
+              if ((PRESET_NAMES as readonly string[]).includes(name)) apply(presetConfig(name), name);
+            }}
+            onChange={(next) => apply(next, 'custom')}
+          />
+          <Explanations />
+        </aside>
+        <div className="pg-main">
+          {state ? (
+            <>
+              <ArmLegend config={state.config} halted={state.halted} />
+              <div className="pg-charts" ref={chartsRef}>
+                <AafPickScoreChart state={state} />
+                <CheckpointMetricChart state={state} />
+                <UpdateMetricChart state={state} metric="loss" title="Loss" note="mean(−log σ(inside)); SFT: mean denoising error. Diffusion-DPO's loss stays near log 2 ≈ 0.69 for long: read the diagnostics." />
+                <UpdateMetricChart state={state} metric="implicitAcc" title="Implicit accuracy" domain={[0, 1]} note="Share of pairs with inside > 0 in the batch; 0.5 is chance." />
+              </div>
+              <section className="pg-card" aria-labelledby="pg-results-h">
+                <div className="pg-card-head">
+                  <h2 id="pg-results-h">Results</h2>
+                  <span className="pg-muted">latest checkpoint of each arm; win rate = share of prompts where the arm beats the base (same prompt, same noise)</span>
+                </div>
+                <ResultsTable state={state} />
+              </section>
+              <SampleGrid state={state} />
+              <Diagnostics state={state} />
+            </>
+          ) : (
+            <p className="pg-hint">{exp.error ? 'The experiment could not be loaded.' : 'Loading the experiment…'}</p>
+          )}
+          <section className="pg-card pg-files" aria-label="Export and import">
+            <h2>Export and import</h2>
+            <div className="pg-file-row">
+              <button type="button" className="pg-btn" onClick={exportCsv} disabled={!state}>
+                Export metrics CSV
+              </button>
+              <button type="button" className="pg-btn" onClick={exportJson} disabled={!state}>
+                Export results JSON
+              </button>
+              <button type="button" className="pg-btn" onClick={exportPng} disabled={!state}>
+                Export charts PNG
+              </button>
+              <span className="pg-inline">
+                <select aria-label="Arm to export" value={exportArm} onChange={(e) => setExportArm(Number(e.target.value))}>
+                  {config.arms.map((a, i) => (
+                    <option key={i} value={i}>
+                      {a.name}
+                    </option>
+                  ))}
+                </select>
+                <button type="button" className="pg-btn" onClick={exportCheckpoint} disabled={!state || !live || loading}>
+                  Export checkpoint .safetensors
+                </button>
+              </span>
+              <label className="pg-btn pg-file">
+                Import results JSON
+                <input type="file" accept=".json,application/json" aria-label="Import results JSON" onChange={(e) => { void onImport(e.target.files?.[0]); e.target.value = ''; }} />
+              </label>
+            </div>
+          </section>
+        </div>
+      </div>
+    </section>
+  );
+}
+
+/** The preset a config equals, or 'custom'. */
+function matchPreset(c: ExperimentConfig): string {
+  for (const p of PRESET_NAMES) if (sameConfig(presetConfig(p), c)) return p;
+  return 'custom';
 }

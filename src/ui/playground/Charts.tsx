@@ -1,0 +1,140 @@
+/**
+ * The live charts (recharts): AAF rate and PickScore-mini on two axes (the paper's Fig. 3, left),
+ * a checkpoint metric per arm (Fig. 2 for PickScore-mini; the others selectable), loss and
+ * implicit accuracy. Animation is off: the charts redraw once per update.
+ */
+import { useMemo, useState } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { ExperimentConfig } from '../../core/config';
+import { armColour } from './colours';
+import {
+  CHECKPOINT_SERIES,
+  aafPickScoreRows,
+  checkpointRows,
+  pointsPerArm,
+  updateRows,
+  type CheckpointSeriesKey,
+  type Row,
+  type UpdateSeriesKey,
+} from './chartData';
+import type { RunState } from './runState';
+
+const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(3) : v.toPrecision(3)) : String(v));
+const AXIS = { fontSize: 11 };
+
+function ChartCard({ title, testId, children, note, extra }: { title: string; testId: string; children: React.ReactNode; note?: string; extra?: React.ReactNode }) {
+  return (
+    <figure className="pg-chart" data-testid={testId}>
+      <figcaption>
+        <span className="pg-chart-title">{title}</span>
+        {extra}
+      </figcaption>
+      {children}
+      {note && <p className="pg-chart-note">{note}</p>}
+    </figure>
+  );
+}
+
+function Empty({ text }: { text: string }) {
+  return <div className="pg-chart-empty">{text}</div>;
+}
+
+/** Fig. 3 (left): AAF rate (solid, left axis) and PickScore-mini (dashed, right axis) per arm. */
+export function AafPickScoreChart({ state }: { state: RunState }) {
+  const rows = useMemo(() => aafPickScoreRows(state), [state]);
+  const points = useMemo(() => pointsPerArm(state), [state]);
+  const arms = state.config.arms;
+  return (
+    <ChartCard
+      title="AAF rate and PickScore-mini vs update (paper Fig. 3, left)"
+      testId="pg-chart-aaf"
+      note="Solid: AAF rate (share of reference samples judged losers, left axis). Dashed with dots: PickScore-mini at checkpoints (right axis); update 0 is the base model."
+    >
+      <div data-testid="pg-chart-aaf-points" data-points={JSON.stringify(points)} hidden />
+      {rows.length === 0 ? (
+        <Empty text="Press Play or Step: the curves appear after the first update." />
+      ) : (
+        <ResponsiveContainer width="100%" height={230}>
+          <LineChart data={rows} margin={{ top: 6, right: 8, bottom: 4, left: 0 }} role="img" aria-label="AAF rate and PickScore-mini against update, per arm">
+            <CartesianGrid stroke="#e3e6ee" />
+            <XAxis dataKey="update" type="number" domain={[0, 'dataMax']} tick={AXIS} allowDecimals={false} />
+            <YAxis yAxisId="aaf" domain={[0, 1]} tick={AXIS} width={36} label={{ value: 'AAF rate', angle: -90, position: 'insideLeft', fontSize: 11, dy: 30 }} />
+            <YAxis yAxisId="ps" orientation="right" domain={['auto', 'auto']} tick={AXIS} width={44} tickFormatter={(v: number) => v.toFixed(1)} label={{ value: 'PickScore-mini', angle: 90, position: 'insideRight', fontSize: 11, dy: 40 }} />
+            <Tooltip formatter={(v) => fmt(v)} labelFormatter={(l) => `update ${l}`} />
+            <Legend wrapperStyle={{ fontSize: 11 }} />
+            {arms.map((a, i) => (
+              <Line key={`a${i}`} yAxisId="aaf" dataKey={`a${i}`} name={`${a.name} · AAF`} stroke={armColour(a, i)} dot={false} isAnimationActive={false} connectNulls strokeWidth={1.8} />
+            ))}
+            {arms.map((a, i) => (
+              <Line key={`p${i}`} yAxisId="ps" dataKey={`p${i}`} name={`${a.name} · PickScore`} stroke={armColour(a, i)} strokeDasharray="5 3" dot={{ r: 3 }} isAnimationActive={false} connectNulls strokeWidth={1.5} />
+            ))}
+          </LineChart>
+        </ResponsiveContainer>
+      )}
+    </ChartCard>
+  );
+}
+
+function SimpleLines({ rows, config, yLabel, domain, height = 200, label }: { rows: Row[]; config: ExperimentConfig; yLabel: string; domain?: [number, number]; height?: number; label: string }) {
+  return (
+    <ResponsiveContainer width="100%" height={height}>
+      <LineChart data={rows} margin={{ top: 6, right: 8, bottom: 4, left: 0 }} role="img" aria-label={label}>
+        <CartesianGrid stroke="#e3e6ee" />
+        <XAxis dataKey="update" type="number" domain={['dataMin', 'dataMax']} tick={AXIS} allowDecimals={false} />
+        <YAxis domain={domain ?? ['auto', 'auto']} tick={AXIS} width={44} tickFormatter={(v: number) => fmt(v)} label={{ value: yLabel, angle: -90, position: 'insideLeft', fontSize: 11, dy: 30 }} />
+        <Tooltip formatter={(v) => fmt(v)} labelFormatter={(l) => `update ${l}`} />
+        {config.arms.map((a, i) => (
+          <Line key={i} dataKey={`v${i}`} name={a.name} stroke={armColour(a, i)} dot={rows.length < 30 ? { r: 2.5 } : false} isAnimationActive={false} connectNulls strokeWidth={1.6} />
+        ))}
+      </LineChart>
+    </ResponsiveContainer>
+  );
+}
+
+/** Fig. 2: PickScore-mini per arm at checkpoints; any other checkpoint metric selectable. */
+export function CheckpointMetricChart({ state }: { state: RunState }) {
+  const [key, setKey] = useState<CheckpointSeriesKey>('pickScore');
+  const rows = useMemo(() => checkpointRows(state, key), [state, key]);
+  const info = CHECKPOINT_SERIES.find((s) => s.key === key)!;
+  return (
+    <ChartCard
+      title={key === 'pickScore' ? 'PickScore-mini per arm (paper Fig. 2)' : `${info.label} per arm`}
+      testId="pg-chart-metric"
+      extra={
+        <select aria-label="Metric to plot" value={key} onChange={(e) => setKey(e.target.value as CheckpointSeriesKey)}>
+          {CHECKPOINT_SERIES.map((s) => (
+            <option key={s.key} value={s.key}>
+              {s.label}
+            </option>
+          ))}
+        </select>
+      }
+      note="Evaluated at every checkpoint on fixed prompts with the same noise for every arm; update 0 is the base model."
+    >
+      {rows.length === 0 ? <Empty text="The base model is evaluated when the experiment loads." /> : <SimpleLines rows={rows} config={state.config} yLabel={info.label} domain={info.winRate ? [0, 1] : undefined} label={`${info.label} against update, per arm`} />}
+    </ChartCard>
+  );
+}
+
+export function UpdateMetricChart({ state, metric, title, note, domain }: { state: RunState; metric: UpdateSeriesKey; title: string; note: string; domain?: [number, number] }) {
+  const rows = useMemo(() => updateRows(state, metric), [state, metric]);
+  return (
+    <ChartCard title={title} testId={`pg-chart-${metric}`} note={note}>
+      {rows.length === 0 ? <Empty text="No updates yet." /> : <SimpleLines rows={rows} config={state.config} yLabel={title} domain={domain} height={170} label={`${title} against update, per arm`} />}
+    </ChartCard>
+  );
+}
+
+export function ArmLegend({ config, halted }: { config: ExperimentConfig; halted: Record<string, string> }) {
+  return (
+    <ul className="pg-legend" aria-label="Arm colours">
+      {config.arms.map((a, i) => (
+        <li key={i}>
+          <span className="pg-swatch" style={{ background: armColour(a, i) }} aria-hidden="true" />
+          {a.name}
+          {halted[a.name] && <span className="pg-halted-tag"> (halted)</span>}
+        </li>
+      ))}
+    </ul>
+  );
+}

@@ -1,0 +1,302 @@
+/**
+ * Experiment controls: preset, every knob of the config (seed included) and the arms table (add,
+ * remove, edit; AAF and reference strategy per arm). Edits are validated through config.ts (the one
+ * schema); an invalid edit shows what is wrong and changes nothing that is running.
+ */
+import { useEffect, useState } from 'react';
+import {
+  ARM_DATA,
+  ARM_LIBRARY,
+  ARM_METHODS,
+  FLIP_VARIANTS,
+  PRESET_DESCRIPTIONS,
+  PRESET_NAMES,
+  REF_STRATEGIES,
+  type ArmConfig,
+  type ExperimentConfig,
+} from '../../core/config';
+import { PALETTE, armColour } from './colours';
+
+type Knob = Exclude<keyof ExperimentConfig, 'arms'>;
+
+export const KNOBS: { key: Knob; label: string; help: string; int: boolean; min: number; max: number; step?: number }[] = [
+  { key: 'seed', label: 'Seed', help: 'one seed fixes initial copies, data order, timesteps, noise and evaluation noise for every arm', int: true, min: 0, max: 2 ** 31 - 1 },
+  { key: 'updates', label: 'Updates', help: 'total updates per arm', int: true, min: 1, max: 100000 },
+  { key: 'checkpointEvery', label: 'Checkpoint every N', help: 'save θ_k to the reference pool and evaluate every N updates', int: true, min: 1, max: 100000 },
+  { key: 'maxCheckpoints', label: 'Pool size K', help: 'at most K checkpoints kept; θ₀ always stays', int: true, min: 1, max: 64 },
+  { key: 'beta', label: 'β', help: 'strength of the preference term (see the explanation)', int: false, min: 1e-3, max: 1e7 },
+  { key: 'lr', label: 'Learning rate', help: 'Adam learning rate (arms may override)', int: false, min: 1e-8, max: 1, step: 1e-5 },
+  { key: 'batchSize', label: 'Batch size', help: 'pairs per update', int: true, min: 1, max: 256 },
+  { key: 'dataSize', label: 'Training pairs', help: 'the first n pairs of the train split', int: true, min: 2, max: 100000 },
+  { key: 'dataSeed', label: 'Data seed', help: 'the Pick-a-Shape dataset the base model and scorers were trained on', int: true, min: 0, max: 2 ** 31 - 1 },
+  { key: 'refSteps', label: 'Reference DDIM steps', help: 'sampling steps for the on-policy reference samples x^l', int: true, min: 1, max: 200 },
+  { key: 'refGuidance', label: 'Reference guidance', help: 'classifier-free guidance scale of reference sampling (1 = none)', int: false, min: 0, max: 30, step: 0.5 },
+  { key: 'refRegenerateEvery', label: 'Regenerate x^l every', help: 'reuse an item\'s reference sample for this many updates (1 = fully on-policy)', int: true, min: 1, max: 100000 },
+  { key: 'evalPrompts', label: 'Evaluation prompts', help: 'fixed prompts, the same for every arm and checkpoint', int: true, min: 1, max: 1024 },
+  { key: 'evalSteps', label: 'Evaluation DDIM steps', help: 'sampling steps for the evaluation images', int: true, min: 1, max: 500 },
+  { key: 'evalGuidance', label: 'Evaluation guidance', help: 'guidance scale of the evaluation images', int: false, min: 0, max: 30, step: 0.5 },
+];
+
+/** A number input that commits on blur or Enter (not on every keystroke: each commit restarts the run). */
+export function NumberField({
+  label,
+  value,
+  onCommit,
+  help,
+  testId,
+  placeholder,
+  optional,
+  disabled,
+  compact,
+}: {
+  label: string;
+  value: number | undefined;
+  onCommit: (v: number | undefined) => void;
+  help?: string;
+  testId?: string;
+  placeholder?: string;
+  optional?: boolean;
+  disabled?: boolean;
+  compact?: boolean;
+}) {
+  const [text, setText] = useState(value === undefined ? '' : String(value));
+  useEffect(() => setText(value === undefined ? '' : String(value)), [value]);
+  const commit = () => {
+    const t = text.trim();
+    if (t === '' && optional) {
+      if (value !== undefined) onCommit(undefined);
+      return;
+    }
+    const v = Number(t);
+    if (t === '' || !Number.isFinite(v)) {
+      onCommit(Number.NaN);
+      return;
+    }
+    if (v !== value) onCommit(v);
+  };
+  const input = (
+    <input
+      type="text"
+      inputMode="decimal"
+      aria-label={label}
+      title={help}
+      value={text}
+      placeholder={placeholder}
+      disabled={disabled}
+      data-testid={testId}
+      onChange={(e) => setText(e.target.value)}
+      onBlur={commit}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') commit();
+        if (e.key === 'Escape') setText(value === undefined ? '' : String(value));
+      }}
+    />
+  );
+  if (compact) return input;
+  return (
+    <label className="pg-knob" title={help}>
+      <span>{label}</span>
+      {input}
+    </label>
+  );
+}
+
+function uniqueName(base: string, taken: string[]): string {
+  if (!taken.includes(base)) return base;
+  for (let i = 2; ; i++) if (!taken.includes(`${base} ${i}`)) return `${base} ${i}`;
+}
+
+export function Controls({
+  config,
+  preset,
+  onPreset,
+  onChange,
+  errors,
+  disabled,
+}: {
+  config: ExperimentConfig;
+  preset: string;
+  onPreset: (name: string) => void;
+  /** A new candidate config (validated by the caller). */
+  onChange: (next: ExperimentConfig) => void;
+  errors: string[];
+  disabled: boolean;
+}) {
+  const [addPick, setAddPick] = useState<string>(Object.keys(ARM_LIBRARY)[0]);
+  const setKnob = (k: Knob, v: number | undefined) => onChange({ ...config, [k]: v as number });
+  const setArm = (i: number, patch: Partial<ArmConfig>) => {
+    const arms = config.arms.map((a, j) => (j === i ? fixData({ ...a, ...patch }, patch) : a));
+    onChange({ ...config, arms });
+  };
+  const removeArm = (i: number) => onChange({ ...config, arms: config.arms.filter((_, j) => j !== i) });
+  const addArm = () => {
+    const lib = ARM_LIBRARY[addPick as keyof typeof ARM_LIBRARY];
+    const taken = config.arms.map((a) => a.name);
+    const used = new Set(config.arms.map((a, i) => armColour(a, i)));
+    const colour = PALETTE.find((c) => !used.has(c)) ?? PALETTE[config.arms.length % PALETTE.length];
+    onChange({ ...config, arms: [...config.arms, { ...lib, name: uniqueName(lib.name, taken), colour }] });
+  };
+
+  return (
+    <div className="pg-controls-inner">
+      <label className="pg-knob pg-preset">
+        <span>Preset</span>
+        <select aria-label="Preset" value={preset} disabled={disabled} onChange={(e) => onPreset(e.target.value)} data-testid="pg-preset">
+          {preset === 'custom' && <option value="custom">custom</option>}
+          {PRESET_NAMES.map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
+        </select>
+      </label>
+      {preset !== 'custom' && <p className="pg-hint">{PRESET_DESCRIPTIONS[preset as keyof typeof PRESET_DESCRIPTIONS]}</p>}
+
+      <h3 className="pg-h3">Arms</h3>
+      <div className="pg-arms-wrap">
+        <table className="pg-arms" aria-label="Arms">
+          <thead>
+            <tr>
+              <th scope="col">Arm</th>
+              <th scope="col" title="seppo: SePPO loss with reference samples; sft: denoising on training images; dpo: Diffusion-DPO on real losers">Method</th>
+              <th scope="col" title="which training images: winners, a random pick of winner or loser, or real pairs (dpo)">Data</th>
+              <th scope="col" title="reference model: θ₀ (init), θ_{k−1} (latest) or uniform over θ₀…θ_{k−1} (random)">Ref.</th>
+              <th scope="col" title="Anchor-based Adaptive Flipper">AAF</th>
+              <th scope="col" title="per-arm β (empty: the experiment's β)">β</th>
+              <th scope="col">
+                <span className="pg-sr">Remove</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {config.arms.map((a, i) => {
+              const noRef = a.method === 'sft';
+              const fixedFlip = a.method !== 'seppo';
+              return (
+                <tr key={i} data-testid={`pg-arm-row-${i}`}>
+                  <td className="pg-arm-name">
+                    <span className="pg-swatch" style={{ background: armColour(a, i) }} aria-hidden="true" />
+                    <ArmNameInput name={a.name} index={i} disabled={disabled} onCommit={(name) => setArm(i, { name })} />
+                  </td>
+                  <td>
+                    <select aria-label={`Method of arm ${a.name}`} value={a.method} disabled={disabled} onChange={(e) => setArm(i, { method: e.target.value as ArmConfig['method'] })}>
+                      {ARM_METHODS.map((m) => (
+                        <option key={m} value={m}>
+                          {m}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td>
+                    <select aria-label={`Data of arm ${a.name}`} value={a.data} disabled={disabled} onChange={(e) => setArm(i, { data: e.target.value as ArmConfig['data'] })}>
+                      {ARM_DATA.map((m) => (
+                        <option key={m} value={m}>
+                          {m}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td>
+                    <select
+                      aria-label={`Reference strategy of arm ${a.name}`}
+                      value={a.refStrategy}
+                      disabled={disabled || noRef}
+                      title={noRef ? 'SFT has no reference model' : undefined}
+                      onChange={(e) => setArm(i, { refStrategy: e.target.value as ArmConfig['refStrategy'] })}
+                    >
+                      {REF_STRATEGIES.map((m) => (
+                        <option key={m} value={m}>
+                          {m}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td>
+                    <select
+                      aria-label={`AAF of arm ${a.name}`}
+                      value={a.flip}
+                      disabled={disabled || fixedFlip}
+                      title={fixedFlip ? `${a.method} has no flipper (every reference sample a loser)` : undefined}
+                      onChange={(e) => setArm(i, { flip: e.target.value as ArmConfig['flip'] })}
+                    >
+                      {FLIP_VARIANTS.map((m) => (
+                        <option key={m} value={m}>
+                          {m}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td>
+                    <NumberField compact optional label={`β of arm ${a.name}`} value={a.beta} placeholder={String(config.beta)} disabled={disabled} onCommit={(v) => setArm(i, { beta: v })} />
+                  </td>
+                  <td>
+                    <button type="button" className="pg-icon-btn" aria-label={`Remove arm ${a.name}`} disabled={disabled || config.arms.length <= 1} onClick={() => removeArm(i)}>
+                      ×
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      <div className="pg-add-arm">
+        <select aria-label="Arm to add" value={addPick} disabled={disabled} onChange={(e) => setAddPick(e.target.value)}>
+          {Object.keys(ARM_LIBRARY).map((k) => (
+            <option key={k} value={k}>
+              {k}
+            </option>
+          ))}
+        </select>
+        <button type="button" onClick={addArm} disabled={disabled || config.arms.length >= 12}>
+          Add arm
+        </button>
+      </div>
+
+      <h3 className="pg-h3">Knobs</h3>
+      <div className="pg-knobs">
+        {KNOBS.map((k) => (
+          <NumberField key={k.key} label={k.label} help={k.help} value={config[k.key]} disabled={disabled} testId={`pg-knob-${k.key}`} onCommit={(v) => setKnob(k.key, v)} />
+        ))}
+      </div>
+      {errors.length > 0 && (
+        <div className="notice notice-error pg-errors" role="alert" data-testid="pg-config-errors">
+          <strong>Not applied:</strong>
+          <ul>
+            {errors.map((e) => (
+              <li key={e}>{e}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** Keeps method and data consistent when the method changes (dpo trains on pairs, the others on winners). */
+function fixData(a: ArmConfig, patch: Partial<ArmConfig>): ArmConfig {
+  if (!patch.method) return a;
+  if (a.method === 'dpo') return { ...a, data: 'pairs', refStrategy: 'init', flip: 'off' };
+  if (a.data === 'pairs') return { ...a, data: 'winners', ...(a.method === 'sft' ? { flip: 'off' as const } : {}) };
+  if (a.method === 'sft') return { ...a, flip: 'off' };
+  return a;
+}
+
+function ArmNameInput({ name, index, disabled, onCommit }: { name: string; index: number; disabled: boolean; onCommit: (n: string) => void }) {
+  const [text, setText] = useState(name);
+  useEffect(() => setText(name), [name]);
+  const commit = () => {
+    if (text !== name) onCommit(text);
+  };
+  return (
+    <input
+      type="text"
+      aria-label={`Name of arm ${index + 1}`}
+      value={text}
+      disabled={disabled}
+      onChange={(e) => setText(e.target.value)}
+      onBlur={commit}
+      onKeyDown={(e) => e.key === 'Enter' && commit()}
+    />
+  );
+}

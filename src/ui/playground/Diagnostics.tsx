@@ -1,0 +1,172 @@
+/**
+ * Per-arm diagnostics that make the diffusion-DPO loss readable: implicit rewards of winner and
+ * reference sample and their margin, the histogram of the `inside` term over time (β saturation
+ * made visible), implicit accuracy per timestep bucket, and the share of reference samples flipped
+ * to winners. Each comes with one sentence on how to read it.
+ */
+import { useMemo, useState } from 'react';
+import { Bar, BarChart, CartesianGrid, Cell, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { ExpUpdateRecord } from '../../worker/protocol-experiment';
+import { armColour } from './colours';
+import { accByBucket } from './chartData';
+import type { RunState } from './runState';
+
+const AXIS = { fontSize: 11 };
+/** The engine's fixed bins (core/align/loss.ts INSIDE_HIST_EDGES, T_BUCKETS), copied: that module imports tfjs, which the page must not load. */
+const INSIDE_HIST_EDGES = [-6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6];
+const T_BUCKETS = [0, 250, 500, 750, 1000];
+const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) >= 10 ? v.toFixed(1) : v.toPrecision(3)) : String(v));
+
+export function Diagnostics({ state }: { state: RunState }) {
+  const arms = state.config.arms;
+  const [sel, setSel] = useState(0);
+  const i = Math.min(sel, arms.length - 1);
+  const arm = arms[i];
+  const recs = state.records[arm.name] ?? [];
+  const colour = armColour(arm, i);
+  const isSft = arm.method === 'sft';
+  return (
+    <section className="pg-card" aria-labelledby="pg-diag-h">
+      <div className="pg-card-head">
+        <h2 id="pg-diag-h">Diagnostics</h2>
+        <div role="tablist" aria-label="Arm for diagnostics" className="pg-arm-tabs">
+          {arms.map((a, j) => (
+            <button
+              key={j}
+              role="tab"
+              type="button"
+              aria-selected={j === i}
+              className={j === i ? 'pg-arm-tab active' : 'pg-arm-tab'}
+              style={{ borderColor: armColour(a, j), ...(j === i ? { background: armColour(a, j), color: '#fff' } : {}) }}
+              onClick={() => setSel(j)}
+            >
+              {a.name}
+            </button>
+          ))}
+        </div>
+      </div>
+      {isSft ? (
+        <p className="pg-hint">SFT has no reference model: it has no implicit rewards, no inside term and no flipper. Pick a SePPO or Diffusion-DPO arm.</p>
+      ) : recs.length === 0 ? (
+        <p className="pg-hint">No updates yet for {arm.name}.</p>
+      ) : (
+        <div className="pg-diag-grid">
+          <Rewards recs={recs} />
+          <InsideHeatmap recs={recs} colour={colour} batch={state.config.batchSize} />
+          <AccByBucket recs={recs} colour={colour} />
+          <Flipped recs={recs} colour={colour} flip={arm.method === 'seppo' ? arm.flip : 'off'} />
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Rewards({ recs }: { recs: ExpUpdateRecord[] }) {
+  const rows = useMemo(() => recs.map((r) => ({ update: r.update, w: r.rewardW, l: r.rewardL, m: r.margin })), [recs]);
+  return (
+    <figure className="pg-chart" data-testid="pg-diag-rewards">
+      <figcaption className="pg-chart-title">Implicit rewards and margin</figcaption>
+      <ResponsiveContainer width="100%" height={160}>
+        <LineChart data={rows} margin={{ top: 6, right: 8, bottom: 4, left: 0 }} role="img" aria-label="Implicit rewards of winner and reference sample, and their margin, against update">
+          <CartesianGrid stroke="#e3e6ee" />
+          <XAxis dataKey="update" type="number" domain={['dataMin', 'dataMax']} tick={AXIS} allowDecimals={false} />
+          <YAxis tick={AXIS} width={44} tickFormatter={(v: number) => fmt(v)} />
+          <Tooltip formatter={(v) => fmt(v)} labelFormatter={(l) => `update ${l}`} />
+          <Legend wrapperStyle={{ fontSize: 11 }} />
+          <Line dataKey="w" name="winner −β(m_w − r_w)" stroke="#2ca02c" dot={false} isAnimationActive={false} />
+          <Line dataKey="l" name="reference −β(m_l − r_l)" stroke="#d62728" dot={false} isAnimationActive={false} />
+          <Line dataKey="m" name="margin" stroke="#1d2330" strokeDasharray="4 3" dot={false} isAnimationActive={false} />
+        </LineChart>
+      </ResponsiveContainer>
+      <p className="pg-chart-note">A rising margin means the policy prefers the winner over the reference sample more than its reference model does; the loss can sit near log 2 while the margin moves.</p>
+    </figure>
+  );
+}
+
+/** Histogram of `inside` per update as a heat map: columns = updates, rows = fixed bins. */
+function InsideHeatmap({ recs, colour, batch }: { recs: ExpUpdateRecord[]; colour: string; batch: number }) {
+  const withHist = recs.filter((r) => r.insideHist);
+  const bins = INSIDE_HIST_EDGES.length - 1;
+  const W = 300;
+  const H = 132;
+  const left = 30;
+  const cw = withHist.length ? (W - left) / withHist.length : 0;
+  const ch = H / bins;
+  const saturated = withHist.length ? withHist[withHist.length - 1].insideHist!.filter((_, b) => b === 0 || b === bins - 1).reduce((a, c) => a + c, 0) / batch : 0;
+  return (
+    <figure className="pg-chart" data-testid="pg-diag-inside">
+      <figcaption className="pg-chart-title">Histogram of the inside term over time</figcaption>
+      <svg viewBox={`0 0 ${W} ${H + 16}`} width="100%" height={H + 16} role="img" aria-label={`Histogram of inside over ${withHist.length} updates; ${Math.round(saturated * 100)}% of the last batch beyond ±5`}>
+        {INSIDE_HIST_EDGES.map((e, b) =>
+          b % 2 === 0 ? (
+            <text key={b} x={left - 4} y={H - b * ch + 3} fontSize={9} textAnchor="end" fill="#5a6275">
+              {e}
+            </text>
+          ) : null,
+        )}
+        {withHist.map((r, x) =>
+          r.insideHist!.map((c, b) =>
+            c > 0 ? <rect key={`${x}-${b}`} x={left + x * cw} y={H - (b + 1) * ch} width={Math.max(cw, 1)} height={ch} fill={colour} fillOpacity={Math.min(1, 0.15 + c / batch)} /> : null,
+          ),
+        )}
+        <line x1={left} x2={W} y1={H - 6 * ch} y2={H - 6 * ch} stroke="#1d2330" strokeDasharray="3 3" strokeWidth={0.6} />
+        <text x={left} y={H + 12} fontSize={9} fill="#5a6275">
+          update {withHist[0]?.update ?? ''}
+        </text>
+        <text x={W} y={H + 12} fontSize={9} fill="#5a6275" textAnchor="end">
+          update {withHist[withHist.length - 1]?.update ?? ''}
+        </text>
+      </svg>
+      <p className="pg-chart-note">
+        Each column is one update's batch: mass piling into the top or bottom row (|inside| ≥ 5) means β saturates σ and those pairs stop giving gradient; the dashed line is inside = 0 (above it the pair counts as correct).
+      </p>
+    </figure>
+  );
+}
+
+function AccByBucket({ recs, colour }: { recs: ExpUpdateRecord[]; colour: string }) {
+  const acc = accByBucket(recs);
+  const rows = acc.map((v, b) => ({ bucket: `t ${T_BUCKETS[b]}–${T_BUCKETS[b + 1] - 1}`, acc: v }));
+  return (
+    <figure className="pg-chart" data-testid="pg-diag-acc">
+      <figcaption className="pg-chart-title">Implicit accuracy per timestep bucket (last 10 updates)</figcaption>
+      <ResponsiveContainer width="100%" height={160}>
+        <BarChart data={rows} margin={{ top: 6, right: 8, bottom: 4, left: 0 }} role="img" aria-label="Implicit accuracy per timestep bucket">
+          <CartesianGrid stroke="#e3e6ee" />
+          <XAxis dataKey="bucket" tick={{ fontSize: 10 }} />
+          <YAxis domain={[0, 1]} tick={AXIS} width={36} />
+          <Tooltip formatter={(v) => (typeof v === 'number' ? `${(v * 100).toFixed(0)}%` : '—')} />
+          <Bar dataKey="acc" name="implicit accuracy" isAnimationActive={false}>
+            {rows.map((_, b) => (
+              <Cell key={b} fill={colour} />
+            ))}
+          </Bar>
+        </BarChart>
+      </ResponsiveContainer>
+      <p className="pg-chart-note">Share of pairs with inside &gt; 0 by noise level: 0.5 is chance; low t (little noise) is usually learned first, high t stays near chance.</p>
+    </figure>
+  );
+}
+
+function Flipped({ recs, colour, flip }: { recs: ExpUpdateRecord[]; colour: string; flip: string }) {
+  const rows = useMemo(() => recs.map((r) => ({ update: r.update, f: r.flippedShare })), [recs]);
+  return (
+    <figure className="pg-chart" data-testid="pg-diag-flipped">
+      <figcaption className="pg-chart-title">Share of reference samples flipped to winners</figcaption>
+      <ResponsiveContainer width="100%" height={160}>
+        <LineChart data={rows} margin={{ top: 6, right: 8, bottom: 4, left: 0 }} role="img" aria-label="Share of reference samples flipped to winners against update">
+          <CartesianGrid stroke="#e3e6ee" />
+          <XAxis dataKey="update" type="number" domain={['dataMin', 'dataMax']} tick={AXIS} allowDecimals={false} />
+          <YAxis domain={[0, 1]} tick={AXIS} width={36} />
+          <Tooltip formatter={(v) => fmt(v)} labelFormatter={(l) => `update ${l}`} />
+          <Line dataKey="f" name="flipped (s = +1)" stroke={colour} dot={rows.length < 30 ? { r: 2.5 } : false} isAnimationActive={false} />
+        </LineChart>
+      </ResponsiveContainer>
+      <p className="pg-chart-note">
+        {flip === 'sign'
+          ? 'With sign AAF, s = +1 where the reference fits the winner better than the policy (m_w > r_w): that sample is treated as good and learned from; this share is 1 − AAF rate.'
+          : `AAF is '${flip}': nothing is flipped to a winner (s is never +1), so this stays at 0.`}
+      </p>
+    </figure>
+  );
+}

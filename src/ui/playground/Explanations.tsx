@@ -1,0 +1,46 @@
+/** Short explanations of the ideas behind the controls, with the formulas (DESIGN §4). */
+export function Explanations() {
+  return (
+    <div className="pg-explain" aria-label="Explanations">
+      <details open>
+        <summary>Reference strategies</summary>
+        <p>
+          Every N updates the policy is saved as a checkpoint θ<sub>k</sub>. In iteration k the reference model that generates the
+          “losing” samples x<sup>l</sup> is <b>init</b> = θ<sub>0</sub> (DITTO-like), <b>latest</b> = θ<sub>k−1</sub> (SPIN-like) or{' '}
+          <b>random</b> = uniform over θ<sub>0</sub>…θ<sub>k−1</sub> (SePPO). Winners x<sup>w</sup> come from the data; x<sup>l</sup> are the
+          reference model’s own samples for the same prompts (on-policy).
+        </p>
+      </details>
+      <details open>
+        <summary>AAF, the Anchor-based Adaptive Flipper</summary>
+        <p>
+          With m = ‖ε<sub>θ</sub>(x<sub>t</sub>,t,c) − ε‖² for the policy and r the same for the reference (same t and ε for both halves):
+        </p>
+        <p className="pg-formula">s = +1 if m<sub>w</sub> − r<sub>w</sub> &gt; 0, else −1</p>
+        <p>
+          s = +1: the reference fits the winner better than we do, so its sample is probably good — learn from both. s = −1: the
+          reference sample is a loser (plain Diffusion-DPO). <b>indicator</b> uses 0 instead of +1; <b>off</b> always uses −1.
+        </p>
+        <p className="pg-formula">
+          inside = −½·β·((m<sub>w</sub> + s·m<sub>l</sub>) − (r<sub>w</sub> + s·r<sub>l</sub>)), loss = mean(−log σ(inside))
+        </p>
+      </details>
+      <details>
+        <summary>β</summary>
+        <p>
+          β scales the preference term inside the sigmoid. Too small: inside ≈ 0, the loss sits at log 2 and nothing moves. Too large: |inside|
+          &gt; 5 for most pairs, σ saturates and those pairs give no gradient — watch the inside histogram in Diagnostics. Our MSEs are
+          smaller than SD-1.5’s, so β differs from the paper’s 2000 (try the beta-sweep preset).
+        </p>
+      </details>
+      <details>
+        <summary>AAF rate</summary>
+        <p className="pg-formula">AAF rate = mean(s = −1)</p>
+        <p>
+          The share of reference samples judged losers. It rises as the policy overtakes its past checkpoints (the paper’s Fig. 3 plots it
+          against PickScore); with AAF off it is 1 by definition.
+        </p>
+      </details>
+    </div>
+  );
+}

@@ -1,0 +1,118 @@
+/**
+ * Rows for the live charts, built from RunState (plain numbers; no tensor maths). Series keys are
+ * positional (`a0`, `p1`, …) so arm names with any characters are safe as recharts data keys.
+ */
+import type { ExpUpdateRecord } from '../../worker/protocol-experiment';
+import type { RunState } from './runState';
+
+export type Row = Record<string, number | null>;
+
+/** Metrics selectable in the checkpoint chart (Fig. 2 and the others), with labels. */
+export const CHECKPOINT_SERIES = [
+  { key: 'pickScore', label: 'PickScore-mini', winRate: false },
+  { key: 'hps', label: 'HPS-mini', winRate: false },
+  { key: 'alignment', label: 'Alignment', winRate: false },
+  { key: 'aesthetic', label: 'Aesthetic', winRate: false },
+  { key: 'trueUtility', label: 'True preference', winRate: false },
+  { key: 'winRate.trueUtility', label: 'Win rate vs base (true preference)', winRate: true },
+  { key: 'winRate.pickScore', label: 'Win rate vs base (PickScore-mini)', winRate: true },
+] as const;
+export type CheckpointSeriesKey = (typeof CHECKPOINT_SERIES)[number]['key'];
+
+export const UPDATE_SERIES = [
+  { key: 'loss', label: 'Loss' },
+  { key: 'implicitAcc', label: 'Implicit accuracy' },
+  { key: 'aafRate', label: 'AAF rate' },
+  { key: 'margin', label: 'Reward margin' },
+  { key: 'flippedShare', label: 'Share flipped to winners' },
+] as const;
+export type UpdateSeriesKey = (typeof UPDATE_SERIES)[number]['key'];
+
+function checkpointValue(s: RunState, arm: string, update: number, key: CheckpointSeriesKey): number | null {
+  if (update === 0) {
+    if (key.startsWith('winRate.')) return 0.5; // the base against itself
+    return s.base?.metrics[key] ?? null;
+  }
+  const c = (s.checkpoints[arm] ?? []).find((x) => x.update === update);
+  if (!c) return null;
+  if (key.startsWith('winRate.')) return c.winRate?.[key.slice('winRate.'.length)] ?? null;
+  return c.metrics?.[key] ?? null;
+}
+
+/**
+ * The paper's Fig. 3 (left): per arm, AAF rate at every update (`a<i>`) and PickScore-mini at
+ * every checkpoint (`p<i>`; update 0 = the base model, shared by every arm).
+ */
+export function aafPickScoreRows(s: RunState): Row[] {
+  const arms = s.config.arms.map((a) => a.name);
+  const byUpdate = new Map<number, Row>();
+  const row = (u: number) => {
+    let r = byUpdate.get(u);
+    if (!r) byUpdate.set(u, (r = { update: u }));
+    return r;
+  };
+  if (s.base) arms.forEach((_, i) => (row(0)[`p${i}`] = s.base!.metrics.pickScore ?? null));
+  arms.forEach((name, i) => {
+    for (const r of s.records[name] ?? []) row(r.update)[`a${i}`] = r.aafRate;
+    for (const c of s.checkpoints[name] ?? []) row(c.update)[`p${i}`] = c.metrics?.pickScore ?? null;
+  });
+  return [...byUpdate.values()].sort((a, b) => (a.update as number) - (b.update as number));
+}
+
+/** A checkpoint metric per arm (`v<i>`) against update, base at 0 (Fig. 2 for PickScore-mini). */
+export function checkpointRows(s: RunState, key: CheckpointSeriesKey): Row[] {
+  const arms = s.config.arms.map((a) => a.name);
+  const updates = new Set<number>();
+  if (s.base) updates.add(0);
+  for (const a of arms) for (const c of s.checkpoints[a] ?? []) updates.add(c.update);
+  return [...updates]
+    .sort((a, b) => a - b)
+    .map((u) => {
+      const r: Row = { update: u };
+      arms.forEach((a, i) => (r[`v${i}`] = checkpointValue(s, a, u, key)));
+      return r;
+    });
+}
+
+/** A per-update value per arm (`v<i>`) against update. */
+export function updateRows(s: RunState, key: UpdateSeriesKey): Row[] {
+  const arms = s.config.arms.map((a) => a.name);
+  const byUpdate = new Map<number, Row>();
+  arms.forEach((name, i) => {
+    for (const r of s.records[name] ?? []) {
+      let row = byUpdate.get(r.update);
+      if (!row) byUpdate.set(r.update, (row = { update: r.update }));
+      row[`v${i}`] = r[key] as number | null;
+    }
+  });
+  return [...byUpdate.values()].sort((a, b) => (a.update as number) - (b.update as number));
+}
+
+/** Points each arm has on the AAF-rate/PickScore chart (AAF-rate points + PickScore points). */
+export function pointsPerArm(s: RunState): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const a of s.config.arms) {
+    const aaf = (s.records[a.name] ?? []).filter((r) => r.aafRate !== null).length;
+    const ps = (s.checkpoints[a.name] ?? []).filter((c) => c.metrics?.pickScore !== undefined).length + (s.base ? 1 : 0);
+    out[a.name] = aaf + ps;
+  }
+  return out;
+}
+
+/** Mean of the last `n` records' values (nulls skipped), or null. */
+export function recentMean(recs: ExpUpdateRecord[], pick: (r: ExpUpdateRecord) => number | null, n = 10): number | null {
+  const xs = recs.slice(-n).map(pick).filter((v): v is number => v !== null && Number.isFinite(v));
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+}
+
+/** Implicit accuracy per timestep bucket, averaged over the last `n` updates (null where no sample fell in a bucket). */
+export function accByBucket(recs: ExpUpdateRecord[], n = 10): (number | null)[] {
+  const recent = recs.slice(-n).filter((r) => r.accByTBucket);
+  const len = recent[0]?.accByTBucket?.length ?? 4;
+  const out: (number | null)[] = [];
+  for (let b = 0; b < len; b++) {
+    const xs = recent.map((r) => r.accByTBucket![b]).filter((v): v is number => v !== null);
+    out.push(xs.length ? xs.reduce((a, c) => a + c, 0) / xs.length : null);
+  }
+  return out;
+}

@@ -1,0 +1,86 @@
+/**
+ * The whole experiment in the URL (style note 4): `?exp=<base64url JSON>` through config.ts's
+ * codec, or `?preset=<name>` as a short hand. Bad input → a message naming the problem and the
+ * defaults; never a throw. Pure (no DOM): the view passes location.search in and gets a search out.
+ */
+import {
+  PRESET_NAMES,
+  URL_PARAM,
+  configFromSearch,
+  encodeConfig,
+  isPresetName,
+  presetConfig,
+  type ExperimentConfig,
+} from '../../core/config';
+import type { BackendName } from '../../core/backendNames';
+
+export const PRESET_PARAM = 'preset';
+
+/** The default experiment: the reference-strategies preset on WebGPU; a smaller one on a fallback backend. */
+export function defaultConfig(backend: BackendName): ExperimentConfig {
+  const c = presetConfig('reference-strategies');
+  if (backend === 'webgpu') return c;
+  return { ...c, dataSize: 64, updates: 40, checkpointEvery: 10, evalPrompts: 8, evalSteps: 10, refSteps: 5 };
+}
+
+export interface UrlConfig {
+  config: ExperimentConfig;
+  /** Where the config came from. */
+  source: 'url' | 'preset' | 'default';
+  /** Set when the URL was malformed or out of range: what was wrong, and that defaults are used. */
+  message: string | null;
+  /** The preset name when `source` is 'preset'. */
+  preset: string | null;
+}
+
+export function configFromUrl(search: string, backend: BackendName): UrlConfig {
+  const params = new URLSearchParams(search);
+  const fallback = defaultConfig(backend);
+  if (params.has(URL_PARAM)) {
+    const r = configFromSearch(search)!;
+    if (r.ok) return { config: r.config, source: 'url', message: null, preset: null };
+    return {
+      config: fallback,
+      source: 'default',
+      preset: null,
+      message: `The experiment in the URL could not be used, so the defaults are shown instead. ${r.errors.join('; ')}`,
+    };
+  }
+  const p = params.get(PRESET_PARAM);
+  if (p !== null) {
+    if (isPresetName(p)) return { config: presetConfig(p), source: 'preset', message: null, preset: p };
+    return {
+      config: fallback,
+      source: 'default',
+      preset: null,
+      message: `Unknown preset '${p}' in the URL; expected one of ${PRESET_NAMES.join(', ')}. The defaults are shown instead.`,
+    };
+  }
+  return { config: fallback, source: 'default', message: null, preset: null };
+}
+
+/** `search` with the experiment set to `config` (other parameters such as backend and view kept). */
+export function searchWithConfig(search: string, config: ExperimentConfig): string {
+  const params = new URLSearchParams(search);
+  params.delete(PRESET_PARAM);
+  params.set(URL_PARAM, encodeConfig(config));
+  return `?${params.toString()}`;
+}
+
+/** Equal configurations (key order independent, via the codec's canonical JSON of parsed values). */
+export function sameConfig(a: ExperimentConfig, b: ExperimentConfig): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined) o[k] = canonical(x);
+    }
+    return o;
+  }
+  return v;
+}

@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initNodeBackend } from '../core/backend';
+import { parseExperimentConfig, PRESETS } from '../core/config';
+import type { Evaluator } from '../core/align/trainer';
+import { sampleImages } from '../core/diffusion/sample';
+import { disposeReducedSD, initReducedSD, type ReducedSD, type SDConfig } from '../core/model/sd';
+import { buildDataset, MAX_TOKENS, tokenize, VOCAB, type Dataset } from '../core/world';
+import { ExperimentSession, type SessionAssets } from './experiment-session';
+import type { WorkerEvent } from './protocol';
+import type { ExperimentEvent } from './protocol-experiment';
+import { memoryStore, type RunStore } from './experiment-store';
+
+// A tiny randomly initialised model: the session's wiring does not depend on pretraining.
+const TINY: SDConfig = {
+  ae: { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [8, 8, 8], groups: 4 },
+  text: { vocabSize: VOCAB.length, maxTokens: MAX_TOKENS, dim: 16, heads: 2, mlpMult: 2 },
+  unet: { latentChannels: 4, latentSize: 8, channels: [16, 16], timeDim: 16, ctxDim: 16, heads: 2, groups: 4 },
+};
+
+let base: ReducedSD;
+let ds: Dataset;
+let evalCalls = 0;
+
+const evaluate: Evaluator = (m, prompts, o) => {
+  evalCalls++;
+  const images = sampleImages(m, prompts.map((p) => tokenize(p)), { seed: o.seed, steps: o.steps, guidance: o.guidance });
+  const perImage = images.map((im) => {
+    let s = 0;
+    for (const v of im) s += v;
+    const mu = s / im.length;
+    return { pickScore: 20 + mu, hps: mu, alignment: 0.5, aesthetic: 5, trueUtility: 0.5 + mu / 10 };
+  });
+  const mean: Record<string, number> = {};
+  for (const k of Object.keys(perImage[0])) mean[k] = perImage.reduce((a, b) => a + b[k as keyof (typeof perImage)[0]], 0) / perImage.length;
+  return { images, perImage, mean };
+};
+
+beforeAll(async () => {
+  await initNodeBackend('wasm');
+  base = initReducedSD('sessbase', TINY, 5);
+  ds = buildDataset({ seed: 1, nTrainPairs: 12, nScorerTrain: 0, nScorerTest: 0, nHpsTrain: 0, nHpsTest: 0, nOodRaterPairs: 0, nValidation: 4, nOodComposition: 0, nOodRaterPrompts: 0, nScorerTestPrompts: 0 });
+});
+afterAll(() => disposeReducedSD(base));
+
+const config = () => parseExperimentConfig({ ...PRESETS.smoke, dataSize: 8, evalPrompts: 2 });
+
+function makeSession(store?: RunStore) {
+  const events: ExperimentEvent[] = [];
+  const emit = (e: WorkerEvent) => {
+    if (e.type.startsWith('exp.')) events.push(e as ExperimentEvent);
+  };
+  const assets: SessionAssets = { base, dataset: ds, evaluate };
+  const s = new ExperimentSession(emit, { loadAssets: async () => assets, backend: () => 'wasm', store });
+  return { s, events };
+}
+
+const updates = (ev: ExperimentEvent[]) => ev.filter((e) => e.type === 'exp.update').map((e) => (e as { update: number }).update);
+
+describe('ExperimentSession (worker wiring over the real Experiment, tiny model)', () => {
+  it('configure evaluates the base; step advances exactly one update for every arm; checkpoints carry images and per-image metrics', async () => {
+    const { s, events } = makeSession();
+    const snap = await s.configure(config());
+    expect(snap.status).toBe('ready');
+    expect(snap.base!.images.length).toBe(2);
+    expect(snap.evalPrompts.length).toBe(2);
+    const r1 = await s.step();
+    expect(r1.update).toBe(1);
+    expect(updates(events)).toEqual([1]);
+    const u1 = events.find((e) => e.type === 'exp.update') as Extract<ExperimentEvent, { type: 'exp.update' }>;
+    expect(u1.records.map((r) => r.arm)).toEqual(['SePPO', 'Diffusion-DPO']);
+    await s.step();
+    const cp = events.find((e) => e.type === 'exp.checkpoint') as Extract<ExperimentEvent, { type: 'exp.checkpoint' }>;
+    expect(cp.update).toBe(2);
+    expect(cp.checkpoints.map((c) => c.arm)).toEqual(['SePPO', 'Diffusion-DPO']);
+    expect(cp.evals[0].images.length).toBe(2);
+    expect(cp.evals[0].perImage[0].pickScore).toBeTypeOf('number');
+    expect(cp.checkpoints[0].winRate).not.toBeNull();
+    const snap2 = s.snapshot();
+    expect(snap2.update).toBe(2);
+    expect(snap2.records.length).toBe(4);
+  }, 60_000);
+
+  it('play runs to the end posting one update event per update; pause stops it; reset replays the same run', async () => {
+    const { s, events } = makeSession();
+    const first = await s.configure(config());
+    const runA = first.run;
+    s.play();
+    // Pause right away: the update in flight finishes and is posted before pause answers.
+    const p = await s.pause();
+    const after = updates(events.filter((e) => e.run === runA)).length;
+    expect(p.update).toBe(after);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(updates(events.filter((e) => e.run === runA)).length).toBe(after); // nothing after pause
+    // Play to the end.
+    s.play();
+    for (let i = 0; i < 200 && s.snapshot().status !== 'done'; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(s.snapshot().status).toBe('done');
+    expect(updates(events.filter((e) => e.run === runA))).toEqual([1, 2, 3, 4]);
+    const recsA = s.snapshot().records.map((r) => r.loss);
+    // Reset: a new run id, same seed → the same losses.
+    const snapB = await s.reset();
+    expect(snapB.run).toBeGreaterThan(runA);
+    expect(snapB.update).toBe(0);
+    for (let i = 0; i < 4; i++) await s.step();
+    expect(s.snapshot().records.map((r) => r.loss)).toEqual(recsA);
+  }, 120_000);
+
+  it('a newer configure supersedes an older one in flight (stale run rejected, its events tagged with the old run)', async () => {
+    const { s } = makeSession();
+    const a = s.configure(config());
+    const b = s.configure(parseExperimentConfig({ ...config(), seed: 3 }));
+    await expect(a).rejects.toThrow(/superseded/);
+    const sb = await b;
+    expect(sb.config.seed).toBe(3);
+  }, 60_000);
+
+  it('base evaluation is cached across configures of the same evaluation settings', async () => {
+    const { s } = makeSession();
+    await s.configure(config());
+    const before = evalCalls;
+    await s.configure(parseExperimentConfig({ ...config(), beta: 500 }));
+    expect(evalCalls).toBe(before); // no new base evaluation
+  }, 60_000);
+
+  it('resume after a reload: replays to the saved checkpoint with the saved evaluations, loads the saved weights, and goes on exactly as an uninterrupted run', async () => {
+    const store = memoryStore();
+    const a = makeSession(store);
+    await a.s.configure(config());
+    for (let i = 0; i < 3; i++) await a.s.step(); // saved at the checkpoint after update 2; update 3 is lost
+    expect(store.run!.update).toBe(2);
+    expect(Object.keys(store.run!.weights)).toEqual(['SePPO', 'Diffusion-DPO']);
+    expect((await a.s.stored())!.update).toBe(2);
+    await a.s.step(); // update 4 (checkpoint)
+    const full = a.s.snapshot().records.map((r) => [r.arm, r.update, r.loss]);
+    // Roll the store back to the save at update 2, as a reload after update 3 would find it.
+    const b0 = makeSession(store);
+    await b0.s.configure(config());
+    await b0.s.step();
+    await b0.s.step();
+    const savedAt2 = structuredClone(store.run!);
+    const b = makeSession(store);
+    store.run = savedAt2;
+    const before = evalCalls;
+    const snap = await b.s.configure(config(), true);
+    expect(snap.resumedFrom).toBe(2);
+    expect(snap.update).toBe(2);
+    expect(snap.records.length).toBe(4);
+    expect(snap.evals.length).toBe(2);
+    expect(evalCalls).toBe(before); // saved evaluations fed back, nothing re-evaluated
+    expect(updates(b.events)).toEqual([]); // replay posts nothing; the snapshot carries it
+    await b.s.step();
+    await b.s.step();
+    expect(b.s.snapshot().records.map((r) => [r.arm, r.update, r.loss])).toEqual(full);
+  }, 120_000);
+});
