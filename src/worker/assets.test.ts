@@ -4,7 +4,8 @@ import { initNodeBackend } from '../core/backend';
 import { serializeReducedSD } from '../core/model/checkpoint';
 import { disposeReducedSD, initReducedSD, type SDConfig } from '../core/model/sd';
 import { MAX_TOKENS, VOCAB } from '../core/world';
-import { ASSET_URLS, getDataset, loadBaseModel, resetAssets, setAssetFetch } from './assets';
+import { defaultScorerConfig, disposeScorer, initScorer, serializeScorer } from '../core/eval/scorer';
+import { ASSET_URLS, getDataset, loadBaseModel, loadScorers, resetAssets, setAssetFetch } from './assets';
 import type { WorkerEvent } from './protocol';
 
 /** A tiny model (fast on the CPU backend) with the shipped file layout. */
@@ -36,6 +37,13 @@ beforeAll(async () => {
     [ASSET_URLS.baseWeights, safetensors],
     [ASSET_URLS.baseConfig, new TextEncoder().encode(JSON.stringify(config))],
   ]);
+  for (const [name, dir] of [['pickscore-mini', ASSET_URLS.pickscore], ['hps-mini', ASSET_URLS.hps]]) {
+    const s = initScorer(name, `t/${name}`, { ...defaultScorerConfig(VOCAB.length, MAX_TOKENS), channels: [4, 4, 4] }, 2);
+    const f = serializeScorer(s, VOCAB, { heldOutAccuracy: 0.9 });
+    disposeScorer(s);
+    files.set(dir + 'model.safetensors', f.safetensors);
+    files.set(dir + 'config.json', new TextEncoder().encode(JSON.stringify(f.config)));
+  }
 });
 
 afterEach(() => resetAssets());
@@ -80,6 +88,20 @@ describe('loadBaseModel', () => {
     serve({ [ASSET_URLS.baseConfig]: new TextEncoder().encode('{"format": "nope"') });
     await expect(loadBaseModel(() => {})).rejects.toThrow(/config\.json is not valid JSON/);
     expect(vars()).toBe(before);
+  });
+});
+
+describe('loadScorers', () => {
+  it('loads both scorers once, and names a corrupt one', async () => {
+    serve();
+    const a = await loadScorers(() => {});
+    expect(await loadScorers(() => {})).toBe(a);
+    expect(a.pickScore.name).toBe('pickscore-mini');
+    expect(a.hps.name).toBe('hps-mini');
+    resetAssets();
+    const w = files.get(ASSET_URLS.hps + 'model.safetensors')!;
+    serve({ [ASSET_URLS.hps + 'model.safetensors']: w.slice(0, 50) });
+    await expect(loadScorers(() => {})).rejects.toThrow(/HPS-mini is corrupt/);
   });
 });
 

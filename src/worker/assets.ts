@@ -12,12 +12,9 @@
  */
 import { loadReducedSD, type ModelConfigJson } from '../core/model/checkpoint';
 import { disposeReducedSD, paramCounts, type ReducedSD } from '../core/model/sd';
-import { buildDataset, type Dataset, type DatasetOptions } from '../core/world';
-import { defaultScorerConfig, initScorer, disposeScorer, scorerParamShapes, type Scorer, type ScorerConfig } from '../core/eval/scorer';
+import { VOCAB, buildDataset, type Dataset, type DatasetOptions } from '../core/world';
+import { disposeScorer, loadScorer, type Scorer } from '../core/eval/scorer';
 import type { Scorers } from '../core/eval/evaluate';
-import { loadSafetensors } from '../core/model/checkpoint';
-import * as tf from '@tensorflow/tfjs';
-import { MAX_TOKENS, VOCAB } from '../core/world';
 import type { WorkerEvent } from './protocol';
 
 export type { Scorers };
@@ -169,47 +166,27 @@ export function baseModelIfLoaded(): BaseModel | null {
 
 // ---- the scorers ----
 
-/**
- * Reads one scorer from `<dir>config.json` + `<dir>model.safetensors` (tensor names as in
- * `scorerParamShapes`). Every name and shape is checked before any variable is created.
- * TODO: switch to the eval module's own loader when it lands.
- */
-async function loadScorerFiles(name: string, dir: string, label: string, get: (url: string, what: string) => Promise<Uint8Array>): Promise<Scorer> {
-  const cfgBytes = await get(dir + 'config.json', `${label} config (config.json)`);
-  let cfgJson: { config?: Partial<ScorerConfig> } & Partial<ScorerConfig>;
+/** Reads one scorer from `<dir>config.json` + `<dir>model.safetensors` with the eval module's checked loader. */
+async function loadScorerFiles(name: string, dir: string, label: string, emit: Emit): Promise<Scorer> {
+  const config = await fetchJson(dir + 'config.json', `${label} config (config.json)`, emit, 'scorers');
+  const bytes = await fetchBytes(dir + 'model.safetensors', `${label} weights (model.safetensors)`, emit, 'scorers');
   try {
-    cfgJson = JSON.parse(new TextDecoder().decode(cfgBytes));
+    return loadScorer(bytes, config, `assets/${name}`, VOCAB);
   } catch (e) {
-    throw new AssetError(`${label} config is corrupt: ${dir}config.json is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw new AssetError(`${label} is corrupt (${dir}): ${e instanceof Error ? e.message : String(e)}`);
   }
-  const cfg: ScorerConfig = { ...defaultScorerConfig(VOCAB.length, MAX_TOKENS), ...(cfgJson.config ?? cfgJson) };
-  const bytes = await get(dir + 'model.safetensors', `${label} weights (model.safetensors)`);
-  let tensors;
-  try {
-    tensors = loadSafetensors(bytes, Object.fromEntries(scorerParamShapes(cfg).map(([k, shape]) => [k, { shape }])));
-  } catch (e) {
-    throw new AssetError(`${label} is corrupt (${dir}model.safetensors): ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const s = initScorer(name, `views/${name}`, cfg, 0);
-  try {
-    for (const [k, e] of tensors) {
-      const t = tf.tensor(e.data, e.shape, 'float32');
-      s.params[k].assign(t);
-      t.dispose();
-    }
-  } catch (e) {
-    disposeScorer(s);
-    throw e;
-  }
-  return s;
 }
 
 let scorerEmit: Emit = () => {};
 const scorers = once<Scorers>(async () => {
   const emit = scorerEmit;
-  const pickScore = await loadScorerFiles('pickscore-mini', ASSET_URLS.pickscore, 'PickScore-mini', (url, what) => fetchBytes(url, what, emit, 'scorers'));
-  const hps = await loadScorerFiles('hps-mini', ASSET_URLS.hps, 'HPS-mini', (url, what) => fetchBytes(url, what, emit, 'scorers'));
-  return { pickScore, hps };
+  const pickScore = await loadScorerFiles('pickscore-mini', ASSET_URLS.pickscore, 'PickScore-mini', emit);
+  try {
+    return { pickScore, hps: await loadScorerFiles('hps-mini', ASSET_URLS.hps, 'HPS-mini', emit) };
+  } catch (e) {
+    disposeScorer(pickScore);
+    throw e;
+  }
 });
 
 /** PickScore-mini and HPS-mini from `public/models/`, loaded once (progress on stage 'scorers'). */

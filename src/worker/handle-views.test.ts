@@ -4,6 +4,7 @@ import { initNodeBackend } from '../core/backend';
 import { serializeReducedSD } from '../core/model/checkpoint';
 import { disposeReducedSD, initReducedSD, type SDConfig } from '../core/model/sd';
 import { MAX_TOKENS, VOCAB } from '../core/world';
+import { defaultScorerConfig, disposeScorer, initScorer, serializeScorer } from '../core/eval/scorer';
 import { ASSET_URLS, resetAssets, setAssetFetch } from './assets';
 import { handleViews } from './handle-views';
 import type { RequestBody, WorkerEvent } from './protocol';
@@ -18,12 +19,14 @@ const TINY: SDConfig = {
 const call = <T,>(req: RequestBody<ViewsRequest>, events: WorkerEvent[] = []) =>
   handleViews({ id: 1, ...req } as ViewsRequest, (e) => events.push(e)) as Promise<T>;
 
+let files: Map<string, Uint8Array>;
+
 beforeAll(async () => {
   await initNodeBackend('cpu');
   const m = initReducedSD('tiny', TINY, 1);
   const { safetensors, config } = serializeReducedSD(m);
   disposeReducedSD(m);
-  const files = new Map<string, Uint8Array>([
+  files = new Map<string, Uint8Array>([
     [ASSET_URLS.baseWeights, safetensors],
     [ASSET_URLS.baseConfig, new TextEncoder().encode(JSON.stringify({ ...config, trainSteps: 12, quality: { meanTrueUtility: 0.5 } }))],
   ]);
@@ -82,6 +85,21 @@ describe('model requests', () => {
     // Same seed → same image.
     const again = await call<SampleResult>(req);
     expect(Array.from(again.image)).toEqual(Array.from(r.image));
+  });
+
+  it('gives all five metrics once the scorers are there', async () => {
+    for (const [name, dir] of [['pickscore-mini', ASSET_URLS.pickscore], ['hps-mini', ASSET_URLS.hps]]) {
+      const sc = initScorer(name, `t/${name}`, { ...defaultScorerConfig(VOCAB.length, MAX_TOKENS), channels: [4, 4, 4] }, 2);
+      const f = serializeScorer(sc, VOCAB);
+      disposeScorer(sc);
+      files.set(dir + 'model.safetensors', f.safetensors);
+      files.set(dir + 'config.json', new TextEncoder().encode(JSON.stringify(f.config)));
+    }
+    const r = await call<SampleResult>({ type: 'model:sample', sampleId: 9, prompt: 'a small blue ring at the top, light background', seed: 1, steps: 2, guidance: 1 });
+    expect(r.metricsError).toBeUndefined();
+    expect(r.metrics).not.toBeNull();
+    for (const v of Object.values(r.metrics!)) expect(Number.isFinite(v)).toBe(true);
+    expect(r.metrics!.trueUtility).toBeCloseTo(r.partialMetrics.trueUtility, 6);
   });
 
   it('rejects an unknown word by name and bad knobs clearly', async () => {
