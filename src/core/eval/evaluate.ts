@@ -1,0 +1,145 @@
+/**
+ * The paper's four metrics in Pick-a-Shape, plus the true preference (DESIGN §5):
+ *
+ *   pickScore    PickScore-mini, 100 × cosine (the paper's PickScore scale)
+ *   hps          HPS-mini, the same model trained on rater pool B (the HPSv2 role)
+ *   alignment    share of the prompt's 5 attributes right, 0..1 (the ImageReward role)
+ *   aesthetic    prompt-free quality 0..10 (the LAION aesthetic role)
+ *   trueUtility  U(prompt, image) from the world, 0..1: what the simulated humans want
+ *
+ * `evaluate` scores given images; `evaluateModel` samples a diffusion model on a prompt set with
+ * fixed seeds (image i always starts from the same noise, for every model), then scores.
+ * `winRate` compares two evaluations image by image (same prompt, same noise).
+ */
+import { sampleImages } from '../diffusion/sample';
+import type { ReducedSD } from '../model/sd';
+import { tokenize, trueUtility, type Prompt } from '../world';
+import { aesthetic } from './aesthetic';
+import { alignment } from './alignment';
+import { analyse, checkImage } from './pixels';
+import { scoreImages, type Scorer } from './scorer';
+
+/** A type alias (not an interface) so it is assignable to `Record<string, number>` (align's Metrics). */
+export type ImageMetrics = {
+  pickScore: number;
+  hps: number;
+  alignment: number;
+  aesthetic: number;
+  trueUtility: number;
+};
+export type MetricKey = keyof ImageMetrics;
+export const METRIC_KEYS: readonly MetricKey[] = ['pickScore', 'hps', 'alignment', 'aesthetic', 'trueUtility'];
+
+/** Display names and scales, for tables and charts. */
+export const METRIC_INFO: Record<MetricKey, { label: string; paper: string; scale: string }> = {
+  pickScore: { label: 'PickScore-mini', paper: 'PickScore', scale: '100 × cosine' },
+  hps: { label: 'HPS-mini', paper: 'HPSv2', scale: '100 × cosine' },
+  alignment: { label: 'Alignment', paper: 'ImageReward', scale: 'share of 5 attributes, 0–1' },
+  aesthetic: { label: 'Aesthetic', paper: 'Aesthetic', scale: '0–10' },
+  trueUtility: { label: 'True preference', paper: '—', scale: 'U, 0–1' },
+};
+
+/** The two learned scorers evaluation needs. */
+export interface Scorers {
+  pickScore: Scorer;
+  hps: Scorer;
+}
+
+export interface Evaluation {
+  perImage: ImageMetrics[];
+  mean: ImageMetrics;
+}
+
+/** Mean of each metric over a list (throws on an empty list). */
+export function meanMetrics(rows: ImageMetrics[]): ImageMetrics {
+  if (rows.length === 0) throw new Error('meanMetrics: no images');
+  const m: ImageMetrics = { pickScore: 0, hps: 0, alignment: 0, aesthetic: 0, trueUtility: 0 };
+  for (const r of rows) for (const k of METRIC_KEYS) m[k] += r[k];
+  for (const k of METRIC_KEYS) m[k] /= rows.length;
+  return m;
+}
+
+/** Replaces NaN/±Infinity pixels by 0 (mid-grey), so broken samples still score (low) and stay finite. */
+function finiteImage(im: Float32Array): Float32Array {
+  for (let i = 0; i < im.length; i++) {
+    if (!Number.isFinite(im[i])) {
+      const out = im.slice();
+      for (let j = i; j < out.length; j++) if (!Number.isFinite(out[j])) out[j] = 0;
+      return out;
+    }
+  }
+  return im;
+}
+
+/**
+ * All five metrics for each (prompt, image), and their means. The scorers run batched
+ * (`batchSize` images per forward, fixed shapes); the pixel metrics run in JS. Leak-free.
+ */
+export async function evaluate(prompts: Prompt[], images: Float32Array[], scorers: Scorers, opts: { batchSize?: number } = {}): Promise<Evaluation> {
+  if (prompts.length !== images.length) throw new Error(`evaluate: ${prompts.length} prompts but ${images.length} images`);
+  if (prompts.length === 0) throw new Error('evaluate: no images to evaluate');
+  images.forEach((im, i) => checkImage(im, `evaluate: image ${i}`));
+  const clean = images.map(finiteImage);
+  const tokens = prompts.map((p) => tokenize(p));
+  const bs = opts.batchSize ?? 64;
+  const pick = await scoreImages(scorers.pickScore, tokens, clean, bs);
+  const hps = await scoreImages(scorers.hps, tokens, clean, bs);
+  const perImage = prompts.map((p, i): ImageMetrics => {
+    const a = analyse(clean[i]);
+    return {
+      pickScore: pick[i],
+      hps: hps[i],
+      alignment: alignment(p, clean[i], a).score,
+      aesthetic: aesthetic(clean[i], a).score,
+      trueUtility: trueUtility(p, clean[i]).total,
+    };
+  });
+  return { perImage, mean: meanMetrics(perImage) };
+}
+
+export interface EvalSampling {
+  /** Noise seed: image i starts from the same latent noise for every model (see sampleImages). */
+  seed: number;
+  steps: number;
+  guidance: number;
+  /** Images per sampler/scorer forward (default 64). */
+  batchSize?: number;
+}
+
+/** Samples one image per prompt from `model` with fixed noise, then evaluates them. */
+export async function evaluateModel(model: ReducedSD, prompts: Prompt[], sampling: EvalSampling, scorers: Scorers): Promise<Evaluation & { images: Float32Array[] }> {
+  if (prompts.length === 0) throw new Error('evaluateModel: no prompts');
+  if (!Number.isInteger(sampling.steps) || sampling.steps < 1) throw new Error(`evaluateModel: steps must be a positive integer, got ${sampling.steps}`);
+  if (!Number.isFinite(sampling.guidance)) throw new Error(`evaluateModel: guidance must be a finite number, got ${sampling.guidance}`);
+  const images = sampleImages(model, prompts.map((p) => tokenize(p)), {
+    seed: sampling.seed,
+    steps: sampling.steps,
+    guidance: sampling.guidance,
+    batchSize: sampling.batchSize,
+  });
+  const ev = await evaluate(prompts, images, scorers, { batchSize: sampling.batchSize });
+  return { images, ...ev };
+}
+
+/** `evaluateModel` bound to the scorers: the Evaluator the alignment trainer takes. */
+export function makeEvaluator(scorers: Scorers, batchSize?: number) {
+  return (model: ReducedSD, prompts: Prompt[], o: { seed: number; steps: number; guidance: number }) =>
+    evaluateModel(model, prompts, { ...o, batchSize }, scorers);
+}
+
+/**
+ * Share of prompts where A's image beats the base model's image for the same prompt and noise,
+ * by metric `key` (ties count half). 0.5 means no difference.
+ */
+export function winRate(a: ImageMetrics[], base: ImageMetrics[], key: MetricKey): number {
+  if (a.length !== base.length) throw new Error(`winRate: ${a.length} images vs ${base.length} base images (evaluate both on the same prompts and noise)`);
+  if (a.length === 0) throw new Error('winRate: no images');
+  let wins = 0;
+  for (let i = 0; i < a.length; i++) wins += a[i][key] > base[i][key] ? 1 : a[i][key] === base[i][key] ? 0.5 : 0;
+  return wins / a.length;
+}
+
+/** The two win rates practitioners read: by the true preference and by PickScore-mini. */
+export function winRates(a: ImageMetrics[], base: ImageMetrics[]): { trueUtility: number; pickScore: number } {
+  return { trueUtility: winRate(a, base, 'trueUtility'), pickScore: winRate(a, base, 'pickScore') };
+}

@@ -1,0 +1,121 @@
+/**
+ * Training and reporting for the two shipped scorers (used by `scripts/train-scorers.ts`):
+ * build the rater pairs from the world, train PickScore-mini on pool A and HPS-mini on pool B with
+ * the Bradley–Terry loss, and measure held-out accuracy next to the raters' own ceiling.
+ */
+import { Rng } from '../rng';
+import {
+  GENERATORS, MAX_TOKENS, RATER_POOLS, VOCAB, poolUtility, renderWithGenerator, tokenize, trueUtility,
+  type Pair, type Prompt,
+} from '../world';
+import { aesthetic } from './aesthetic';
+import { alignment } from './alignment';
+import { analyse } from './pixels';
+import { defaultScorerConfig, initScorer, pairAccuracy, scoreImages, trainScorer, type Scorer, type ScorerConfig, type ScorerPair, type TrainScorerOptions } from './scorer';
+import { spearman } from './stats';
+
+/** Token map for mirror augmentation: 'left' ↔ 'right', every other word to itself. */
+export function mirrorTokenMap(): Int32Array {
+  const map = Int32Array.from(VOCAB.map((_, i) => i));
+  const l = VOCAB.indexOf('left'), r = VOCAB.indexOf('right');
+  if (l < 0 || r < 0) throw new Error("mirrorTokenMap: the vocabulary has no 'left'/'right'");
+  map[l] = r;
+  map[r] = l;
+  return map;
+}
+
+export function toScorerPairs(pairs: Pair[]): ScorerPair[] {
+  return pairs.map((p) => ({ tokens: tokenize(p.prompt), winner: p.winner, loser: p.loser }));
+}
+
+/**
+ * The ceiling for a scorer trained on `pairs`: how often the pool's raters themselves picked the
+ * image with the higher (pool) utility. A scorer that learned the pool's utility exactly would
+ * score this accuracy against the raters' noisy labels.
+ */
+export function raterCeiling(pairs: Pair[], pool: 'A' | 'B'): number {
+  if (pairs.length === 0) throw new Error('raterCeiling: no pairs');
+  const P = RATER_POOLS[pool];
+  let agree = 0;
+  for (const p of pairs) agree += poolUtility(P, p.partsWinner) > poolUtility(P, p.partsLoser) ? 1 : 0;
+  return agree / pairs.length;
+}
+
+export interface ScorerRun {
+  scorer: Scorer;
+  testAccuracy: number;
+  trainAccuracy: number;
+  ceiling: number;
+  steps: number;
+  seconds: number;
+  history: Array<{ epoch: number; loss: number; trainAcc: number; valAcc?: number }>;
+}
+
+/** Trains one scorer from its seed on `train` pairs and measures it on `test` pairs. */
+export async function trainAndMeasure(
+  name: string,
+  pool: 'A' | 'B',
+  train: Pair[],
+  test: Pair[],
+  seed: number,
+  opts: Omit<TrainScorerOptions, 'seed' | 'validation' | 'mirrorTokens'> & { config?: Partial<ScorerConfig>; validateEachEpoch?: boolean; mirror?: boolean },
+): Promise<ScorerRun> {
+  const cfg = { ...defaultScorerConfig(VOCAB.length, MAX_TOKENS), ...opts.config };
+  const scorer = initScorer(name, name, cfg, seed);
+  const trainPairs = toScorerPairs(train);
+  const testPairs = toScorerPairs(test);
+  const res = await trainScorer(scorer, trainPairs, {
+    ...opts,
+    seed,
+    validation: opts.validateEachEpoch ? testPairs : undefined,
+    mirrorTokens: opts.mirror ? mirrorTokenMap() : undefined,
+  });
+  return {
+    scorer,
+    testAccuracy: await pairAccuracy(scorer, testPairs),
+    trainAccuracy: await pairAccuracy(scorer, trainPairs),
+    ceiling: raterCeiling(test, pool),
+    steps: res.steps,
+    seconds: res.seconds,
+    history: res.history,
+  };
+}
+
+/**
+ * Spearman ρ of each metric with the true preference over generator outputs: every prompt
+ * rendered `perGenerator` times by every generator (seeded). Returns ρ per metric and the count.
+ */
+export async function metricCorrelations(
+  prompts: Prompt[],
+  scorers: { pickScore: Scorer; hps: Scorer },
+  seed: number,
+  perGenerator = 2,
+): Promise<{ n: number; rho: Record<'pickScore' | 'hps' | 'alignment' | 'aesthetic', number> }> {
+  const rng = new Rng(seed).fork('metric-correlations');
+  const ps: Prompt[] = [];
+  const images: Float32Array[] = [];
+  for (const p of prompts) {
+    for (let g = 0; g < GENERATORS.length; g++) {
+      for (let k = 0; k < perGenerator; k++) {
+        ps.push(p);
+        images.push(renderWithGenerator(p, g, rng).image);
+      }
+    }
+  }
+  const tokens = ps.map((p) => tokenize(p));
+  const pick = await scoreImages(scorers.pickScore, tokens, images);
+  const hps = await scoreImages(scorers.hps, tokens, images);
+  const align = new Float64Array(images.length);
+  const aes = new Float64Array(images.length);
+  const u = new Float64Array(images.length);
+  images.forEach((im, i) => {
+    const a = analyse(im);
+    align[i] = alignment(ps[i], im, a).score;
+    aes[i] = aesthetic(im, a).score;
+    u[i] = trueUtility(ps[i], im).total;
+  });
+  return {
+    n: images.length,
+    rho: { pickScore: spearman(pick, u), hps: spearman(hps, u), alignment: spearman(align, u), aesthetic: spearman(aes, u) },
+  };
+}
