@@ -20,6 +20,8 @@ export interface AEBatch {
 export interface AETrainer {
   /** One Adam step; returns the (unread) scalar loss tensor, which the caller disposes. */
   step(b: AEBatch): tf.Scalar;
+  /** For a learning-rate schedule (Adam reads it on every step). */
+  setLearningRate(lr: number): void;
   dispose(): void;
 }
 
@@ -42,6 +44,9 @@ export function makeAETrainer(m: ReducedSD, lr: number, latentL2 = 1e-4): AETrai
         return value;
       });
     },
+    setLearningRate(v) {
+      (opt as unknown as { learningRate: number }).learningRate = v;
+    },
     dispose() {
       opt.dispose();
     },
@@ -58,6 +63,7 @@ export interface DiffusionBatch {
 
 export interface DiffusionTrainer {
   step(b: DiffusionBatch): tf.Scalar;
+  setLearningRate(lr: number): void;
   dispose(): void;
 }
 
@@ -83,6 +89,9 @@ export function makeDiffusionTrainer(m: ReducedSD, schedule: Schedule, lr: numbe
         opt.applyGradients(grads as tf.NamedTensorMap as never);
         return value;
       });
+    },
+    setLearningRate(v) {
+      (opt as unknown as { learningRate: number }).learningRate = v;
     },
     dispose() {
       opt.dispose();

@@ -15,9 +15,11 @@ export interface AEConfig {
   /** Channels per level, from full resolution down; each level after the first halves H and W. */
   channels: number[]; // [16, 32, 64] → 32×32, 16×16, 8×8
   groups: number; // GroupNorm groups
+  /** A residual block at full resolution too (costly: 32×32 convolutions); false = conv only there. Default true. */
+  fullResBlock?: boolean;
 }
 
-export const DEFAULT_AE: AEConfig = { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [16, 32, 64], groups: 8 };
+export const DEFAULT_AE: AEConfig = { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [16, 32, 64], groups: 8, fullResBlock: false };
 
 export function latentSize(cfg: AEConfig): number {
   return cfg.imageSize >> (cfg.channels.length - 1);
@@ -43,13 +45,13 @@ export function initAE(prefix: string, cfg: AEConfig, rng: Rng): Params {
   pb.conv('enc/in', cfg.imageChannels, ch[0]);
   for (let i = 0; i < ch.length; i++) {
     if (i > 0) pb.conv(`enc/down${i}`, ch[i - 1], ch[i]);
-    aeResBlockParams(pb, `enc/res${i}`, ch[i]);
+    if (i > 0 || cfg.fullResBlock !== false) aeResBlockParams(pb, `enc/res${i}`, ch[i]);
   }
   pb.norm('enc/out_gn', ch[ch.length - 1]);
   pb.conv('enc/out', ch[ch.length - 1], cfg.latentChannels);
   pb.conv('dec/in', cfg.latentChannels, ch[ch.length - 1]);
   for (let i = ch.length - 1; i >= 0; i--) {
-    aeResBlockParams(pb, `dec/res${i}`, ch[i]);
+    if (i > 0 || cfg.fullResBlock !== false) aeResBlockParams(pb, `dec/res${i}`, ch[i]);
     if (i > 0) pb.conv(`dec/up${i}`, ch[i], ch[i - 1]);
   }
   pb.norm('dec/out_gn', ch[0]);
@@ -63,7 +65,7 @@ export function aeEncode(p: Params, prefix: string, cfg: AEConfig, x: tf.Tensor4
   let h = conv(p, prefix, 'enc/in', x); // [B,32,32,c0]
   for (let i = 0; i < ch.length; i++) {
     if (i > 0) h = conv(p, prefix, `enc/down${i}`, downsample(h)); // [B,H/2,W/2,ci]
-    h = aeResBlock(p, prefix, `enc/res${i}`, h, cfg.groups);
+    if (i > 0 || cfg.fullResBlock !== false) h = aeResBlock(p, prefix, `enc/res${i}`, h, cfg.groups);
   }
   return conv(p, prefix, 'enc/out', silu(groupNorm(p, prefix, 'enc/out_gn', h, cfg.groups))); // [B,8,8,4]
 }
@@ -73,7 +75,7 @@ export function aeDecode(p: Params, prefix: string, cfg: AEConfig, z: tf.Tensor4
   const ch = cfg.channels;
   let h = conv(p, prefix, 'dec/in', z); // [B,8,8,cL]
   for (let i = ch.length - 1; i >= 0; i--) {
-    h = aeResBlock(p, prefix, `dec/res${i}`, h, cfg.groups);
+    if (i > 0 || cfg.fullResBlock !== false) h = aeResBlock(p, prefix, `dec/res${i}`, h, cfg.groups);
     if (i > 0) h = conv(p, prefix, `dec/up${i}`, upsample(h)); // [B,2H,2W,c(i-1)]
   }
   return tf.tanh(conv(p, prefix, 'dec/out', silu(groupNorm(p, prefix, 'dec/out_gn', h, cfg.groups)))); // [B,32,32,3]

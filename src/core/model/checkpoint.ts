@@ -173,6 +173,7 @@ const aeSchema = z.object({
   latentChannels: z.number().int().positive(),
   channels: z.array(z.number().int().positive()).min(1),
   groups: z.number().int().positive(),
+  fullResBlock: z.boolean().optional(),
 });
 const textSchema = z.object({
   vocabSize: z.number().int().positive(),

@@ -36,7 +36,7 @@ export function defaultSDConfig(vocabSize: number, maxTokens: number): SDConfig 
   const unet: UNetConfig = {
     latentChannels: ae.latentChannels,
     latentSize: latentSize(ae),
-    channels: [64, 96],
+    channels: [32, 64],
     timeDim: 64,
     ctxDim: text.dim,
     heads: 4,
@@ -48,7 +48,7 @@ export function defaultSDConfig(vocabSize: number, maxTokens: number): SDConfig 
 /** A small config with the real structure, for tests (runs in seconds). */
 export function tinySDConfig(vocabSize = 30, maxTokens = 12): SDConfig {
   return {
-    ae: { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [8, 8, 16], groups: 4 },
+    ae: { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [8, 8, 16], groups: 4, fullResBlock: true },
     text: { vocabSize, maxTokens, dim: 16, heads: 2, mlpMult: 2 },
     unet: { latentChannels: 4, latentSize: 8, channels: [16, 32], timeDim: 16, ctxDim: 16, heads: 2, groups: 4 },
   };
