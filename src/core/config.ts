@@ -172,7 +172,7 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
 
 export const DEFAULTS: Omit<ExperimentConfig, 'arms'> = {
   seed: 0,
-  dataSeed: 1,
+  dataSeed: 0,
   dataSize: 512,
   batchSize: 8,
   updates: 120,
@@ -208,7 +208,7 @@ export const PRESET_DESCRIPTIONS: Record<PresetName, string> = {
   'aaf-ablation': 'Table 4 top: AAF sign (the paper), indicator, off (every reference sample a loser); random reference, on winners.',
   table1: 'Table 1: SFTʷ, Diffusion-DPO, SPIN-like, SePPOʳ, SePPOʷ against the base model.',
   'beta-sweep': 'SePPOʷ at several β: watch the inside histogram saturate and implicit accuracy jump.',
-  smoke: 'Tiny end-to-end check (CI): two arms, four updates, two DDIM steps.',
+  smoke: 'Tiny end-to-end check (CI): two arms, two updates of batch 2, one checkpoint, two DDIM steps.',
 };
 
 const colour = <T extends object>(arms: T[]) => arms.map((a, i) => ({ ...a, colour: C[i % C.length] }));
@@ -253,9 +253,9 @@ function buildPresets(): Record<PresetName, ExperimentConfig> {
       ...DEFAULTS,
       dataSize: 8,
       batchSize: 2,
-      updates: 4,
+      updates: 2,
       checkpointEvery: 2,
-      maxCheckpoints: 3,
+      maxCheckpoints: 2,
       refSteps: 2,
       evalPrompts: 2,
       evalSteps: 2,

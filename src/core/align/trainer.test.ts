@@ -38,7 +38,7 @@ beforeAll(async () => {
 afterAll(() => disposeReducedSD(base));
 
 function cfg(over: Partial<ExperimentInput> = {}) {
-  return parseExperimentConfig({ ...PRESETS.smoke, dataSize: 8, evalPrompts: 2, ...over });
+  return parseExperimentConfig({ ...PRESETS.smoke, dataSize: 8, evalPrompts: 2, updates: 4, maxCheckpoints: 3, ...over });
 }
 
 /** Records without wall times, for equality. */

@@ -1,0 +1,35 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(__dirname, '..');
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/experiment.ts'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+
+describe('npm run experiment: bad input exits 2 with a message naming the field', () => {
+  it('bad flags', () => {
+    const a = run('--preset', 'nope');
+    expect(a.status).toBe(2);
+    expect(a.stderr).toContain("--preset: expected one of reference-strategies | aaf-ablation | table1 | beta-sweep | smoke, got 'nope'");
+    const b = run('--preset', 'smoke', '--backend', 'metal');
+    expect(b.status).toBe(2);
+    expect(b.stderr).toContain("--backend: expected one of webgpu | webgl | wasm | cpu, got 'metal'");
+    const c = run('--preset', 'smoke', '--updates', '-3');
+    expect(c.status).toBe(2);
+    expect(c.stderr).toContain("--updates: expected an integer ≥ 1, got '-3'");
+    const d = run('--preset', 'smoke', '--engine', 'node', '--backend', 'webgpu');
+    expect(d.status).toBe(2);
+    expect(d.stderr).toMatch(/with --engine node expected one of wasm \| cpu/);
+  });
+
+  it('bad config file', () => {
+    const f = path.join(tmpdir(), `bad-config-${process.pid}.json`);
+    writeFileSync(f, JSON.stringify({ seed: 1, arms: [{ name: 'a', method: 'seppo', data: 'winners', flip: 'maybe' }] }));
+    const r = run('--config', f);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("arms[0].flip: expected one of 'sign' | 'indicator' | 'off', got 'maybe'");
+    expect(r.stderr).toContain('dataSize: expected number');
+  });
+});

@@ -1,0 +1,245 @@
+/**
+ * The headless experiment runner:
+ *
+ *   npm run experiment -- --preset NAME [--config FILE.json] [--seed N] [--updates N]
+ *                         [--backend webgpu|webgl|wasm|cpu] [--engine browser|node] [--out DIR]
+ *                         [--random-base]
+ *
+ * By default it runs the SAME core code the page runs, in headless Chromium (launch options from
+ * scripts/chromium.ts), on WebGPU: Vite serves the repository on localhost, runner.html +
+ * src/runner/main.ts run the Experiment, and progress/results come back through
+ * page.exposeFunction. `--engine node` runs that code in Node instead (WASM or CPU backend;
+ * faster on a machine without a GPU). Writes DIR/results.json, DIR/metrics.csv, DIR/summary.md
+ * and prints the summary table. A bad flag or config exits with code 2 and a message naming the
+ * field and the allowed values; a failed run exits with 1.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BackendName } from '../src/core/backend';
+import { ConfigError, PRESET_NAMES, parseExperimentConfig, presetConfig, safeParseExperimentConfig, type ExperimentConfig } from '../src/core/config';
+import type { ExperimentResults } from '../src/core/align/report';
+
+// Kept local (not imported from backend.ts) so that a bad flag is answered before tfjs loads.
+const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
+const isBackendName = (x: string): x is BackendName => (BACKENDS as readonly string[]).includes(x);
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ENGINES = ['browser', 'node'] as const;
+type Engine = (typeof ENGINES)[number];
+
+class UsageError extends Error {}
+
+interface Args {
+  preset: string | null;
+  configFile: string | null;
+  seed: number | null;
+  updates: number | null;
+  backend: BackendName | null;
+  engine: Engine;
+  out: string | null;
+  randomBase: boolean;
+}
+
+const USAGE = `usage: npm run experiment -- --preset NAME | --config FILE.json [--seed N] [--updates N]
+       [--backend webgpu|webgl|wasm|cpu] [--engine browser|node] [--out DIR] [--random-base]
+presets: ${PRESET_NAMES.join(', ')}
+--engine browser (default): headless Chromium, backend webgpu by default
+--engine node: Node, backend wasm by default (wasm or cpu only)
+--random-base: a tiny random model and untrained scorers instead of public/models (dry run)`;
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { preset: null, configFile: null, seed: null, updates: null, backend: null, engine: 'browser', out: null, randomBase: false };
+  const value = (i: number, flag: string) => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag}: a value is required`);
+    return v;
+  };
+  const intArg = (v: string, flag: string, min: number) => {
+    if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${flag}: expected an integer ≥ ${min}, got '${v}'`);
+    return Number(v);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const f = argv[i];
+    switch (f) {
+      case '--preset':
+        a.preset = value(i++, f);
+        if (!(PRESET_NAMES as readonly string[]).includes(a.preset)) {
+          throw new UsageError(`--preset: expected one of ${PRESET_NAMES.join(' | ')}, got '${a.preset}'`);
+        }
+        break;
+      case '--config':
+        a.configFile = value(i++, f);
+        break;
+      case '--seed':
+        a.seed = intArg(value(i++, f), f, 0);
+        break;
+      case '--updates':
+        a.updates = intArg(value(i++, f), f, 1);
+        break;
+      case '--backend': {
+        const v = value(i++, f);
+        if (!isBackendName(v)) throw new UsageError(`--backend: expected one of ${BACKENDS.join(' | ')}, got '${v}'`);
+        a.backend = v;
+        break;
+      }
+      case '--engine': {
+        const v = value(i++, f);
+        if (!(ENGINES as readonly string[]).includes(v)) throw new UsageError(`--engine: expected one of ${ENGINES.join(' | ')}, got '${v}'`);
+        a.engine = v as Engine;
+        break;
+      }
+      case '--out':
+        a.out = value(i++, f);
+        break;
+      case '--random-base':
+        a.randomBase = true;
+        break;
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        process.exit(0);
+      // eslint-disable-next-line no-fallthrough
+      default:
+        throw new UsageError(`unknown flag '${f}'; allowed: --preset, --config, --seed, --updates, --backend, --engine, --out, --random-base, --help`);
+    }
+  }
+  if (!a.preset && !a.configFile) throw new UsageError(`give --preset (one of ${PRESET_NAMES.join(' | ')}) or --config FILE.json`);
+  if (a.preset && a.configFile) throw new UsageError('give either --preset or --config, not both');
+  if (a.engine === 'node' && a.backend && a.backend !== 'wasm' && a.backend !== 'cpu') {
+    throw new UsageError(`--backend: with --engine node expected one of wasm | cpu, got '${a.backend}' (webgpu/webgl need --engine browser)`);
+  }
+  return a;
+}
+
+async function loadConfig(a: Args): Promise<ExperimentConfig> {
+  let cfg: ExperimentConfig;
+  if (a.configFile) {
+    let text: string;
+    try {
+      text = await readFile(a.configFile, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--config: cannot read ${a.configFile} (${e instanceof Error ? e.message : String(e)})`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      throw new UsageError(`--config: ${a.configFile} is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    }
+    // A results.json written by this runner holds the config under "config": accept it too.
+    if (json && typeof json === 'object' && 'config' in json && 'arms' in (json as { config: object }).config) json = (json as { config: unknown }).config;
+    cfg = parseExperimentConfig(json);
+  } else {
+    cfg = presetConfig(a.preset!);
+  }
+  const over = { ...cfg, ...(a.seed !== null ? { seed: a.seed } : {}), ...(a.updates !== null ? { updates: a.updates } : {}) };
+  const r = safeParseExperimentConfig(over);
+  if (!r.ok) throw new ConfigError(r.errors);
+  return r.config;
+}
+
+/** Node engine: files under public/ stand in for the page's fetches. */
+async function runNode(cfg: ExperimentConfig, a: Args, backend: 'wasm' | 'cpu'): Promise<ExperimentResults> {
+  const { initNodeBackend } = await import('../src/core/backend');
+  const { setAssetFetch } = await import('../src/worker/assets');
+  const { runExperimentHere, stepLine } = await import('../src/runner/run');
+  await initNodeBackend(backend);
+  setAssetFetch(async (url) => {
+    const file = path.join(ROOT, 'public', url);
+    if (!existsSync(file)) return new Response('not found', { status: 404 });
+    return new Response(await readFile(file), { headers: { 'content-type': 'application/octet-stream' } });
+  });
+  return runExperimentHere(
+    { config: cfg, preset: a.preset, randomBase: a.randomBase },
+    { engine: 'node', backend, preset: a.preset, notes: { node: process.version, platform: `${process.platform} ${process.arch}` } },
+    { log: (m) => console.log(m), step: (r, wall) => console.log(stepLine(r, cfg.updates, wall)) },
+  );
+}
+
+/** Browser engine: Vite serves the repo, headless Chromium runs runner.html. */
+async function runBrowser(cfg: ExperimentConfig, a: Args, backend: BackendName): Promise<ExperimentResults> {
+  const { createServer } = await import('vite');
+  const { chromium } = await import('@playwright/test');
+  const { chromiumLaunchOptions } = await import('./chromium');
+  const server = await createServer({
+    root: ROOT,
+    configFile: path.join(ROOT, 'vite.config.ts'),
+    logLevel: process.env.RUNNER_VITE_LOG === 'info' ? 'info' : 'warn',
+    clearScreen: false,
+    server: { host: 'localhost', port: 5290, strictPort: false, hmr: false },
+    // Pre-bundle the runner's dependencies up front, so Vite never reloads the page mid-run.
+    optimizeDeps: { entries: ['runner.html'] },
+  });
+  await server.listen();
+  const url = (server.resolvedUrls?.local[0] ?? 'http://localhost:5290/') + 'runner.html';
+  const browser = await chromium.launch(chromiumLaunchOptions(backend === 'webgpu'));
+  try {
+    const page = await browser.newPage();
+    let resolve!: (r: ExperimentResults) => void;
+    let reject!: (e: Error) => void;
+    const done = new Promise<ExperimentResults>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    await page.exposeFunction('runnerInput', () => ({ config: cfg, preset: a.preset, randomBase: a.randomBase, backend }));
+    await page.exposeFunction('runnerLog', (m: string) => console.log(m));
+    await page.exposeFunction('runnerDone', (json: string) => resolve(JSON.parse(json) as ExperimentResults));
+    await page.exposeFunction('runnerFail', (m: string) => reject(new Error(`the runner page failed: ${m}`)));
+    page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') console.error(`[page ${m.type()}] ${m.text()}`);
+    });
+    page.on('framenavigated', (f) => {
+      if (f === page.mainFrame()) console.error(`[page] navigated to ${f.url()}`);
+    });
+    page.on('crash', () => reject(new Error('the runner page crashed (out of memory?)')));
+    console.log(`runner page: ${url} (backend ${backend})`);
+    await page.goto(url);
+    return await done;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+async function main(): Promise<number> {
+  let a: Args;
+  let cfg: ExperimentConfig;
+  try {
+    a = parseArgs(process.argv.slice(2));
+    cfg = await loadConfig(a);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ConfigError) {
+      console.error(e.message);
+      if (e instanceof UsageError) console.error(USAGE);
+      return 2;
+    }
+    throw e;
+  }
+  const backend: BackendName = a.backend ?? (a.engine === 'node' ? 'wasm' : 'webgpu');
+  const out = path.resolve(a.out ?? path.join(ROOT, 'runs', a.preset ?? path.basename(a.configFile!, '.json')));
+  console.log(`experiment ${a.preset ?? a.configFile}: ${cfg.arms.length} arms × ${cfg.updates} updates, engine ${a.engine}, backend ${backend} → ${out}`);
+  const t0 = performance.now();
+  const results = a.engine === 'node' ? await runNode(cfg, a, backend as 'wasm' | 'cpu') : await runBrowser(cfg, a, backend);
+  const { metricsCsv, summaryMarkdown } = await import('../src/core/align/report');
+  await mkdir(out, { recursive: true });
+  await writeFile(path.join(out, 'results.json'), JSON.stringify(results, null, 1));
+  await writeFile(path.join(out, 'metrics.csv'), metricsCsv(results));
+  const summary = summaryMarkdown(results);
+  await writeFile(path.join(out, 'summary.md'), summary);
+  console.log('\n' + summary);
+  console.log(`wrote ${out}/results.json, metrics.csv, summary.md (total wall time ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  const halted = results.arms.filter((x) => x.halted);
+  for (const h of halted) console.error(`arm halted: ${h.halted}`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exit(1);
+  },
+);

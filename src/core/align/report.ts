@@ -1,0 +1,130 @@
+/**
+ * Reports of an experiment's results, shared by the headless runner and the page's export:
+ * `metricsCsv` (one row per arm per update), `summaryMarkdown` (the paper's Table 4 shape, plus
+ * the Fig. 2 / Fig. 3-left curves per checkpoint). Pure functions on plain data.
+ */
+import type { Experiment, Metrics, UpdateRecord } from './trainer';
+import { INSIDE_HIST_EDGES, T_BUCKETS } from './loss';
+
+export interface RunMeta {
+  engine: 'browser' | 'node';
+  backend: string;
+  preset: string | null;
+  /** How the base model and scorers were obtained (shipped weights, or random for a dry run). */
+  assets: string;
+  startedAt: string;
+  wallMs: number;
+  /** Extra facts (adapter, Node version, …). */
+  notes?: Record<string, string>;
+}
+
+export type ExperimentResults = ReturnType<Experiment['results']> & { meta: RunMeta };
+
+const CSV_SCALARS = ['loss', 'implicitAcc', 'aafRate', 'mW', 'mL', 'rW', 'rL', 'rewardW', 'rewardL', 'margin', 'flippedShare', 'refK', 'ms', 'refMs'] as const;
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(+v.toPrecision(7)) : '';
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** One row per arm and update: the scalars, implicit accuracy per t bucket, and the inside histogram. */
+export function metricsCsv(r: Pick<ExperimentResults, 'arms'>): string {
+  const buckets = T_BUCKETS.slice(0, -1).map((lo, i) => `acc_t${lo}_${T_BUCKETS[i + 1]}`);
+  const hist = INSIDE_HIST_EDGES.slice(0, -1).map((lo, i) => `inside_${lo}_${INSIDE_HIST_EDGES[i + 1]}`);
+  const lines = [['arm', 'update', ...CSV_SCALARS, ...buckets, ...hist].join(',')];
+  for (const a of r.arms) {
+    for (const u of a.updates as UpdateRecord[]) {
+      lines.push(
+        [
+          csvCell(a.name),
+          u.update,
+          ...CSV_SCALARS.map((k) => csvCell(u[k])),
+          ...buckets.map((_, i) => csvCell(u.accByTBucket?.[i] ?? null)),
+          ...hist.map((_, i) => csvCell(u.insideHist?.[i] ?? null)),
+        ].join(','),
+      );
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+const COLS: { key: string; label: string; digits: number }[] = [
+  { key: 'pickScore', label: 'PickScore-mini', digits: 2 },
+  { key: 'hps', label: 'HPS-mini', digits: 2 },
+  { key: 'alignment', label: 'Alignment', digits: 3 },
+  { key: 'aesthetic', label: 'Aesthetic', digits: 3 },
+  { key: 'trueUtility', label: 'True pref.', digits: 3 },
+];
+
+const fmt = (v: number | null | undefined, d: number) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
+const pct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : `${(100 * v).toFixed(0)}%`);
+
+/** Mean AAF rate over the arm's last `n` updates (one update's batch is too small to read alone). */
+export function finalAafRate(updates: readonly UpdateRecord[], n: number): number | null {
+  const xs = updates.slice(-n).map((u) => u.aafRate).filter((x): x is number => x !== null);
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+}
+
+/** The Table-4-shaped summary (final checkpoint per arm) and per-checkpoint curves, as Markdown. */
+export function summaryMarkdown(r: ExperimentResults): string {
+  const N = r.config.checkpointEvery;
+  const head = ['Arm', ...COLS.map((c) => c.label), 'Win rate vs base (true pref. / PickScore)', `Final AAF rate (last ${N} updates)`];
+  const rows: string[][] = [];
+  if (r.base) rows.push(['base (θ₀)', ...COLS.map((c) => fmt(r.base!.metrics[c.key], c.digits)), '—', '—']);
+  for (const a of r.arms) {
+    const last = a.checkpoints.at(-1);
+    const m: Metrics | null = last?.metrics ?? null;
+    const w = last?.winRate ?? null;
+    const label = a.halted ? `${a.name} (halted)` : a.name;
+    rows.push([
+      label,
+      ...COLS.map((c) => fmt(m?.[c.key], c.digits)),
+      w ? `${pct(w.trueUtility)} / ${pct(w.pickScore)}` : '—',
+      a.config.method === 'sft' ? 'n/a (SFT)' : fmt(finalAafRate(a.updates as UpdateRecord[], N), 3),
+    ]);
+  }
+  const table = (h: string[], rs: string[][]) => [`| ${h.join(' | ')} |`, `|${h.map(() => '---').join('|')}|`, ...rs.map((x) => `| ${x.join(' | ')} |`)].join('\n');
+
+  // Fig. 2 / Fig. 3 (left): PickScore-mini and AAF rate at each checkpoint.
+  const updates = [...new Set(r.arms.flatMap((a) => a.checkpoints.map((c) => c.update)))].sort((x, y) => x - y);
+  const curveHead = ['Arm', ...updates.map((u) => `u=${u}`)];
+  const psRows = r.arms.map((a) => [a.name, ...updates.map((u) => fmt(a.checkpoints.find((c) => c.update === u)?.metrics?.pickScore, 2))]);
+  const tuRows = r.arms.map((a) => [a.name, ...updates.map((u) => fmt(a.checkpoints.find((c) => c.update === u)?.metrics?.trueUtility, 3))]);
+  const aafRows = r.arms
+    .filter((a) => a.config.method !== 'sft')
+    .map((a) => [
+      a.name,
+      ...updates.map((u) => {
+        const us = (a.updates as UpdateRecord[]).filter((x) => x.update > u - N && x.update <= u);
+        return fmt(finalAafRate(us, N), 3);
+      }),
+    ]);
+
+  const m = r.meta;
+  const lines = [
+    `# Experiment results${m.preset ? `: ${m.preset}` : ''}`,
+    '',
+    `Engine ${m.engine}, backend ${m.backend}, assets: ${m.assets}. Wall time ${(m.wallMs / 1000).toFixed(1)} s. ` +
+      `${r.updatesDone} updates × ${r.arms.length} arms, batch ${r.config.batchSize}, checkpoint every ${N}, seed ${r.config.seed}, ` +
+      `β ${r.config.beta}, lr ${r.config.lr}, reference DDIM ${r.config.refSteps} steps (guidance ${r.config.refGuidance}), ` +
+      `evaluation on ${r.config.evalPrompts} validation prompts × ${r.config.evalSteps} DDIM steps (guidance ${r.config.evalGuidance}), same noise for every arm.`,
+    '',
+    table(head, rows),
+    '',
+    '## PickScore-mini per checkpoint (Fig. 2)',
+    '',
+    table(curveHead, psRows),
+    '',
+    '## True preference per checkpoint',
+    '',
+    table(curveHead, tuRows),
+    '',
+    `## AAF rate, mean over the ${N} updates before each checkpoint (Fig. 3 left)`,
+    '',
+    table(curveHead, aafRows),
+    '',
+  ];
+  return lines.join('\n');
+}

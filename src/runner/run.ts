@@ -1,0 +1,135 @@
+/**
+ * The headless runner's body, the same in headless Chromium (src/runner/main.ts) and in Node
+ * (scripts/experiment.ts --engine node): load the base model, scorers and dataset with the
+ * worker's loaders (fetch in the browser, files in Node), run the Experiment to the end and return
+ * its results. No DOM, no Node APIs here.
+ */
+import type { ExperimentConfig } from '../core/config';
+import { Experiment, type StepResult } from '../core/align/trainer';
+import type { ExperimentResults, RunMeta } from '../core/align/report';
+import * as tf from '@tensorflow/tfjs';
+import { ddimSample } from '../core/diffusion/ddim';
+import { initialNoise } from '../core/diffusion/sample';
+import { evaluate, type Scorers } from '../core/eval/evaluate';
+import { defaultScorerConfig, disposeScorer, initScorer } from '../core/eval/scorer';
+import { decodeLatents, disposeReducedSD, encodeText, initReducedSD, tokensTensor, uncondContext, unetForward, type ReducedSD, type SDConfig } from '../core/model/sd';
+import { MAX_TOKENS, tokenize, VOCAB, type Prompt } from '../core/world';
+import { getDataset, loadBaseModel, loadScorers } from '../worker/assets';
+
+export interface RunnerInput {
+  config: ExperimentConfig;
+  preset: string | null;
+  /** Dry run without shipped weights: a tiny randomly initialised model and untrained scorers. */
+  randomBase: boolean;
+}
+
+/** The tiny random model of `--random-base` (the same sizes the engine's unit tests use). */
+export const TINY_SD: SDConfig = {
+  ae: { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [8, 8, 8], groups: 4 },
+  text: { vocabSize: VOCAB.length, maxTokens: MAX_TOKENS, dim: 16, heads: 2, mlpMult: 2 },
+  unet: { latentChannels: 4, latentSize: 8, channels: [16, 16], timeDim: 16, ctxDim: 16, heads: 2, groups: 4 },
+};
+
+export interface RunnerHooks {
+  log: (msg: string) => void;
+  step?: (r: StepResult, wallMs: number) => void;
+}
+
+/** One progress line per update: each arm's loss, implicit accuracy and AAF rate. */
+export function stepLine(r: StepResult, total: number, wallMs: number): string {
+  const parts = r.records.map((x) => {
+    const acc = x.implicitAcc === null ? '' : ` acc ${x.implicitAcc.toFixed(2)} aaf ${x.aafRate!.toFixed(2)}`;
+    return `${x.arm}: loss ${x.loss.toFixed(4)}${acc} (${x.ms.toFixed(0)} ms)`;
+  });
+  const cps = r.checkpoints.map((c) => `${c.arm} eval PickScore ${c.metrics?.pickScore?.toFixed(2) ?? '—'} U ${c.metrics?.trueUtility?.toFixed(3) ?? '—'} (${c.ms.toFixed(0)} ms)`);
+  const halted = r.halted.map((h) => `HALTED ${h.message}`);
+  return [`update ${r.update}/${total} [${(wallMs / 1000).toFixed(1)} s]`, ...parts, ...cps, ...halted].join(' | ');
+}
+
+/**
+ * sampleImages (diffusion/sample.ts) with an asynchronous read-back. The same noise per image
+ * (initialNoise), hence the same images. Why: in headless Chromium on software WebGPU, a
+ * synchronous read (dataSync) of a GPU-resident tensor returns zeros and destroys the device
+ * (measured: GPUDevice.lost with reason 'destroyed', every later op fails).
+ */
+export async function sampleImagesAsync(model: ReducedSD, prompts: Prompt[], o: { seed: number; steps: number; guidance: number }, batchSize = 64): Promise<Float32Array[]> {
+  const { unet: ucfg, text: tcfg } = model.config;
+  const S = ucfg.latentSize, C = ucfg.latentChannels;
+  const out: Float32Array[] = [];
+  const uncond = uncondContext(model.text, tcfg, 1);
+  try {
+    for (let start = 0; start < prompts.length; start += batchSize) {
+      const rows = prompts.slice(start, start + batchSize).map((p) => tokenize(p));
+      const n = rows.length;
+      const img = tf.tidy(() => {
+        const ctx = encodeText(model.text, tcfg, tokensTensor(rows, tcfg.maxTokens));
+        const noise = tf.tensor4d(initialNoise(o.seed, n, S * S * C, start), [n, S, S, C]);
+        const z0 = ddimSample({ eps: (z, t, c) => unetForward(model.unet, ucfg, z, t, c), ctx, uncondCtx: uncond, noise, steps: o.steps, guidance: o.guidance });
+        return tf.clipByValue(decodeLatents(model, z0), -1, 1);
+      });
+      const data = (await img.data()) as Float32Array;
+      img.dispose();
+      const per = data.length / n;
+      for (let i = 0; i < n; i++) out.push(data.slice(i * per, (i + 1) * per));
+    }
+  } finally {
+    uncond.dispose();
+  }
+  return out;
+}
+
+export async function runExperimentHere(input: RunnerInput, meta: Omit<RunMeta, 'wallMs' | 'assets' | 'startedAt'>, hooks: RunnerHooks): Promise<ExperimentResults> {
+  const { config } = input;
+  const t0 = performance.now();
+  const startedAt = new Date().toISOString();
+  const noEmit = () => {};
+  let base: ReducedSD;
+  let scorers: Scorers;
+  let assets: string;
+  let owned = false;
+  if (input.randomBase) {
+    hooks.log('assets: tiny randomly initialised model and untrained scorers (--random-base dry run)');
+    base = initReducedSD('base', TINY_SD, config.seed);
+    const sc = defaultScorerConfig(VOCAB.length, MAX_TOKENS);
+    scorers = { pickScore: initScorer('pickscore-mini', 'runner/pick', sc, 1), hps: initScorer('hps-mini', 'runner/hps', sc, 2) };
+    assets = 'random tiny model + untrained scorers (dry run; metrics meaningless)';
+    owned = true;
+  } else {
+    hooks.log('loading the base model (public/models/base/)');
+    const b = await loadBaseModel(noEmit);
+    base = b.model;
+    hooks.log(`base model: ${b.params.total} parameters (UNet ${b.params.unet}), ${(b.bytes / 1e6).toFixed(1)} MB`);
+    hooks.log('loading PickScore-mini and HPS-mini (public/models/)');
+    scorers = await loadScorers(noEmit);
+    assets = 'shipped public/models/base + pickscore-mini + hps-mini';
+  }
+  try {
+    hooks.log(`building the Pick-a-Shape dataset (seed ${config.dataSeed})`);
+    const { dataset, buildMs } = getDataset(config.dataSize > 1000 ? { seed: config.dataSeed, nTrainPairs: config.dataSize } : { seed: config.dataSeed });
+    hooks.log(`dataset: ${dataset.train.length} train pairs in ${(buildMs / 1000).toFixed(1)} s; encoding ${config.dataSize} pairs and evaluating the base`);
+    let lastStage = '';
+    const exp = await Experiment.create(config, base, dataset, {
+      onProgress: (stage) => {
+        if (stage !== lastStage) hooks.log((lastStage = stage));
+      },
+      evaluate: async (m, prompts, o) => {
+        const images = await sampleImagesAsync(m, prompts, o);
+        const r = await evaluate(prompts, images, scorers);
+        return { mean: { ...r.mean }, perImage: r.perImage.map((x) => ({ ...x })) }; // images not kept
+      },
+    });
+    try {
+      hooks.log(`base: ${JSON.stringify(exp.baseEval?.mean)}`);
+      await exp.run({ onStep: (r) => hooks.step?.(r, performance.now() - t0) });
+      return { ...exp.results(), meta: { ...meta, assets, startedAt, wallMs: performance.now() - t0 } };
+    } finally {
+      exp.dispose();
+    }
+  } finally {
+    if (owned) {
+      disposeReducedSD(base);
+      disposeScorer(scorers.pickScore);
+      disposeScorer(scorers.hps);
+    }
+  }
+}
