@@ -42,7 +42,7 @@ beforeAll(async () => {
 });
 afterAll(() => disposeReducedSD(base));
 
-const config = () => parseExperimentConfig({ ...PRESETS.smoke, dataSize: 8, evalPrompts: 2 });
+const config = () => parseExperimentConfig({ ...PRESETS.smoke, dataSize: 8, evalPrompts: 2, updates: 4, checkpointEvery: 2, maxCheckpoints: 3 });
 
 function makeSession(store?: RunStore) {
   const events: ExperimentEvent[] = [];

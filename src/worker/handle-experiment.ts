@@ -3,7 +3,9 @@ import type { ExperimentReplyMap, ExperimentRequest } from './protocol-experimen
 import type { WorkerEvent } from './protocol';
 import { ExperimentSession, type AssetLoader } from './experiment-session';
 import { getDataset, loadBaseModel, loadScorers } from './assets';
-import { evaluateModel } from '../core/eval/evaluate';
+import { evaluate } from '../core/eval/evaluate';
+import { metricsCsv } from '../core/align/report';
+import { sampleImagesAsync } from '../runner/run';
 import { indexedDbStore } from './experiment-store';
 
 /**
@@ -18,26 +20,39 @@ const loadAssets: AssetLoader = async (config, emit, progress) => {
   const scorers = await loadScorers(emit);
   progress(`building the Pick-a-Shape dataset (seed ${config.dataSeed})`, 0.7);
   await new Promise((r) => setTimeout(r, 0));
-  const { dataset } = getDataset({ seed: config.dataSeed }, emit);
+  const { dataset } = getDataset(config.dataSize > 1000 ? { seed: config.dataSeed, nTrainPairs: config.dataSize } : { seed: config.dataSeed }, emit);
   progress('encoding the training data and evaluating the base model', 0.9);
   return {
     base: base.model,
     dataset,
+    // Asynchronous read-back only: a synchronous read on software WebGPU destroys the device (runner/run.ts).
     evaluate: async (model, prompts, o) => {
-      const r = await evaluateModel(model, prompts, o, scorers);
-      return { mean: { ...r.mean }, perImage: r.perImage.map((m) => ({ ...m })), images: r.images };
+      const images = await sampleImagesAsync(model, prompts, o);
+      const r = await evaluate(prompts, images, scorers);
+      return { mean: { ...r.mean }, perImage: r.perImage.map((m) => ({ ...m })), images };
     },
   };
 };
 
 let session: ExperimentSession | null = null;
 
+/** tfjs has no device-lost handling: say so ourselves, since every later op of a lost device fails. */
+function watchDevice(emit: (e: WorkerEvent) => void) {
+  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ reason?: string; message?: string }> } }).device;
+  void device?.lost?.then((info) =>
+    emit({ type: 'log', level: 'warn', message: `WebGPU device lost (${info.reason ?? 'unknown'}): ${info.message ?? ''}. Reload the page to continue from the last checkpoint.` }),
+  );
+}
+
 /** Handles the playground's experiment requests inside the worker. */
 export async function handleExperiment(
   req: ExperimentRequest,
   emit: (e: WorkerEvent) => void,
 ): Promise<ExperimentReplyMap[keyof ExperimentReplyMap]> {
-  session ??= new ExperimentSession(emit, { loadAssets, backend: () => tf.getBackend(), store: indexedDbStore });
+  if (!session) {
+    session = new ExperimentSession(emit, { loadAssets, backend: () => tf.getBackend(), store: indexedDbStore });
+    if (tf.getBackend() === 'webgpu') watchDevice(emit);
+  }
   switch (req.type) {
     case 'exp.configure':
       return session.configure(req.config, req.resume ?? false);
@@ -57,6 +72,8 @@ export async function handleExperiment(
       return session.forget();
     case 'exp.snapshot':
       return session.current();
+    case 'exp.csv':
+      return { csv: metricsCsv(req.results as unknown as Parameters<typeof metricsCsv>[0]) };
   }
   throw new Error(`unknown experiment request ${JSON.stringify(req)}`);
 }

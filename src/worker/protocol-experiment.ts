@@ -99,7 +99,9 @@ export type ExperimentRequest =
   | { id: number; type: 'exp.exportCheckpoint'; arm: string }
   | { id: number; type: 'exp.stored' }
   | { id: number; type: 'exp.forget' }
-  | { id: number; type: 'exp.snapshot' };
+  | { id: number; type: 'exp.snapshot' }
+  /** report.ts's metrics.csv (the runner's format) for results the page holds (live or imported). */
+  | { id: number; type: 'exp.csv'; results: { arms: { name: string; updates: ExpUpdateRecord[] }[] } };
 
 export interface ExperimentReplyMap {
   'exp.configure': ExpSnapshot;
@@ -112,6 +114,7 @@ export interface ExperimentReplyMap {
   'exp.forget': { ok: true };
   /** The current run as the page shows it (null before any configure). */
   'exp.snapshot': ExpSnapshot | null;
+  'exp.csv': { csv: string };
 }
 
 export type ExperimentEvent =
@@ -136,4 +139,5 @@ export const EXPERIMENT_REQUEST_TYPES = [
   'exp.stored',
   'exp.forget',
   'exp.snapshot',
+  'exp.csv',
 ] as const satisfies readonly ExperimentRequest['type'][];

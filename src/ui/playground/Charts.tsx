@@ -4,7 +4,7 @@
  * implicit accuracy. Animation is off: the charts redraw once per update.
  */
 import { useMemo, useState } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ExperimentConfig } from '../../core/config';
 import { armColour } from './colours';
 import {
@@ -21,6 +21,8 @@ import type { RunState } from './runState';
 
 const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(3) : v.toPrecision(3)) : String(v));
 const AXIS = { fontSize: 11 };
+/** Axis ticks with enough digits to tell close values apart. */
+const tick = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : String(+v.toPrecision(5)));
 
 function ChartCard({ title, testId, children, note, extra }: { title: string; testId: string; children: React.ReactNode; note?: string; extra?: React.ReactNode }) {
   return (
@@ -51,6 +53,14 @@ export function AafPickScoreChart({ state }: { state: RunState }) {
       note="Solid: AAF rate (share of reference samples judged losers, left axis). Dashed with dots: PickScore-mini at checkpoints (right axis); update 0 is the base model."
     >
       <div data-testid="pg-chart-aaf-points" data-points={JSON.stringify(points)} hidden />
+      <div className="pg-axis-key" aria-hidden="true">
+        <span>
+          <svg width="22" height="8"><line x1="0" y1="4" x2="22" y2="4" stroke="#1d2330" strokeWidth="2" /></svg> AAF rate (left axis, 0–1)
+        </span>
+        <span>
+          <svg width="22" height="8"><line x1="0" y1="4" x2="22" y2="4" stroke="#1d2330" strokeWidth="1.5" strokeDasharray="5 3" /></svg> PickScore-mini (right axis)
+        </span>
+      </div>
       {rows.length === 0 ? (
         <Empty text="Press Play or Step: the curves appear after the first update." />
       ) : (
@@ -58,10 +68,9 @@ export function AafPickScoreChart({ state }: { state: RunState }) {
           <LineChart data={rows} margin={{ top: 6, right: 8, bottom: 4, left: 0 }} role="img" aria-label="AAF rate and PickScore-mini against update, per arm">
             <CartesianGrid stroke="#e3e6ee" />
             <XAxis dataKey="update" type="number" domain={[0, 'dataMax']} tick={AXIS} allowDecimals={false} />
-            <YAxis yAxisId="aaf" domain={[0, 1]} tick={AXIS} width={36} label={{ value: 'AAF rate', angle: -90, position: 'insideLeft', fontSize: 11, dy: 30 }} />
-            <YAxis yAxisId="ps" orientation="right" domain={['auto', 'auto']} tick={AXIS} width={44} tickFormatter={(v: number) => v.toFixed(1)} label={{ value: 'PickScore-mini', angle: 90, position: 'insideRight', fontSize: 11, dy: 40 }} />
+            <YAxis yAxisId="aaf" domain={[0, 1]} tick={AXIS} width={34} />
+            <YAxis yAxisId="ps" orientation="right" domain={['auto', 'auto']} tick={AXIS} width={48} tickFormatter={(v: number) => String(+v.toPrecision(5))} />
             <Tooltip formatter={(v) => fmt(v)} labelFormatter={(l) => `update ${l}`} />
-            <Legend wrapperStyle={{ fontSize: 11 }} />
             {arms.map((a, i) => (
               <Line key={`a${i}`} yAxisId="aaf" dataKey={`a${i}`} name={`${a.name} · AAF`} stroke={armColour(a, i)} dot={false} isAnimationActive={false} connectNulls strokeWidth={1.8} />
             ))}
@@ -81,7 +90,7 @@ function SimpleLines({ rows, config, yLabel, domain, height = 200, label }: { ro
       <LineChart data={rows} margin={{ top: 6, right: 8, bottom: 4, left: 0 }} role="img" aria-label={label}>
         <CartesianGrid stroke="#e3e6ee" />
         <XAxis dataKey="update" type="number" domain={['dataMin', 'dataMax']} tick={AXIS} allowDecimals={false} />
-        <YAxis domain={domain ?? ['auto', 'auto']} tick={AXIS} width={44} tickFormatter={(v: number) => fmt(v)} label={{ value: yLabel, angle: -90, position: 'insideLeft', fontSize: 11, dy: 30 }} />
+        <YAxis domain={domain ?? ['auto', 'auto']} tick={AXIS} width={48} tickFormatter={(v: number) => tick(v)} name={yLabel} />
         <Tooltip formatter={(v) => fmt(v)} labelFormatter={(l) => `update ${l}`} />
         {config.arms.map((a, i) => (
           <Line key={i} dataKey={`v${i}`} name={a.name} stroke={armColour(a, i)} dot={rows.length < 30 ? { r: 2.5 } : false} isAnimationActive={false} connectNulls strokeWidth={1.6} />

@@ -153,92 +153,68 @@ export function Controls({
       {preset !== 'custom' && <p className="pg-hint">{PRESET_DESCRIPTIONS[preset as keyof typeof PRESET_DESCRIPTIONS]}</p>}
 
       <h3 className="pg-h3">Arms</h3>
-      <div className="pg-arms-wrap">
-        <table className="pg-arms" aria-label="Arms">
-          <thead>
-            <tr>
-              <th scope="col">Arm</th>
-              <th scope="col" title="seppo: SePPO loss with reference samples; sft: denoising on training images; dpo: Diffusion-DPO on real losers">Method</th>
-              <th scope="col" title="which training images: winners, a random pick of winner or loser, or real pairs (dpo)">Data</th>
-              <th scope="col" title="reference model: θ₀ (init), θ_{k−1} (latest) or uniform over θ₀…θ_{k−1} (random)">Ref.</th>
-              <th scope="col" title="Anchor-based Adaptive Flipper">AAF</th>
-              <th scope="col" title="per-arm β (empty: the experiment's β)">β</th>
-              <th scope="col">
-                <span className="pg-sr">Remove</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {config.arms.map((a, i) => {
-              const noRef = a.method === 'sft';
-              const fixedFlip = a.method !== 'seppo';
-              return (
-                <tr key={i} data-testid={`pg-arm-row-${i}`}>
-                  <td className="pg-arm-name">
-                    <span className="pg-swatch" style={{ background: armColour(a, i) }} aria-hidden="true" />
-                    <ArmNameInput name={a.name} index={i} disabled={disabled} onCommit={(name) => setArm(i, { name })} />
-                  </td>
-                  <td>
-                    <select aria-label={`Method of arm ${a.name}`} value={a.method} disabled={disabled} onChange={(e) => setArm(i, { method: e.target.value as ArmConfig['method'] })}>
-                      {ARM_METHODS.map((m) => (
-                        <option key={m} value={m}>
-                          {m}
-                        </option>
-                      ))}
-                    </select>
-                  </td>
-                  <td>
-                    <select aria-label={`Data of arm ${a.name}`} value={a.data} disabled={disabled} onChange={(e) => setArm(i, { data: e.target.value as ArmConfig['data'] })}>
-                      {ARM_DATA.map((m) => (
-                        <option key={m} value={m}>
-                          {m}
-                        </option>
-                      ))}
-                    </select>
-                  </td>
-                  <td>
-                    <select
-                      aria-label={`Reference strategy of arm ${a.name}`}
-                      value={a.refStrategy}
-                      disabled={disabled || noRef}
-                      title={noRef ? 'SFT has no reference model' : undefined}
-                      onChange={(e) => setArm(i, { refStrategy: e.target.value as ArmConfig['refStrategy'] })}
-                    >
-                      {REF_STRATEGIES.map((m) => (
-                        <option key={m} value={m}>
-                          {m}
-                        </option>
-                      ))}
-                    </select>
-                  </td>
-                  <td>
-                    <select
-                      aria-label={`AAF of arm ${a.name}`}
-                      value={a.flip}
-                      disabled={disabled || fixedFlip}
-                      title={fixedFlip ? `${a.method} has no flipper (every reference sample a loser)` : undefined}
-                      onChange={(e) => setArm(i, { flip: e.target.value as ArmConfig['flip'] })}
-                    >
-                      {FLIP_VARIANTS.map((m) => (
-                        <option key={m} value={m}>
-                          {m}
-                        </option>
-                      ))}
-                    </select>
-                  </td>
-                  <td>
-                    <NumberField compact optional label={`β of arm ${a.name}`} value={a.beta} placeholder={String(config.beta)} disabled={disabled} onCommit={(v) => setArm(i, { beta: v })} />
-                  </td>
-                  <td>
-                    <button type="button" className="pg-icon-btn" aria-label={`Remove arm ${a.name}`} disabled={disabled || config.arms.length <= 1} onClick={() => removeArm(i)}>
-                      ×
-                    </button>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+      <div className="pg-arms" aria-label="Arms" role="list">
+        {config.arms.map((a, i) => {
+          const noRef = a.method === 'sft';
+          const fixedFlip = a.method !== 'seppo';
+          return (
+            <div key={i} className="pg-arm" role="listitem" data-testid={`pg-arm-row-${i}`} style={{ borderLeftColor: armColour(a, i) }}>
+              <div className="pg-arm-top">
+                <span className="pg-swatch" style={{ background: armColour(a, i) }} aria-hidden="true" />
+                <ArmNameInput name={a.name} index={i} disabled={disabled} onCommit={(name) => setArm(i, { name })} />
+                <button type="button" className="pg-icon-btn" aria-label={`Remove arm ${a.name}`} title="Remove this arm" disabled={disabled || config.arms.length <= 1} onClick={() => removeArm(i)}>
+                  ×
+                </button>
+              </div>
+              <div className="pg-arm-fields">
+                <label title="seppo: SePPO loss with reference samples; sft: denoising on training images; dpo: Diffusion-DPO on real losers">
+                  <span>Method</span>
+                  <select aria-label={`Method of arm ${a.name}`} value={a.method} disabled={disabled} onChange={(e) => setArm(i, { method: e.target.value as ArmConfig['method'] })}>
+                    {ARM_METHODS.map((m) => (
+                      <option key={m} value={m}>
+                        {m}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                <label title="training images: winners, a seeded random pick of winner or loser, or real pairs (dpo)">
+                  <span>Data</span>
+                  <select aria-label={`Data of arm ${a.name}`} value={a.data} disabled={disabled} onChange={(e) => setArm(i, { data: e.target.value as ArmConfig['data'] })}>
+                    {ARM_DATA.map((m) => (
+                      <option key={m} value={m}>
+                        {m}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                <label title={noRef ? 'SFT has no reference model' : 'reference model: θ₀ (init), θ_{k−1} (latest) or uniform over θ₀…θ_{k−1} (random)'}>
+                  <span>Reference</span>
+                  <select aria-label={`Reference strategy of arm ${a.name}`} value={a.refStrategy} disabled={disabled || noRef} onChange={(e) => setArm(i, { refStrategy: e.target.value as ArmConfig['refStrategy'] })}>
+                    {REF_STRATEGIES.map((m) => (
+                      <option key={m} value={m}>
+                        {m}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                <label title={fixedFlip ? `${a.method} has no flipper: every reference sample is a loser` : 'Anchor-based Adaptive Flipper'}>
+                  <span>AAF</span>
+                  <select aria-label={`AAF of arm ${a.name}`} value={a.flip} disabled={disabled || fixedFlip} onChange={(e) => setArm(i, { flip: e.target.value as ArmConfig['flip'] })}>
+                    {FLIP_VARIANTS.map((m) => (
+                      <option key={m} value={m}>
+                        {m}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                <label title="this arm's β (empty: the experiment's β)">
+                  <span>β</span>
+                  <NumberField compact optional label={`β of arm ${a.name}`} value={a.beta} placeholder={String(config.beta)} disabled={disabled} onCommit={(v) => setArm(i, { beta: v })} />
+                </label>
+              </div>
+            </div>
+          );
+        })}
       </div>
       <div className="pg-add-arm">
         <select aria-label="Arm to add" value={addPick} disabled={disabled} onChange={(e) => setAddPick(e.target.value)}>

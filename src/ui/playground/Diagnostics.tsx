@@ -4,7 +4,7 @@
  * made visible), implicit accuracy per timestep bucket, and the share of reference samples flipped
  * to winners. Each comes with one sentence on how to read it.
  */
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import { Bar, BarChart, CartesianGrid, Cell, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ExpUpdateRecord } from '../../worker/protocol-experiment';
 import { armColour } from './colours';
@@ -83,42 +83,39 @@ function Rewards({ recs }: { recs: ExpUpdateRecord[] }) {
   );
 }
 
-/** Histogram of `inside` per update as a heat map: columns = updates, rows = fixed bins. */
+/** Histogram of `inside` per update as a heat map: columns = updates, rows = fixed bins (top = largest). */
 function InsideHeatmap({ recs, colour, batch }: { recs: ExpUpdateRecord[]; colour: string; batch: number }) {
   const withHist = recs.filter((r) => r.insideHist);
   const bins = INSIDE_HIST_EDGES.length - 1;
-  const W = 300;
-  const H = 132;
-  const left = 30;
-  const cw = withHist.length ? (W - left) / withHist.length : 0;
-  const ch = H / bins;
-  const saturated = withHist.length ? withHist[withHist.length - 1].insideHist!.filter((_, b) => b === 0 || b === bins - 1).reduce((a, c) => a + c, 0) / batch : 0;
+  const last = withHist[withHist.length - 1]?.insideHist;
+  const saturated = last ? (last[0] + last[bins - 1]) / batch : 0;
+  const cells: ReactNode[] = [];
+  withHist.forEach((r, x) => {
+    for (let b = bins - 1; b >= 0; b--) {
+      const c = r.insideHist![b] ?? 0;
+      cells.push(<div key={`${x}-${b}`} style={{ background: c > 0 ? colour : 'transparent', opacity: c > 0 ? Math.min(1, 0.15 + c / batch) : 1 }} />);
+    }
+  });
   return (
     <figure className="pg-chart" data-testid="pg-diag-inside">
       <figcaption className="pg-chart-title">Histogram of the inside term over time</figcaption>
-      <svg viewBox={`0 0 ${W} ${H + 16}`} width="100%" height={H + 16} role="img" aria-label={`Histogram of inside over ${withHist.length} updates; ${Math.round(saturated * 100)}% of the last batch beyond ±5`}>
-        {INSIDE_HIST_EDGES.map((e, b) =>
-          b % 2 === 0 ? (
-            <text key={b} x={left - 4} y={H - b * ch + 3} fontSize={9} textAnchor="end" fill="#5a6275">
-              {e}
-            </text>
-          ) : null,
-        )}
-        {withHist.map((r, x) =>
-          r.insideHist!.map((c, b) =>
-            c > 0 ? <rect key={`${x}-${b}`} x={left + x * cw} y={H - (b + 1) * ch} width={Math.max(cw, 1)} height={ch} fill={colour} fillOpacity={Math.min(1, 0.15 + c / batch)} /> : null,
-          ),
-        )}
-        <line x1={left} x2={W} y1={H - 6 * ch} y2={H - 6 * ch} stroke="#1d2330" strokeDasharray="3 3" strokeWidth={0.6} />
-        <text x={left} y={H + 12} fontSize={9} fill="#5a6275">
-          update {withHist[0]?.update ?? ''}
-        </text>
-        <text x={W} y={H + 12} fontSize={9} fill="#5a6275" textAnchor="end">
-          update {withHist[withHist.length - 1]?.update ?? ''}
-        </text>
-      </svg>
+      <div className="pg-heat-wrap" role="img" aria-label={`Histogram of inside over ${withHist.length} updates; ${Math.round(saturated * 100)}% of the last batch at |inside| ≥ 5`}>
+        <div className="pg-heat-axis" aria-hidden="true">
+          <span>≥5</span>
+          <span>0</span>
+          <span>≤−5</span>
+        </div>
+        <div className="pg-heat" style={{ gridTemplateRows: `repeat(${bins}, 1fr)`, gridTemplateColumns: `repeat(${Math.max(1, withHist.length)}, 1fr)` }}>
+          {cells}
+          <div className="pg-heat-zero" />
+        </div>
+      </div>
+      <div className="pg-heat-foot" aria-hidden="true">
+        <span>update {withHist[0]?.update ?? ''}</span>
+        <span>update {withHist[withHist.length - 1]?.update ?? ''}</span>
+      </div>
       <p className="pg-chart-note">
-        Each column is one update's batch: mass piling into the top or bottom row (|inside| ≥ 5) means β saturates σ and those pairs stop giving gradient; the dashed line is inside = 0 (above it the pair counts as correct).
+        Each column is one update's batch, bins of width 1 from −6 to 6: mass in the top or bottom row (|inside| ≥ 5) means β saturates σ and those pairs stop giving gradient; above the dashed line (inside &gt; 0) a pair counts as correct.
       </p>
     </figure>
   );

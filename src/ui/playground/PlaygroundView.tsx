@@ -14,7 +14,7 @@ import { Controls, KNOBS } from './Controls';
 import { Diagnostics } from './Diagnostics';
 import { chartsToPng, downloadBlob, downloadText } from './download';
 import { Explanations } from './Explanations';
-import { importResults, metricsCsv, resultsFromState } from './results';
+import { importResults, resultsFromState, type ResultsMeta } from './results';
 import { ResultsTable } from './ResultsTable';
 import { SampleGrid } from './SampleGrid';
 import { useExperiment } from './useExperiment';
@@ -50,6 +50,11 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
   const { state } = exp;
   const chartsRef = useRef<HTMLDivElement>(null);
   const started = useRef(false);
+  const importedBackend = useRef('unknown');
+  const startedAt = useRef(new Date().toISOString());
+  useEffect(() => {
+    if (state?.source === 'live') startedAt.current = new Date().toISOString();
+  }, [state?.run, state?.source]);
 
   const writeUrl = useCallback((c: ExperimentConfig) => {
     const url = new URL(window.location.href);
@@ -104,6 +109,8 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
   );
 
   const live = state?.source !== 'imported';
+  /** The controls show the imported run's config while one is viewed (without touching the live one or the URL). */
+  const shown = live || !state ? config : state.config;
   const status = state?.status ?? 'idle';
   const loading = exp.configuring !== null || status === 'loading';
   const canTrain = live && !!state && !loading && status !== 'done' && status !== 'error';
@@ -147,8 +154,29 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
     }
   };
 
-  const exportCsv = () => state && downloadText(metricsCsv(resultsFromState(state, report.backend)), 'metrics.csv', 'text/csv');
-  const exportJson = () => state && downloadText(JSON.stringify(resultsFromState(state, report.backend), null, 1), 'results.json', 'application/json');
+  const meta = (): ResultsMeta => {
+    const s = state!;
+    const wallMs = Object.values(s.records).flat().reduce((a, r) => a + r.ms, 0) + Object.values(s.checkpoints).flat().reduce((a, c) => a + c.ms, 0);
+    return {
+      engine: 'browser',
+      backend: live ? report.backend : importedBackend.current,
+      preset: matchPreset(s.config) === 'custom' ? null : matchPreset(s.config),
+      assets: 'shipped public/models/base + pickscore-mini + hps-mini',
+      startedAt: startedAt.current,
+      wallMs,
+      notes: { source: live ? 'playground page (worker)' : 'imported into the playground', wallMs: 'sum of update and checkpoint times of every arm' },
+    };
+  };
+  const exportCsv = async () => {
+    if (!state) return;
+    try {
+      const r = await client.call({ type: 'exp.csv', results: resultsFromState(state, meta()) });
+      downloadText(r.csv, 'metrics.csv', 'text/csv');
+    } catch (e) {
+      setFileError(`CSV export failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const exportJson = () => state && downloadText(JSON.stringify(resultsFromState(state, meta()), null, 1), 'results.json', 'application/json');
   const exportPng = async () => {
     if (!chartsRef.current || !state) return;
     try {
@@ -177,6 +205,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
       return;
     }
     setFileError(null);
+    importedBackend.current = r.backend;
     if (running) await exp.pause();
     exp.showImported(r.snapshot);
     setNotice(`Viewing ${file.name}: a finished run (${r.snapshot.config.arms.length} arms, ${r.snapshot.update} updates, backend ${r.backend}). Controls are locked; “Back to live run” returns.`);
@@ -237,7 +266,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
           Reset
         </button>
         <span className="pg-counter" aria-live="polite">
-          update <strong data-testid="pg-update">{state?.update ?? 0}</strong> / {config.updates}
+          update <strong data-testid="pg-update">{state?.update ?? 0}</strong> / {shown.updates}
           <span className={`pg-status pg-status-${status}`} data-testid="pg-status">
             {loading ? 'loading…' : STATUS_TEXT[status]}
           </span>
@@ -264,8 +293,8 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
       <div className="pg-layout">
         <aside className="pg-side" aria-label="Experiment controls">
           <Controls
-            config={config}
-            preset={preset}
+            config={shown}
+            preset={live ? preset : matchPreset(shown)}
             errors={errors}
             disabled={!live || loading}
             onPreset={(name) => {
@@ -312,7 +341,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
               </button>
               <span className="pg-inline">
                 <select aria-label="Arm to export" value={exportArm} onChange={(e) => setExportArm(Number(e.target.value))}>
-                  {config.arms.map((a, i) => (
+                  {shown.arms.map((a, i) => (
                     <option key={i} value={i}>
                       {a.name}
                     </option>

@@ -9,11 +9,11 @@ import { recentMean } from './chartData';
 import { latestCheckpoint, type RunState } from './runState';
 
 const COLS = [
-  { key: 'pickScore', label: 'PickScore-mini', digits: 2 },
-  { key: 'hps', label: 'HPS-mini', digits: 2 },
-  { key: 'alignment', label: 'Alignment', digits: 3 },
-  { key: 'aesthetic', label: 'Aesthetic', digits: 2 },
-  { key: 'trueUtility', label: 'True pref.', digits: 3 },
+  { key: 'pickScore', label: 'PickScore', title: 'PickScore-mini (100 × cosine)', digits: 2 },
+  { key: 'hps', label: 'HPS', title: 'HPS-mini (100 × cosine)', digits: 2 },
+  { key: 'alignment', label: 'Align.', title: 'Alignment: share of the 5 prompt attributes right (ImageReward role)', digits: 3 },
+  { key: 'aesthetic', label: 'Aesth.', title: 'Aesthetic, 0–10', digits: 2 },
+  { key: 'trueUtility', label: 'True pref.', title: 'True preference U of the simulated humans, 0–1', digits: 3 },
 ] as const;
 
 const show = (v: number | null | undefined, d: number) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
@@ -44,15 +44,17 @@ export function ResultsTable({ state }: { state: RunState }) {
             <th scope="col">Ref.</th>
             <th scope="col">AAF</th>
             {COLS.map((c) => (
-              <th key={c.key} scope="col">
+              <th key={c.key} scope="col" title={c.title}>
                 {c.label}
               </th>
             ))}
             <th scope="col" title="share of evaluation prompts where the arm's image beats the base model's (same prompt, same noise), by true preference / by PickScore-mini">
-              Win vs base (true / PS)
+              Win vs base
+              <br />
+              <small>true / PickScore</small>
             </th>
             <th scope="col" title="mean AAF rate over the last 10 updates">AAF rate</th>
-            <th scope="col">Update</th>
+            <th scope="col">Upd.</th>
           </tr>
         </thead>
         <tbody>

@@ -32,7 +32,7 @@ export function SampleGrid({ state }: { state: RunState }) {
   const [picked, setPicked] = useState<Picked | null>(null);
   useEffect(() => setPicked(null), [state.run]);
 
-  if (updates.length === 0) {
+  if (updates.length === 0 || Object.keys(state.evals).length === 0) {
     return (
       <section className="pg-card" aria-labelledby="pg-grid-h">
         <h2 id="pg-grid-h">Samples</h2>

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { encodeConfig, presetConfig } from '../../core/config';
+import { encodeConfig, presetConfig, PRESETS } from '../../core/config';
 import type { ExpSnapshot, ExpUpdateRecord } from '../../worker/protocol-experiment';
 import { aafPickScoreRows, checkpointRows, pointsPerArm, updateRows } from './chartData';
-import { importResults, metricsCsv, resultsFromState } from './results';
+import { metricsCsv } from '../../core/align/report';
+import { importResults, resultsFromState, type ResultsMeta } from './results';
+
+const META: ResultsMeta = { engine: 'browser', backend: 'webgpu', preset: 'smoke', assets: 'test', startedAt: '', wallMs: 0 };
 import { checkpointUpdates, reduceRun, stateFromSnapshot } from './runState';
 import { configFromUrl, defaultConfig, sameConfig, searchWithConfig } from './urlState';
 
@@ -68,17 +71,17 @@ describe('export and import (runner format)', () => {
     }),
   );
 
-  it('CSV has one row per arm and update, with checkpoint metrics on checkpoint rows', () => {
-    const csv = metricsCsv(resultsFromState(state, 'webgpu')).trim().split('\n');
+  it('CSV (report.ts, the runner format) has one row per arm and update', () => {
+    const csv = metricsCsv(resultsFromState(state, META) as unknown as Parameters<typeof metricsCsv>[0]).trim().split('\n');
     expect(csv.length).toBe(1 + 4);
     expect(csv[0].startsWith('arm,update,loss,')).toBe(true);
     expect(csv.filter((l) => l.startsWith('SePPO,')).length).toBe(2);
     expect(csv.filter((l) => l.startsWith('Diffusion-DPO,')).length).toBe(2);
-    expect(csv.find((l) => l.startsWith('SePPO,2,'))).toContain(',21,');
+    expect(csv.find((l) => l.startsWith('SePPO,2,'))).toContain(',0.69,');
   });
 
   it('JSON round-trips through import; bad files get readable errors', () => {
-    const json = JSON.stringify(resultsFromState(state, 'webgpu'));
+    const json = JSON.stringify(resultsFromState(state, META));
     const r = importResults(json);
     expect(r.ok).toBe(true);
     if (r.ok) {
@@ -115,7 +118,7 @@ describe('URL state', () => {
   });
 
   it('preset names, malformed and out-of-range values give a message and the defaults', () => {
-    expect(configFromUrl('?preset=smoke', 'webgpu').config.updates).toBe(4);
+    expect(configFromUrl('?preset=smoke', 'webgpu').config.updates).toBe(PRESETS.smoke.updates);
     const bad = configFromUrl('?exp=%%%', 'webgpu');
     expect(bad.message).toMatch(/could not be used/);
     expect(sameConfig(bad.config, defaultConfig('webgpu'))).toBe(true);

@@ -1,9 +1,9 @@
 /**
- * Export and import of a run's metrics in the headless runner's format (issue 6: `results.json`
- * = the config, the backend and, per arm, its per-update records and per-checkpoint evaluations;
- * `metrics.csv` = one row per arm and update). Pure functions, no DOM: the view downloads the
- * strings. Import validates the config through config.ts (the one schema) and the records' shape
- * here, and answers readable errors instead of throwing.
+ * Export and import of a run's metrics in the headless runner's format (src/core/align/report.ts:
+ * `results.json` = Experiment.results() + meta {engine, backend, …}; `metrics.csv` = one row per
+ * arm and update, written by report.ts's metricsCsv in the worker, since that module loads tfjs
+ * and the page must not). Pure functions, no DOM. Import validates the config through config.ts
+ * (the one schema) and the records' shape here, and answers readable errors instead of throwing.
  */
 import { z } from 'zod';
 import { safeParseExperimentConfig, type ExperimentConfig } from '../../core/config';
@@ -20,18 +20,27 @@ export interface ResultsArm {
   checkpoints: ExpCheckpointRecord[];
 }
 
+export interface ResultsMeta {
+  engine: 'browser' | 'node';
+  backend: string;
+  preset: string | null;
+  assets: string;
+  startedAt: string;
+  wallMs: number;
+  notes?: Record<string, string>;
+}
+
 export interface ResultsJson {
   config: ExperimentConfig;
-  backend: string;
   updatesDone: number;
   base: { metrics: Metrics } | null;
   arms: ResultsArm[];
+  meta: ResultsMeta;
 }
 
-export function resultsFromState(s: RunState, backend: string): ResultsJson {
+export function resultsFromState(s: RunState, meta: ResultsMeta): ResultsJson {
   return {
     config: s.config,
-    backend,
     updatesDone: s.update,
     base: s.base ? { metrics: s.base.metrics } : null,
     arms: s.config.arms.map((a) => ({
@@ -43,40 +52,8 @@ export function resultsFromState(s: RunState, backend: string): ResultsJson {
       updates: s.records[a.name] ?? [],
       checkpoints: s.checkpoints[a.name] ?? [],
     })),
+    meta,
   };
-}
-
-const UPDATE_COLUMNS = [
-  'loss', 'implicitAcc', 'aafRate', 'mW', 'mL', 'rW', 'rL', 'rewardW', 'rewardL', 'margin', 'flippedShare', 'refK', 'ms', 'refMs',
-] as const;
-const CHECKPOINT_METRICS = ['pickScore', 'hps', 'alignment', 'aesthetic', 'trueUtility'] as const;
-
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : String(v);
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/**
- * One row per arm and update: the update's training values and, on checkpoint updates, the
- * evaluation means and win rates against the base (by true preference and by PickScore-mini).
- */
-export function metricsCsv(r: ResultsJson): string {
-  const head = [
-    'arm', 'update', ...UPDATE_COLUMNS, ...CHECKPOINT_METRICS, 'winRateTrueUtility', 'winRatePickScore',
-  ];
-  const lines = [head.join(',')];
-  for (const arm of r.arms) {
-    const byUpdate = new Map(arm.checkpoints.map((c) => [c.update, c]));
-    for (const u of arm.updates) {
-      const c = byUpdate.get(u.update);
-      const row: unknown[] = [arm.name, u.update, ...UPDATE_COLUMNS.map((k) => u[k])];
-      row.push(...CHECKPOINT_METRICS.map((k) => c?.metrics?.[k]), c?.winRate?.trueUtility, c?.winRate?.pickScore);
-      lines.push(row.map(csvCell).join(','));
-    }
-  }
-  return lines.join('\n') + '\n';
 }
 
 const num = z.number();
@@ -108,6 +85,7 @@ const checkpointSchema = z.looseObject({
 const resultsSchema = z.looseObject({
   config: z.unknown(),
   backend: z.string().optional(),
+  meta: z.looseObject({ backend: z.string().optional() }).optional(),
   updatesDone: z.number().int().min(0).optional(),
   base: z.looseObject({ metrics: z.record(z.string(), num) }).nullable().optional(),
   arms: z.array(
@@ -172,7 +150,7 @@ export function importResults(text: string): ImportResult {
   }
   return {
     ok: true,
-    backend: r.data.backend ?? 'unknown',
+    backend: r.data.meta?.backend ?? r.data.backend ?? 'unknown',
     snapshot: {
       run: -1,
       config: cfg.config,

@@ -47,7 +47,7 @@ export function stateFromSnapshot(s: ExpSnapshot, source: RunState['source'] = '
   const names = s.config.arms.map((a) => a.name);
   const evals: Record<string, ExpEvalImages> = {};
   for (const e of s.evals) evals[evalKey(e.arm, e.update)] = e;
-  if (s.base) evals[evalKey('', 0)] = { arm: '', update: 0, images: s.base.images, perImage: s.base.perImage };
+  if (s.base && s.base.images.length) evals[evalKey('', 0)] = { arm: '', update: 0, images: s.base.images, perImage: s.base.perImage };
   const halted: Record<string, string> = {};
   for (const h of s.halted) halted[h.arm] = h.message;
   return {
