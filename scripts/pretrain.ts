@@ -16,6 +16,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { execSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../src/core/backend';
 import { Rng } from '../src/core/rng';
@@ -37,7 +38,9 @@ const { values: args } = parseArgs({
     'ae-batch': { type: 'string', default: '32' },
     lr: { type: 'string', default: '1.5e-3' },
     'ae-lr': { type: 'string', default: '2e-3' },
+    'ae-l1': { type: 'string', default: '1' },
     out: { type: 'string' },
+    ckpt: { type: 'string' },
     'sample-steps': { type: 'string', default: '20' },
     'unet-ch': { type: 'string' },
     'ae-ch': { type: 'string' },
@@ -48,13 +51,14 @@ const quick = args.quick;
 const seed = Number(args.seed);
 const B = quick ? 8 : Number(args.batch);
 const AEB = quick ? 8 : Number(args['ae-batch']);
-const aeSteps = Number(args['ae-steps'] ?? (quick ? 10 : 400));
-const unetSteps = Number(args['unet-steps'] ?? (quick ? 10 : 1400));
+const aeSteps = Number(args['ae-steps'] ?? (quick ? 10 : 600));
+const unetSteps = Number(args['unet-steps'] ?? (quick ? 10 : 1800));
 const lr = Number(args.lr);
 const aeLr = Number(args['ae-lr']);
+const aeL1 = Number(args['ae-l1']);
 const sampleSteps = Number(args['sample-steps']);
 const outDir = args.out ?? (quick ? '/tmp/pretrain-quick' : path.resolve('public/models/base'));
-const ckptDir = quick ? '/tmp/pretrain-quick/ckpt' : '/tmp/pretrain-ckpt';
+const ckptDir = args.ckpt ?? (quick ? '/tmp/pretrain-quick/ckpt' : '/tmp/pretrain-ckpt');
 const logEvery = quick ? 5 : 25;
 const S = 32, L = MAX_TOKENS, IMG = S * S * 3, LAT = 8 * 8 * 4;
 
@@ -128,7 +132,7 @@ async function main(): Promise<void> {
   const sched = makeSchedule();
 
   // ---- autoencoder ----
-  const ae = makeAETrainer(m, aeLr);
+  const ae = makeAETrainer(m, aeLr, aeL1);
   const aeRng = rng.fork('ae');
   const aeBuf = new Float32Array(AEB * IMG);
   const aeBatch = (): Float32Array => {
@@ -260,10 +264,12 @@ async function main(): Promise<void> {
   const { safetensors, config } = serializeReducedSD(m, {
     createdBy: 'npm run pretrain' + (quick ? ' -- --quick' : ''),
     createdAt: new Date().toISOString(),
+    command: `npx tsx scripts/pretrain.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    gitCommit: gitHead(),
     backend: `tfjs ${tf.version.tfjs} ${tf.getBackend()} (Node ${process.version}, single-threaded)`,
     dataset: { seed, trainPairs: ds.train.length, images: N, meanTrueUtility: meanDataU, note: 'winners and losers of every train pair (all generator outputs, mixed quality)' },
     parameters: counts,
-    autoencoder: { steps: aeSteps, batchSize: AEB, lr: aeLr, finalLoss: aeRes.finalLoss, seconds: aeRes.seconds, latentStd: std, quality: aeQuality, lossCurve: aeRes.curve },
+    autoencoder: { steps: aeSteps, batchSize: AEB, lr: aeLr, loss: `MSE + ${aeL1}·L1 + 1e-4·latent L2`, finalLoss: aeRes.finalLoss, seconds: aeRes.seconds, latentStd: std, quality: aeQuality, lossCurve: aeRes.curve },
     diffusion: { steps: unetSteps, batchSize: B, lr, lrSchedule: 'linear warm-up 100 steps, cosine to 10%', promptDropout: 0.1, finalLoss: unetRes.finalLoss, seconds: unetRes.seconds, lossCurve: unetRes.curve },
     wallSeconds,
     baseQuality: {
@@ -285,6 +291,14 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(outDir, 'model.safetensors'), safetensors);
   fs.writeFileSync(path.join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   log(`wrote ${path.join(outDir, 'model.safetensors')} (${(safetensors.length / 1e6).toFixed(2)} MB) and config.json; wall time ${fmt(wallSeconds)}`);
+}
+
+function gitHead(): string {
+  try {
+    return execSync('git rev-parse HEAD', { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
 }
 
 main().catch((e) => {

@@ -25,8 +25,11 @@ export interface AETrainer {
   dispose(): void;
 }
 
-/** Reconstruction MSE + a tiny latent L2 (keeps the latent scale from drifting; no KL needed). */
-export function makeAETrainer(m: ReducedSD, lr: number, latentL2 = 1e-4): AETrainer {
+/**
+ * Reconstruction loss MSE + l1Weight·MAE (the L1 term keeps flat backgrounds exact and edges
+ * sharper than MSE alone) + a tiny latent L2 (keeps the latent scale from drifting; no KL needed).
+ */
+export function makeAETrainer(m: ReducedSD, lr: number, l1Weight = 0, latentL2 = 1e-4): AETrainer {
   const opt = tf.train.adam(lr);
   const vars = Object.values(m.ae);
   const prefix = commonPrefix(Object.keys(m.ae)) + '/ae';
@@ -38,7 +41,9 @@ export function makeAETrainer(m: ReducedSD, lr: number, latentL2 = 1e-4): AETrai
         const { value, grads } = tf.variableGrads(() => {
           const zr = aeEncode(m.ae, prefix, m.config.ae, x); // [B,8,8,4] unscaled
           const y = aeDecode(m.ae, prefix, m.config.ae, zr); // [B,32,32,3]
-          return tf.add(tf.losses.meanSquaredError(x, y), tf.mul(latentL2, tf.mean(tf.square(zr)))) as tf.Scalar;
+          let loss = tf.add(tf.losses.meanSquaredError(x, y), tf.mul(latentL2, tf.mean(tf.square(zr))));
+          if (l1Weight > 0) loss = tf.add(loss, tf.mul(l1Weight, tf.losses.absoluteDifference(x, y)));
+          return loss as tf.Scalar;
         }, vars);
         opt.applyGradients(grads as tf.NamedTensorMap as never);
         return value;
