@@ -29,6 +29,7 @@ test.describe('Model view (WebGPU)', () => {
     await expect(page.getByTestId('model-caption')).toContainText('seed 3 · 3 DDIM steps · guidance 5', { timeout: 240_000 });
     await expect(page.getByTestId('model-caption')).toContainText('on webgpu');
     expect(await canvasStd(page)).toBeGreaterThan(3);
+    await expect(page.getByTestId('model-metrics-error')).toHaveCount(0); // scorers loaded (else the message shows why)
     for (const k of ['pickScore', 'hps', 'alignment', 'aesthetic', 'trueUtility']) {
       await expect(page.getByTestId(`metric-${k}`).locator('.model-value')).toHaveText(/^-?\d+\.\d+$/);
     }

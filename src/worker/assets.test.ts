@@ -84,7 +84,7 @@ describe('loadBaseModel', () => {
     const before = vars();
     const w = files.get(ASSET_URLS.baseWeights)!;
     serve({ [ASSET_URLS.baseWeights]: w.slice(0, w.length - 100) });
-    await expect(loadBaseModel(() => {})).rejects.toThrow(/base model is corrupt.*truncated|base model is corrupt.*length/s);
+    await expect(loadBaseModel(() => {})).rejects.toThrow(/base model in \/models\/base\/ is corrupt.*(truncated|length)/s);
     serve({ [ASSET_URLS.baseConfig]: new TextEncoder().encode('{"format": "nope"') });
     await expect(loadBaseModel(() => {})).rejects.toThrow(/config\.json is not valid JSON/);
     expect(vars()).toBe(before);

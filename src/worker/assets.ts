@@ -148,7 +148,7 @@ const base = once<BaseModel>(async () => {
   try {
     model = loadReducedSD(bytes, config, 'base');
   } catch (e) {
-    throw new AssetError(`base model is corrupt (${ASSET_URLS.baseWeights}): ${e instanceof Error ? e.message : String(e)}`);
+    throw new AssetError(`base model in /models/base/ is corrupt or does not match this app's model code: ${e instanceof Error ? e.message : String(e)}`);
   }
   return { model, config: config as ModelConfigJson, params: paramCounts(model), bytes: bytes.length, loadMs: performance.now() - t0 };
 });

@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from 'react';
 import type { WorkerClient } from '../../worker/client';
-import type { SampleResult } from '../../worker/protocol-views';
 import { ImageTile } from '../common/ImageTile';
 import { LoadStatus } from './LoadStatus';
 import { MetricsTable } from './MetricsTable';
 import { SampleForm, checkSettings, type SampleSettings } from './SampleForm';
+import { SampleHistory, type DoneSample } from './SampleHistory';
 import { useBaseModel } from './useBaseModel';
 
 const DEFAULTS: SampleSettings = { prompt: 'a large red circle in the center, dark background', seed: '0', steps: '20', guidance: '7.5' };
@@ -24,7 +24,8 @@ export function ModelView({ client }: { client: WorkerClient }) {
   const [settings, setSettings] = useState<SampleSettings>(DEFAULTS);
   const [touched, setTouched] = useState(false);
   const [run, setRun] = useState<Run | null>(null);
-  const [done, setDone] = useState<{ result: SampleResult; seed: number; steps: number; guidance: number } | null>(null);
+  const [done, setDone] = useState<DoneSample | null>(null);
+  const [history, setHistory] = useState<DoneSample[]>([]);
   const result = done?.result ?? null;
   const [error, setError] = useState<string | null>(null);
   const current = useRef(0);
@@ -53,7 +54,9 @@ export function ModelView({ client }: { client: WorkerClient }) {
       .call({ type: 'model:sample', sampleId, prompt: settings.prompt, seed, steps, guidance })
       .then((r) => {
         if (current.current !== sampleId) return;
-        setDone({ result: r, seed, steps, guidance });
+        const d = { result: r, seed, steps, guidance };
+        setDone(d);
+        setHistory((h) => [d, ...h].slice(0, 8));
         setRun(null);
         setTouched(false);
       })
@@ -116,6 +119,14 @@ export function ModelView({ client }: { client: WorkerClient }) {
           </div>
         )}
       </div>
+      <SampleHistory
+        items={history}
+        onPick={(d) => {
+          if (run) return;
+          setDone(d);
+          setSettings({ prompt: d.result.prompt, seed: String(d.seed), steps: String(d.steps), guidance: String(d.guidance) });
+        }}
+      />
     </section>
   );
 }
