@@ -47,6 +47,13 @@ test.describe('Data view', () => {
     await page.getByRole('button', { name: 'Previous page' }).click();
     await expect(page.getByTestId('data-page')).toContainText('page 166 of 167');
 
+    // Filter: pairs where the raters chose the lower-utility image (simulated human noise).
+    await page.getByLabel('Show').selectOption('upset');
+    await expect(page.getByTestId('data-page')).toContainText('out of 1000');
+    await expect(pairs.first()).toBeVisible();
+    const [uw, ul] = (await pairs.first().getByTestId('data-utility').allTextContents()).map(Number);
+    expect(uw).toBeLessThan(ul);
+
     await page.screenshot({ path: test.info().outputPath('data-view.png'), fullPage: true });
     expect(consoleErrors).toEqual([]);
   });

@@ -54,6 +54,14 @@ describe('data requests', () => {
     expect(p.winner.parts.shape).toBeGreaterThanOrEqual(0);
     expect(typeof p.loser.generator).toBe('string');
     await expect(call({ type: 'data:pairs', seed, offset: 0, limit: 500 })).rejects.toThrow(/limit must be/);
+    // Filters: pairs where the rater chose the lower-utility image are a small, non-empty share.
+    const upset = await call<PairsPage>({ type: 'data:pairs', seed, offset: 0, limit: 50, filter: 'upset' });
+    expect(upset.totalAll).toBe(1000);
+    expect(upset.total).toBeGreaterThan(0);
+    expect(upset.total).toBeLessThan(200);
+    expect(upset.pairs.every((p) => p.winner.utility < p.loser.utility)).toBe(true);
+    const close = await call<PairsPage>({ type: 'data:pairs', seed, offset: 0, limit: 50, filter: 'close' });
+    expect(close.pairs.every((p) => Math.abs(p.winner.utility - p.loser.utility) < 0.1)).toBe(true);
   });
 });
 

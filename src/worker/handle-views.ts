@@ -17,7 +17,7 @@ import {
 } from '../core/world';
 import { baseModelIfLoaded, getDataset, loadBaseModel, loadScorers, type Emit } from './assets';
 import type { WorkerEvent } from './protocol';
-import type { DataSummary, ImageView, ModelInfo, PairsPage, PairView, SampleResult, ViewsReplyMap, ViewsRequest } from './protocol-views';
+import type { DataSummary, ImageView, ModelInfo, PairFilter, PairsPage, PairView, SampleResult, ViewsReplyMap, ViewsRequest } from './protocol-views';
 
 /** Most pairs one `data:pairs` request returns (each pair is ~24 KB of images). */
 export const MAX_PAGE = 50;
@@ -85,13 +85,40 @@ function pairView(p: Pair, index: number): PairView {
   };
 }
 
-function dataPairs(seed: number | undefined, offset: number, limit: number, emit: Emit): PairsPage {
+const FILTERS: Record<PairFilter, (p: Pair) => boolean> = {
+  all: () => true,
+  upset: (p) => p.uWinner < p.uLoser,
+  close: (p) => Math.abs(p.uWinner - p.uLoser) < 0.1,
+};
+const filtered = new WeakMap<Pair[], Map<PairFilter, number[]>>();
+
+/** Indices (into `train`) of the pairs matching a filter, cached per dataset. */
+function matching(train: Pair[], filter: PairFilter): number[] {
+  let byFilter = filtered.get(train);
+  if (!byFilter) filtered.set(train, (byFilter = new Map()));
+  let idx = byFilter.get(filter);
+  if (!idx) {
+    idx = [];
+    for (let i = 0; i < train.length; i++) if (FILTERS[filter](train[i])) idx.push(i);
+    byFilter.set(filter, idx);
+  }
+  return idx;
+}
+
+function dataPairs(seed: number | undefined, offset: number, limit: number, filter: PairFilter, emit: Emit): PairsPage {
+  if (!(filter in FILTERS)) throw new Error(`data:pairs: filter must be one of ${Object.keys(FILTERS).join(', ')}, got ${String(filter)}`);
   if (!Number.isInteger(offset) || offset < 0) throw new Error(`data:pairs: offset must be a non-negative integer, got ${offset}`);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new Error(`data:pairs: limit must be an integer in 1…${MAX_PAGE}, got ${limit}`);
   const { dataset } = getDataset(seed === undefined ? {} : { seed }, emit);
-  const total = dataset.train.length;
+  const idx = matching(dataset.train, filter);
+  const total = idx.length;
   const start = Math.min(offset, Math.max(0, total - 1));
-  return { total, offset: start, pairs: dataset.train.slice(start, start + limit).map((p, i) => pairView(p, start + i)) };
+  return {
+    total,
+    totalAll: dataset.train.length,
+    offset: start,
+    pairs: idx.slice(start, start + limit).map((i) => pairView(dataset.train[i], i)),
+  };
 }
 
 async function modelLoad(emit: Emit): Promise<ModelInfo> {
@@ -206,7 +233,7 @@ export async function handleViews(req: ViewsRequest, emit: (e: WorkerEvent) => v
     case 'data:summary':
       return dataSummary(req.seed, emit);
     case 'data:pairs':
-      return dataPairs(req.seed, req.offset, req.limit, emit);
+      return dataPairs(req.seed, req.offset, req.limit, req.filter ?? 'all', emit);
     case 'model:load':
       return modelLoad(emit);
     case 'model:sample':

@@ -52,8 +52,13 @@ export interface PairView {
   loser: ImageView;
 }
 
+export type PairFilter = 'all' | 'upset' | 'close';
+
 export interface PairsPage {
+  /** Pairs matching the filter. */
   total: number;
+  /** All train pairs. */
+  totalAll: number;
   offset: number;
   pairs: PairView[];
 }
@@ -89,7 +94,15 @@ export interface SampleResult {
 
 export type ViewsRequest =
   | { id: number; type: 'data:summary'; seed?: number }
-  | { id: number; type: 'data:pairs'; seed?: number; offset: number; limit: number }
+  | {
+      id: number;
+      type: 'data:pairs';
+      seed?: number;
+      offset: number;
+      limit: number;
+      /** 'upset': the rater chose the lower-utility image; 'close': utility gap below 0.1. Default 'all'. */
+      filter?: PairFilter;
+    }
   | { id: number; type: 'model:load' }
   | {
       id: number;
