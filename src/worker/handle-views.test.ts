@@ -8,7 +8,7 @@ import { defaultScorerConfig, disposeScorer, initScorer, serializeScorer } from 
 import { ASSET_URLS, resetAssets, setAssetFetch } from './assets';
 import { handleViews } from './handle-views';
 import type { RequestBody, WorkerEvent } from './protocol';
-import type { DataSummary, PairsPage, SampleResult, ViewsRequest } from './protocol-views';
+import type { DataSummary, ModelInfo, PairsPage, SampleResult, ViewsRequest } from './protocol-views';
 
 const TINY: SDConfig = {
   ae: { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [8, 8, 8], groups: 4 },
@@ -28,7 +28,7 @@ beforeAll(async () => {
   disposeReducedSD(m);
   files = new Map<string, Uint8Array>([
     [ASSET_URLS.baseWeights, safetensors],
-    [ASSET_URLS.baseConfig, new TextEncoder().encode(JSON.stringify({ ...config, trainSteps: 12, quality: { meanTrueUtility: 0.5 } }))],
+    [ASSET_URLS.baseConfig, new TextEncoder().encode(JSON.stringify({ ...config, trainSteps: 12, quality: { meanTrueUtility: 0.5 }, baseQuality: { meanTrueUtility: 0.6, ratioToGenerators: 0.9, guidance: 3, ddimSteps: 20 } }))],
   ]);
   setAssetFetch(async (url) => {
     const body = files.get(url);
@@ -67,10 +67,11 @@ describe('data requests', () => {
 
 describe('model requests', () => {
   it('loads the base model and reports its records', async () => {
-    const info = await call<{ params: { total: number }; record: Record<string, unknown> }>({ type: 'model:load' });
+    const info = await call<ModelInfo>({ type: 'model:load' });
     expect(info.params.total).toBeGreaterThan(1000);
     expect(info.record.trainSteps).toBe(12);
     expect(info.record['quality.meanTrueUtility']).toBe(0.5);
+    expect(info.quality).toMatchObject({ meanTrueUtility: 0.6, ratioToGenerators: 0.9, guidance: 3, ddimSteps: 20 });
   });
 
   it('samples step by step with previews, scores the image, and leaks nothing', async () => {

@@ -132,7 +132,20 @@ async function modelLoad(emit: Emit): Promise<ModelInfo> {
     }
   };
   flat(m.config as Record<string, unknown>, '');
-  return { params: m.params, bytes: m.bytes, loadMs: m.loadMs, record };
+  const q = (m.config as { baseQuality?: Record<string, unknown> }).baseQuality;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const quality: ModelInfo['quality'] =
+    q && n(q.meanTrueUtility) !== undefined
+      ? {
+          meanTrueUtility: n(q.meanTrueUtility)!,
+          generatorsMeanTrueUtility: n(q.generatorsMeanTrueUtility),
+          ratioToGenerators: n(q.ratioToGenerators),
+          nPrompts: n(q.nPrompts),
+          ddimSteps: n(q.ddimSteps),
+          guidance: n(q.guidance),
+        }
+      : undefined;
+  return { params: m.params, bytes: m.bytes, loadMs: m.loadMs, record, quality };
 }
 
 /** The latest sample run; an older run stops at its next step. */

@@ -78,6 +78,16 @@ export interface ModelInfo {
   loadMs: number;
   /** Training and quality records from config.json (free-form numbers and strings). */
   record: Record<string, string | number>;
+  /** The base model's measured quality (config.json `baseQuality`), when recorded. */
+  quality?: {
+    meanTrueUtility: number;
+    generatorsMeanTrueUtility?: number;
+    ratioToGenerators?: number;
+    nPrompts?: number;
+    /** The sampling settings it was measured with (the view's defaults). */
+    ddimSteps?: number;
+    guidance?: number;
+  };
 }
 
 export interface SampleResult {

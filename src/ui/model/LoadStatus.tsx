@@ -36,11 +36,22 @@ export function LoadStatus({ state, retry }: { state: BaseModelState; retry: () 
   }
   const { info } = state;
   const keys = Object.keys(info.record).filter((k) => k !== 'note');
+  const q = info.quality;
   return (
     <details className="model-info" data-testid="model-info">
       <summary>
         Base model loaded: {(info.params.total / 1e6).toFixed(2)} M parameters (UNet {(info.params.unet / 1e6).toFixed(2)} M, autoencoder{' '}
         {(info.params.ae / 1e6).toFixed(2)} M, text {(info.params.text / 1e6).toFixed(2)} M), {mb(info.bytes)} in {(info.loadMs / 1000).toFixed(1)} s
+        {q && (
+          <span className="model-quality" data-testid="model-quality">
+            {' '}
+            · mean true utility {q.meanTrueUtility.toFixed(3)}
+            {q.nPrompts !== undefined && ` on ${q.nPrompts} validation prompts`}
+            {q.ratioToGenerators !== undefined && ` (${(100 * q.ratioToGenerators).toFixed(0)}% of the generators')`}
+            {q.guidance !== undefined && `, measured at guidance ${q.guidance}`}
+            {q.ddimSteps !== undefined && `, ${q.ddimSteps} steps`}
+          </span>
+        )}
       </summary>
       {keys.length > 0 ? (
         <table className="model-record">

@@ -30,6 +30,18 @@ export function ModelView({ client }: { client: WorkerClient }) {
   const [error, setError] = useState<string | null>(null);
   const current = useRef(0);
   const problems = checkSettings(settings);
+  const [edited, setEdited] = useState(false);
+
+  // Default the steps and guidance to the ones the base model's quality was measured with.
+  const q = model.status === 'ready' ? model.info.quality : undefined;
+  useEffect(() => {
+    if (!q || edited) return;
+    setSettings((s) => ({
+      ...s,
+      steps: q.ddimSteps !== undefined ? String(q.ddimSteps) : s.steps,
+      guidance: q.guidance !== undefined ? String(q.guidance) : s.guidance,
+    }));
+  }, [q, edited]);
 
   useEffect(
     () =>
@@ -77,7 +89,10 @@ export function ModelView({ client }: { client: WorkerClient }) {
       <LoadStatus state={model} retry={retry} />
       <SampleForm
         settings={settings}
-        onChange={setSettings}
+        onChange={(s) => {
+          setEdited(true);
+          setSettings(s);
+        }}
         onSample={sample}
         busy={run !== null}
         ready={model.status === 'ready'}
