@@ -1,5 +1,6 @@
 /**
- * npm run train-scorers -- [--seed 1] [--pairs 4000] [--epochs 3] [--out public/models] [--dry]
+ * npm run train-scorers -- [--seed 1] [--pairs 16000] [--epochs 3] [--out public/models]
+ *                          [--only pickscore-mini|hps-mini] [--report] [--dry]
  *
  * Trains the two shipped reward models from one seed (DESIGN §5):
  *   PickScore-mini on rater pool A (`scorerTrain`, tested on `scorerTest`),
@@ -7,20 +8,27 @@
  * prints held-out accuracy next to the raters' own ceiling, the Spearman correlation of every
  * metric with the true preference over generator outputs on the validation prompts, and writes
  * `<out>/pickscore-mini/` and `<out>/hps-mini/` (model.safetensors + config.json).
+ *
  * `--pairs` sets how many rater pairs each scorer trains on (the world's pair stream continued
- * past the default dataset's 1000; the test pairs are the default dataset's own). Deterministic
- * for a given seed and options on the WASM backend. `--dry` trains but writes nothing.
+ * past the default dataset's 1000; the held-out pairs are the default dataset's own).
+ * `--only NAME` trains and writes one scorer (the two are independent: running both `--only`
+ * at once gives the same files as one full run, in less wall time on a busy machine);
+ * `--report` loads both written scorers and prints/records the correlations.
+ * Deterministic for a given seed and options on the WASM backend. `--dry` writes nothing.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../src/core/backend';
-import { VOCAB, buildDataset } from '../src/core/world';
-import { serializeScorer } from '../src/core/eval/scorer';
+import { VOCAB, buildDataset, type Dataset } from '../src/core/world';
+import { loadScorer, serializeScorer, type Scorer } from '../src/core/eval/scorer';
 import { metricCorrelations, trainAndMeasure, type ScorerRun } from '../src/core/eval/trainScorers';
 
+type Name = 'pickscore-mini' | 'hps-mini';
+const POOL: Record<Name, 'A' | 'B'> = { 'pickscore-mini': 'A', 'hps-mini': 'B' };
+
 function parseArgs(argv: string[]) {
-  const o = { seed: 1, pairs: 4000, epochs: 3, batch: 32, lr: 2e-3, out: 'public/models', dry: false };
+  const o = { seed: 1, pairs: 16000, epochs: 3, batch: 32, lr: 3e-3, out: 'public/models', dry: false, only: null as Name | null, report: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (name: string) => {
@@ -35,57 +43,49 @@ function parseArgs(argv: string[]) {
     else if (a === '--lr') o.lr = num(a);
     else if (a === '--out') o.out = argv[++i];
     else if (a === '--dry') o.dry = true;
-    else throw new Error(`unknown option ${a}; usage: train-scorers [--seed N] [--pairs N] [--epochs N] [--batch N] [--lr X] [--out DIR] [--dry]`);
+    else if (a === '--report') o.report = true;
+    else if (a === '--only') {
+      const n = argv[++i];
+      if (n !== 'pickscore-mini' && n !== 'hps-mini') throw new Error(`--only takes pickscore-mini or hps-mini, got ${n}`);
+      o.only = n;
+    } else throw new Error(`unknown option ${a}; usage: train-scorers [--seed N] [--pairs N] [--epochs N] [--batch N] [--lr X] [--out DIR] [--only NAME] [--report] [--dry]`);
   }
   return o;
 }
+type Opts = ReturnType<typeof parseArgs>;
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
-async function main() {
-  const o = parseArgs(process.argv.slice(2));
-  await initNodeBackend('wasm');
+function dataset(o: Opts, names: Name[]): Dataset {
   const t0 = Date.now();
+  const n = (name: Name) => (names.includes(name) ? o.pairs : 0);
   console.log(`building the dataset (seed ${o.seed}, ${o.pairs} training pairs per rater pool)…`);
-  const ds = buildDataset({ seed: o.seed, nTrainPairs: 0, nScorerTrain: o.pairs, nHpsTrain: o.pairs, nOodRaterPairs: 0 });
+  // The splits come from independent streams: pair counts of one split never change another.
+  const ds = buildDataset({ seed: o.seed, nTrainPairs: 0, nScorerTrain: n('pickscore-mini'), nHpsTrain: n('hps-mini'), nOodRaterPairs: 0 });
   console.log(`  ${((Date.now() - t0) / 1000).toFixed(1)} s: scorerTrain ${ds.scorerTrain.length}, scorerTest ${ds.scorerTest.length}, hpsTrain ${ds.hpsTrain.length}, hpsTest ${ds.hpsTest.length}`);
+  return ds;
+}
 
-  const train = async (name: 'pickscore-mini' | 'hps-mini', pool: 'A' | 'B'): Promise<ScorerRun> => {
-    const [tr, te] = pool === 'A' ? [ds.scorerTrain, ds.scorerTest] : [ds.hpsTrain, ds.hpsTest];
-    console.log(`training ${name} on pool ${pool}: ${tr.length} pairs, ${o.epochs} epochs, batch ${o.batch}, lr ${o.lr}, mirror augmentation`);
-    const run = await trainAndMeasure(name, pool, tr, te, o.seed, {
-      epochs: o.epochs,
-      batchSize: o.batch,
-      lr: o.lr,
-      mirror: true,
-      onEpoch: (e) => console.log(`  epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, train acc (batches) ${pct(e.trainAcc)}, ${e.seconds.toFixed(0)} s`),
-    });
-    console.log(`  ${name}: held-out accuracy ${pct(run.testAccuracy)} vs ceiling ${pct(run.ceiling)} (gap ${(100 * (run.ceiling - run.testAccuracy)).toFixed(1)} points); train ${pct(run.trainAccuracy)}; ${run.steps} steps, ${run.seconds.toFixed(0)} s`);
-    return run;
-  };
-  const ps = await train('pickscore-mini', 'A');
-  const hps = await train('hps-mini', 'B');
-
-  console.log(`rank correlation with the true preference (${ds.validationUnique.length} validation prompts × every generator × 2 renders)…`);
-  const corr = await metricCorrelations(ds.validationUnique, { pickScore: ps.scorer, hps: hps.scorer }, o.seed, 2);
-  console.log(`  n = ${corr.n}: ` + Object.entries(corr.rho).map(([k, v]) => `${k} ρ = ${v.toFixed(3)}`).join(', '));
-
-  const wall = (Date.now() - t0) / 1000;
-  console.log('\n| scorer | rater pool | train pairs | held-out pairs | held-out accuracy | ceiling | gap |');
-  console.log('|---|---|---|---|---|---|---|');
-  for (const [run, pool, nTr, nTe] of [[ps, 'A', ds.scorerTrain.length, ds.scorerTest.length], [hps, 'B', ds.hpsTrain.length, ds.hpsTest.length]] as const) {
-    console.log(`| ${run.scorer.name} | ${pool} | ${nTr} | ${nTe} | ${pct(run.testAccuracy)} | ${pct(run.ceiling)} | ${(100 * (run.ceiling - run.testAccuracy)).toFixed(1)} |`);
-  }
-  console.log(`\n| metric | Spearman ρ with true preference (n = ${corr.n}) |\n|---|---|`);
-  for (const [k, v] of Object.entries(corr.rho)) console.log(`| ${k} | ${v.toFixed(3)} |`);
-  console.log(`\ntotal wall time ${wall.toFixed(0)} s`);
-
-  if (o.dry) {
-    console.log('--dry: nothing written');
-    return;
-  }
-  for (const [run, pool] of [[ps, 'A'], [hps, 'B']] as const) {
-    const dir = join(o.out, run.scorer.name);
+async function train(o: Opts, ds: Dataset, name: Name): Promise<ScorerRun> {
+  const pool = POOL[name];
+  const [tr, te] = pool === 'A' ? [ds.scorerTrain, ds.scorerTest] : [ds.hpsTrain, ds.hpsTest];
+  console.log(`training ${name} on pool ${pool}: ${tr.length} pairs, ${o.epochs} epochs, batch ${o.batch}, lr ${o.lr} (cosine), mirror augmentation`);
+  const cpu0 = cpuSeconds();
+  const run = await trainAndMeasure(name, pool, tr, te, o.seed, {
+    epochs: o.epochs,
+    batchSize: o.batch,
+    lr: o.lr,
+    mirror: true,
+    onEpoch: (e) => console.log(`  epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, train acc (batches) ${pct(e.trainAcc)}, ${e.seconds.toFixed(0)} s wall, ${(cpuSeconds() - cpu0).toFixed(0)} s CPU`),
+  });
+  const cpu = cpuSeconds() - cpu0;
+  console.log(`  ${name}: held-out accuracy ${pct(run.testAccuracy)} vs ceiling ${pct(run.ceiling)} (gap ${(100 * (run.ceiling - run.testAccuracy)).toFixed(1)} points); train ${pct(run.trainAccuracy)}; ${run.steps} steps, ${run.seconds.toFixed(0)} s wall, ${cpu.toFixed(0)} s CPU`);
+  if (!o.dry) {
+    const dir = join(o.out, name);
     mkdirSync(dir, { recursive: true });
     const { safetensors, config } = serializeScorer(run.scorer, VOCAB, {
       description: pool === 'A' ? 'PickScore-mini: dual encoder trained with the Bradley–Terry loss on rater pool A' : 'HPS-mini: the same recipe on rater pool B',
@@ -94,22 +94,66 @@ async function main() {
       trainAccuracy: run.trainAccuracy,
       ceiling: run.ceiling,
       seed: o.seed,
-      trainPairs: pool === 'A' ? ds.scorerTrain.length : ds.hpsTrain.length,
-      testPairs: pool === 'A' ? ds.scorerTest.length : ds.hpsTest.length,
+      trainPairs: tr.length,
+      testPairs: te.length,
       epochs: o.epochs,
       batchSize: o.batch,
       lr: o.lr,
       steps: run.steps,
-      trainSeconds: Math.round(run.seconds),
-      wallSeconds: Math.round(wall),
+      trainWallSeconds: Math.round(run.seconds),
+      trainCpuSeconds: Math.round(cpu),
       backend: tf.getBackend(),
-      spearmanWithTrueUtility: pool === 'A' ? corr.rho.pickScore : corr.rho.hps,
       command: `npm run train-scorers -- --seed ${o.seed} --pairs ${o.pairs} --epochs ${o.epochs} --batch ${o.batch} --lr ${o.lr}`,
     });
     writeFileSync(join(dir, 'model.safetensors'), safetensors);
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-    console.log(`wrote ${dir}/model.safetensors (${(safetensors.length / 1024).toFixed(0)} KiB) and config.json`);
+    console.log(`  wrote ${dir}/model.safetensors (${(safetensors.length / 1024).toFixed(0)} KiB) and config.json`);
   }
+  return run;
+}
+
+/** Correlations of every metric with the true preference; recorded in both config.json files unless --dry. */
+async function report(o: Opts, ds: Dataset, scorers: Record<Name, Scorer>) {
+  console.log(`rank correlation with the true preference (${ds.validationUnique.length} validation prompts × every generator × 2 renders)…`);
+  const corr = await metricCorrelations(ds.validationUnique, { pickScore: scorers['pickscore-mini'], hps: scorers['hps-mini'] }, o.seed, 2);
+  console.log(`\n| metric | Spearman ρ with true preference (n = ${corr.n}) |\n|---|---|`);
+  for (const [k, v] of Object.entries(corr.rho)) console.log(`| ${k} | ${v.toFixed(3)} |`);
+  if (o.dry) return;
+  for (const name of ['pickscore-mini', 'hps-mini'] as const) {
+    const file = join(o.out, name, 'config.json');
+    const cfg = JSON.parse(readFileSync(file, 'utf8'));
+    cfg.spearmanWithTrueUtility = { n: corr.n, ...corr.rho };
+    writeFileSync(file, JSON.stringify(cfg, null, 2) + '\n');
+  }
+}
+
+function loadShipped(o: Opts, name: Name): Scorer {
+  const dir = join(o.out, name);
+  const bytes = new Uint8Array(readFileSync(join(dir, 'model.safetensors')));
+  return loadScorer(bytes, JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), name, VOCAB);
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  await initNodeBackend('wasm');
+  const t0 = Date.now();
+  if (o.report) {
+    const ds = dataset(o, []);
+    await report(o, ds, { 'pickscore-mini': loadShipped(o, 'pickscore-mini'), 'hps-mini': loadShipped(o, 'hps-mini') });
+  } else if (o.only) {
+    await train(o, dataset(o, [o.only]), o.only);
+  } else {
+    const ds = dataset(o, ['pickscore-mini', 'hps-mini']);
+    const ps = await train(o, ds, 'pickscore-mini');
+    const hps = await train(o, ds, 'hps-mini');
+    console.log('\n| scorer | rater pool | train pairs | held-out pairs | held-out accuracy | ceiling | gap (points) |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const [run, pool, nTr, nTe] of [[ps, 'A', ds.scorerTrain.length, ds.scorerTest.length], [hps, 'B', ds.hpsTrain.length, ds.hpsTest.length]] as const) {
+      console.log(`| ${run.scorer.name} | ${pool} | ${nTr} | ${nTe} | ${pct(run.testAccuracy)} | ${pct(run.ceiling)} | ${(100 * (run.ceiling - run.testAccuracy)).toFixed(1)} |`);
+    }
+    await report(o, ds, { 'pickscore-mini': ps.scorer, 'hps-mini': hps.scorer });
+  }
+  console.log(`\ntotal: ${((Date.now() - t0) / 1000).toFixed(0)} s wall, ${cpuSeconds().toFixed(0)} s CPU`);
 }
 
 main().catch((e) => {
