@@ -114,15 +114,15 @@ async function train(o: Opts, ds: Dataset, name: Name): Promise<ScorerRun> {
 
 /** Correlations of every metric with the true preference; recorded in both config.json files unless --dry. */
 async function report(o: Opts, ds: Dataset, scorers: Record<Name, Scorer>) {
-  console.log(`rank correlation with the true preference (${ds.validationUnique.length} validation prompts × every generator × 2 renders)…`);
-  const corr = await metricCorrelations(ds.validationUnique, { pickScore: scorers['pickscore-mini'], hps: scorers['hps-mini'] }, o.seed, 2);
-  console.log(`\n| metric | Spearman ρ with true preference (n = ${corr.n}) |\n|---|---|`);
-  for (const [k, v] of Object.entries(corr.rho)) console.log(`| ${k} | ${v.toFixed(3)} |`);
+  console.log(`rank correlation with the true preference (${ds.validationUnique.length} validation prompts × every generator × 4 renders)…`);
+  const corr = await metricCorrelations(ds.validationUnique, { pickScore: scorers['pickscore-mini'], hps: scorers['hps-mini'] }, o.seed, 4);
+  console.log(`\n| metric | Spearman ρ with true preference, all ${corr.n} images | mean ρ within a prompt (${corr.perPrompt} images each) |\n|---|---|---|`);
+  for (const k of Object.keys(corr.pooled) as Array<keyof typeof corr.pooled>) console.log(`| ${k} | ${corr.pooled[k].toFixed(3)} | ${corr.withinPrompt[k].toFixed(3)} |`);
   if (o.dry) return;
   for (const name of ['pickscore-mini', 'hps-mini'] as const) {
     const file = join(o.out, name, 'config.json');
     const cfg = JSON.parse(readFileSync(file, 'utf8'));
-    cfg.spearmanWithTrueUtility = { n: corr.n, ...corr.rho };
+    cfg.spearmanWithTrueUtility = { n: corr.n, perPrompt: corr.perPrompt, pooled: corr.pooled, withinPrompt: corr.withinPrompt };
     writeFileSync(file, JSON.stringify(cfg, null, 2) + '\n');
   }
 }

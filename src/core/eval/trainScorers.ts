@@ -81,16 +81,20 @@ export async function trainAndMeasure(
   };
 }
 
+type CorrKey = 'pickScore' | 'hps' | 'alignment' | 'aesthetic';
+
 /**
  * Spearman ρ of each metric with the true preference over generator outputs: every prompt
- * rendered `perGenerator` times by every generator (seeded). Returns ρ per metric and the count.
+ * rendered `perGenerator` times by every generator (seeded). `pooled`: over all images at once;
+ * `withinPrompt`: mean over prompts of ρ among that prompt's images (what a pairwise-trained
+ * scorer is built for: the Bradley–Terry loss fixes score differences within a prompt only).
  */
 export async function metricCorrelations(
   prompts: Prompt[],
   scorers: { pickScore: Scorer; hps: Scorer },
   seed: number,
   perGenerator = 2,
-): Promise<{ n: number; rho: Record<'pickScore' | 'hps' | 'alignment' | 'aesthetic', number> }> {
+): Promise<{ n: number; perPrompt: number; pooled: Record<CorrKey, number>; withinPrompt: Record<CorrKey, number> }> {
   const rng = new Rng(seed).fork('metric-correlations');
   const ps: Prompt[] = [];
   const images: Float32Array[] = [];
@@ -103,19 +107,31 @@ export async function metricCorrelations(
     }
   }
   const tokens = ps.map((p) => tokenize(p));
-  const pick = await scoreImages(scorers.pickScore, tokens, images);
-  const hps = await scoreImages(scorers.hps, tokens, images);
-  const align = new Float64Array(images.length);
-  const aes = new Float64Array(images.length);
+  const values: Record<CorrKey, Float64Array> = {
+    pickScore: Float64Array.from(await scoreImages(scorers.pickScore, tokens, images)),
+    hps: Float64Array.from(await scoreImages(scorers.hps, tokens, images)),
+    alignment: new Float64Array(images.length),
+    aesthetic: new Float64Array(images.length),
+  };
   const u = new Float64Array(images.length);
   images.forEach((im, i) => {
     const a = analyse(im);
-    align[i] = alignment(ps[i], im, a).score;
-    aes[i] = aesthetic(im, a).score;
+    values.alignment[i] = alignment(ps[i], im, a).score;
+    values.aesthetic[i] = aesthetic(im, a).score;
     u[i] = trueUtility(ps[i], im).total;
   });
-  return {
-    n: images.length,
-    rho: { pickScore: spearman(pick, u), hps: spearman(hps, u), alignment: spearman(align, u), aesthetic: spearman(aes, u) },
-  };
+  const per = GENERATORS.length * perGenerator;
+  const keys: CorrKey[] = ['pickScore', 'hps', 'alignment', 'aesthetic'];
+  const pooled = {} as Record<CorrKey, number>;
+  const withinPrompt = {} as Record<CorrKey, number>;
+  for (const k of keys) {
+    pooled[k] = spearman(values[k], u);
+    let sum = 0, n = 0;
+    for (let start = 0; start < images.length; start += per) {
+      const r = spearman(values[k].subarray(start, start + per), u.subarray(start, start + per));
+      if (Number.isFinite(r)) (sum += r), n++; // constant within a prompt (e.g. all renders ideal): skip
+    }
+    withinPrompt[k] = n ? sum / n : NaN;
+  }
+  return { n: images.length, perPrompt: per, pooled, withinPrompt };
 }

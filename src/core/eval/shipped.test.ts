@@ -1,0 +1,51 @@
+/** The shipped scorers in public/models (made by `npm run train-scorers`) load and behave. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initNodeBackend } from '../backend';
+import { Rng } from '../rng';
+import { VOCAB, allPrompts, renderIdeal, renderWithDefects, tokenize, type Defect, type Prompt } from '../world';
+import { disposeScorer, loadScorer, scoreImages, type Scorer } from './scorer';
+
+const DIR = join(__dirname, '../../../public/models');
+const load = (name: string) => {
+  const bytes = new Uint8Array(readFileSync(join(DIR, name, 'model.safetensors')));
+  const config = JSON.parse(readFileSync(join(DIR, name, 'config.json'), 'utf8'));
+  return { scorer: loadScorer(bytes, config, `shipped-${name}`, VOCAB), config };
+};
+
+let shipped: Array<{ scorer: Scorer; config: Record<string, unknown> }> = [];
+beforeAll(async () => {
+  await initNodeBackend('wasm');
+  shipped = [load('pickscore-mini'), load('hps-mini')];
+});
+afterAll(() => shipped.forEach((s) => disposeScorer(s.scorer)));
+
+describe('shipped PickScore-mini and HPS-mini', () => {
+  it('record their held-out accuracy, ceiling, seed and steps', () => {
+    for (const { config } of shipped) {
+      for (const k of ['testAccuracy', 'ceiling', 'seed', 'steps', 'trainWallSeconds']) expect(typeof config[k], k).toBe('number');
+      expect(config.testAccuracy as number).toBeGreaterThan(0.7);
+    }
+  });
+
+  it('score ideal renders above defective ones, on average, for every attribute and quality defect', async () => {
+    const prompts: Prompt[] = new Rng(8).shuffle(allPrompts()).slice(0, 24);
+    const rng = new Rng(9);
+    const defects: Array<[string, (p: Prompt) => Defect]> = [
+      ['wrong colour', (p) => ({ kind: 'wrongColour', colour: p.colour === 'red' ? 'blue' : 'red' })],
+      ['wrong shape', (p) => ({ kind: 'wrongShape', shape: p.shape === 'circle' ? 'cross' : 'circle' })],
+      ['noise', () => ({ kind: 'noise', sigma: 0.12, seed: rng.int(1e9) })],
+      ['low contrast', () => ({ kind: 'lowContrast', factor: 0.4 })],
+    ];
+    const tokens = prompts.map((p) => tokenize(p));
+    for (const { scorer } of shipped) {
+      const ideal = await scoreImages(scorer, tokens, prompts.map(renderIdeal));
+      const mean = (xs: Float32Array) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      for (const [what, d] of defects) {
+        const bad = await scoreImages(scorer, tokens, prompts.map((p) => renderWithDefects(p, [d(p)])));
+        expect(mean(ideal), `${scorer.name}: ${what}`).toBeGreaterThan(mean(bad));
+      }
+    }
+  });
+});
