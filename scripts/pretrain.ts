@@ -22,7 +22,7 @@ import { initNodeBackend } from '../src/core/backend';
 import { Rng } from '../src/core/rng';
 import { GENERATORS, MAX_TOKENS, VOCAB, buildDataset, renderWithGenerator, tokenize, trueUtility, type Prompt } from '../src/core/world';
 import { defaultSDConfig, encodeImages, decodeLatents, initReducedSD, paramCounts } from '../src/core/model/sd';
-import { serializeReducedSD } from '../src/core/model/checkpoint';
+import { loadReducedSD, serializeReducedSD } from '../src/core/model/checkpoint';
 import { makeSchedule } from '../src/core/diffusion/schedule';
 import { makeAETrainer, makeDiffusionTrainer } from '../src/core/diffusion/train';
 import { sampleImages } from '../src/core/diffusion/sample';
@@ -41,6 +41,7 @@ const { values: args } = parseArgs({
     'ae-l1': { type: 'string', default: '1' },
     out: { type: 'string' },
     ckpt: { type: 'string' },
+    resume: { type: 'string' },
     'sample-steps': { type: 'string', default: '20' },
     'unet-ch': { type: 'string' },
     'ae-ch': { type: 'string' },
@@ -124,7 +125,11 @@ async function main(): Promise<void> {
   const cfg = defaultSDConfig(VOCAB.length, MAX_TOKENS);
   if (args['unet-ch']) cfg.unet.channels = args['unet-ch'].split(',').map(Number) as [number, number];
   if (args['ae-ch']) cfg.ae.channels = args['ae-ch'].split(',').map(Number);
-  const m = initReducedSD('base', cfg, seed);
+  // --resume DIR: continue the text encoder + UNet of a model written by an earlier run (the
+  // autoencoder and latentScale stay as they are, so its latents are unchanged; Adam restarts).
+  const prev = args.resume ? (JSON.parse(fs.readFileSync(path.join(args.resume, 'config.json'), 'utf8')) as Record<string, unknown>) : null;
+  const m = prev ? loadReducedSD(new Uint8Array(fs.readFileSync(path.join(args.resume!, 'model.safetensors'))), prev, 'base') : initReducedSD('base', cfg, seed);
+  if (prev) log(`resuming from ${args.resume} (${String(prev.command)}), latentScale ${m.latentScale}`);
   const counts = paramCounts(m);
   log(`parameters: ae ${counts.ae.toLocaleString()}, text ${counts.text.toLocaleString()}, unet ${counts.unet.toLocaleString()}, total ${counts.total.toLocaleString()}`);
 
@@ -171,7 +176,9 @@ async function main(): Promise<void> {
   }
 
   fs.mkdirSync(ckptDir, { recursive: true });
-  const aeRes = await trainLoop('ae', aeSteps, () => ae.step({ images: aeBatch(), batch: AEB }), (v) => ae.setLearningRate(v), aeLr);
+  const aeRes = prev
+    ? { finalLoss: NaN, seconds: 0, curve: [] as Array<[number, number]> }
+    : await trainLoop('ae', aeSteps, () => ae.step({ images: aeBatch(), batch: AEB }), (v) => ae.setLearningRate(v), aeLr);
   ae.dispose();
 
   // ---- latent scale and the latents of every training image ----
@@ -193,7 +200,7 @@ async function main(): Promise<void> {
   let vs = 0;
   for (const v of raw) vs += (v - mean) ** 2;
   const std = Math.sqrt(vs / raw.length);
-  m.latentScale = 1 / std;
+  if (!prev) m.latentScale = 1 / std;
   allLatents = Float32Array.from(raw, (v) => v * m.latentScale);
   log(`latent std ${std.toFixed(4)} (mean ${mean.toFixed(4)}) → latentScale ${m.latentScale.toFixed(4)}`);
 
@@ -269,7 +276,8 @@ async function main(): Promise<void> {
     backend: `tfjs ${tf.version.tfjs} ${tf.getBackend()} (Node ${process.version}, single-threaded)`,
     dataset: { seed, trainPairs: ds.train.length, images: N, meanTrueUtility: meanDataU, note: 'winners and losers of every train pair (all generator outputs, mixed quality)' },
     parameters: counts,
-    autoencoder: { steps: aeSteps, batchSize: AEB, lr: aeLr, loss: `MSE + ${aeL1}·L1 + 1e-4·latent L2`, finalLoss: aeRes.finalLoss, seconds: aeRes.seconds, latentStd: std, quality: aeQuality, lossCurve: aeRes.curve },
+    ...(prev ? { resumedFrom: { dir: args.resume, command: prev.command, gitCommit: prev.gitCommit, wallSeconds: prev.wallSeconds, autoencoder: prev.autoencoder, diffusion: prev.diffusion, baseQuality: prev.baseQuality } } : {}),
+    autoencoder: prev ? { ...(prev.autoencoder as object), quality: aeQuality, note: 'trained in the resumed run (resumedFrom)' } : { steps: aeSteps, batchSize: AEB, lr: aeLr, loss: `MSE + ${aeL1}·L1 + 1e-4·latent L2`, finalLoss: aeRes.finalLoss, seconds: aeRes.seconds, latentStd: std, quality: aeQuality, lossCurve: aeRes.curve },
     diffusion: { steps: unetSteps, batchSize: B, lr, lrSchedule: 'linear warm-up 100 steps, cosine to 10%', promptDropout: 0.1, finalLoss: unetRes.finalLoss, seconds: unetRes.seconds, lossCurve: unetRes.curve },
     wallSeconds,
     baseQuality: {
