@@ -17,10 +17,10 @@ test.describe('Model view (WebGPU)', () => {
     await expect(page.getByTestId('backend-badge')).toHaveText('WebGPU');
     await expect(page.getByTestId('model-info')).toBeVisible({ timeout: 120_000 });
 
-    await page.getByLabel('Prompt').fill('a large green square on the left, light background');
-    await page.getByLabel('Seed').fill('3');
-    await page.getByLabel('DDIM steps').fill('3');
-    await page.getByLabel('Guidance scale').fill('5');
+    await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('a large green square on the left, light background');
+    await page.getByRole('spinbutton', { name: 'Seed', exact: true }).fill('3');
+    await page.getByRole('spinbutton', { name: 'DDIM steps', exact: true }).fill('3');
+    await page.getByRole('spinbutton', { name: 'Guidance scale', exact: true }).fill('5');
     await page.getByRole('button', { name: 'Sample' }).click();
 
     // Progress "step k/N", then the final image with its five metrics.
@@ -40,7 +40,7 @@ test.describe('Model view (WebGPU)', () => {
 
     // An unknown word: the message names it and lists the vocabulary; the image stays.
     const before = await page.getByTestId('model-image').evaluate((c: HTMLCanvasElement) => c.toDataURL());
-    await page.getByLabel('Prompt').fill('a large green hexagon on the left, light background');
+    await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('a large green hexagon on the left, light background');
     await page.getByRole('button', { name: 'Sample' }).click();
     await expect(page.getByTestId('model-prompt-error')).toContainText('Unknown word "hexagon"');
     await expect(page.getByTestId('model-prompt-error')).toContainText('circle, square, triangle');

@@ -123,7 +123,7 @@ export type ViewsRequest =
       seed: number;
       steps: number;
       guidance: number;
-      /** Decode a preview every this many steps (default: about 20 previews per run). */
+      /** Decode a preview every this many steps (default: about 10 previews per run). */
       previewEvery?: number;
     };
 
