@@ -20,8 +20,8 @@ import { execSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../src/core/backend';
 import { Rng } from '../src/core/rng';
-import { GENERATORS, MAX_TOKENS, VOCAB, buildDataset, renderWithGenerator, tokenize, trueUtility, type Prompt } from '../src/core/world';
-import { defaultSDConfig, encodeImages, decodeLatents, initReducedSD, paramCounts } from '../src/core/model/sd';
+import { GENERATORS, MAX_TOKENS, VOCAB, buildDataset, renderWithGenerator, tokenize, trueUtility, type Dataset, type Prompt } from '../src/core/world';
+import { defaultSDConfig, encodeImages, decodeLatents, initReducedSD, paramCounts, type ReducedSD } from '../src/core/model/sd';
 import { loadReducedSD, serializeReducedSD } from '../src/core/model/checkpoint';
 import { makeSchedule } from '../src/core/diffusion/schedule';
 import { makeAETrainer, makeDiffusionTrainer } from '../src/core/diffusion/train';
@@ -42,6 +42,8 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     ckpt: { type: 'string' },
     resume: { type: 'string' },
+    eval: { type: 'string' },
+    guidances: { type: 'string' },
     'sample-steps': { type: 'string', default: '20' },
     'unet-ch': { type: 'string' },
     'ae-ch': { type: 'string' },
@@ -58,6 +60,7 @@ const lr = Number(args.lr);
 const aeLr = Number(args['ae-lr']);
 const aeL1 = Number(args['ae-l1']);
 const sampleSteps = Number(args['sample-steps']);
+const guidances = (args.guidances ?? (quick ? '3' : '1.5,3,5,7.5')).split(',').map(Number);
 const outDir = args.out ?? (quick ? '/tmp/pretrain-quick' : path.resolve('public/models/base'));
 const ckptDir = args.ckpt ?? (quick ? '/tmp/pretrain-quick/ckpt' : '/tmp/pretrain-ckpt');
 const logEvery = quick ? 5 : 25;
@@ -121,6 +124,19 @@ async function main(): Promise<void> {
   prompts.forEach((p, i) => allTokens.set(tokenize(p), i * L));
   const meanDataU = utils.reduce((a, b) => a + b, 0) / N;
   log(`dataset seed ${seed}: ${ds.train.length} train pairs → ${N} training images (mean true utility ${meanDataU.toFixed(3)})`);
+
+  // --eval DIR: only re-measure base quality of a written model (e.g. over more guidance scales),
+  // keeping the previous measurement in config.json as baseQualityEarlier.
+  if (args.eval) {
+    const cfgPath = path.join(args.eval, 'config.json');
+    const old = JSON.parse(fs.readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
+    const em = loadReducedSD(new Uint8Array(fs.readFileSync(path.join(args.eval, 'model.safetensors'))), old, 'base');
+    const q = measureBaseQuality(em, ds, guidances);
+    const updated = { ...old, baseQuality: { ...q, command: `npx tsx scripts/pretrain.ts ${process.argv.slice(2).join(' ')}`, measuredAt: new Date().toISOString() }, baseQualityEarlier: old.baseQuality };
+    fs.writeFileSync(cfgPath, JSON.stringify(updated, null, 2) + '\n');
+    log(`updated ${cfgPath}`);
+    return;
+  }
 
   const cfg = defaultSDConfig(VOCAB.length, MAX_TOKENS);
   if (args['unet-ch']) cfg.unet.channels = args['unet-ch'].split(',').map(Number) as [number, number];
@@ -227,13 +243,41 @@ async function main(): Promise<void> {
   }, (v) => dt.setLearningRate(v), lr);
   dt.dispose();
 
-  // ---- base quality ----
+  const baseQuality = measureBaseQuality(m, ds, guidances);
+
+  // ---- write ----
+  const wallSeconds = (performance.now() - wall0) / 1000;
+  const { safetensors, config } = serializeReducedSD(m, {
+    createdBy: 'npm run pretrain' + (quick ? ' -- --quick' : ''),
+    createdAt: new Date().toISOString(),
+    command: `npx tsx scripts/pretrain.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    gitCommit: gitHead(),
+    backend: `tfjs ${tf.version.tfjs} ${tf.getBackend()} (Node ${process.version}, single-threaded)`,
+    dataset: { seed, trainPairs: ds.train.length, images: N, meanTrueUtility: meanDataU, note: 'winners and losers of every train pair (all generator outputs, mixed quality)' },
+    parameters: counts,
+    ...(prev ? { resumedFrom: { dir: args.resume, command: prev.command, gitCommit: prev.gitCommit, wallSeconds: prev.wallSeconds, autoencoder: prev.autoencoder, diffusion: prev.diffusion, baseQuality: prev.baseQuality } } : {}),
+    autoencoder: prev ? { ...(prev.autoencoder as object), quality: aeQuality, note: 'trained in the resumed run (resumedFrom)' } : { steps: aeSteps, batchSize: AEB, lr: aeLr, loss: `MSE + ${aeL1}·L1 + 1e-4·latent L2`, finalLoss: aeRes.finalLoss, seconds: aeRes.seconds, latentStd: std, quality: aeQuality, lossCurve: aeRes.curve },
+    diffusion: { steps: unetSteps, batchSize: B, lr, lrSchedule: 'linear warm-up 100 steps, cosine to 10%', promptDropout: 0.1, finalLoss: unetRes.finalLoss, seconds: unetRes.seconds, lossCurve: unetRes.curve },
+    wallSeconds,
+    baseQuality,
+  });
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'model.safetensors'), safetensors);
+  fs.writeFileSync(path.join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  log(`wrote ${path.join(outDir, 'model.safetensors')} (${(safetensors.length / 1e6).toFixed(2)} MB) and config.json; wall time ${fmt(wallSeconds)}`);
+}
+
+/**
+ * Base quality: DDIM samples for validationUnique (seed 1234) scored with trueUtility, next to the
+ * generators' own renders of the same prompts. The guidance scale is picked first on 32 training
+ * prompts with another seed (never on the validation prompts).
+ */
+function measureBaseQuality(m: ReducedSD, ds: Dataset, guidances: number[]) {
   const valPrompts = ds.validationUnique;
   const valTokens = valPrompts.map((p) => tokenize(p));
   const evalSeed = 1234;
   // Pick the guidance scale on training prompts (not the validation set) with another seed.
   const selPrompts = ds.trainingPrompts.slice(0, quick ? 4 : 32);
-  const guidances = quick ? [3] : [1.5, 3, 5, 7.5];
   const selection: Record<string, number> = {};
   for (const g of guidances) {
     const t0 = performance.now();
@@ -266,39 +310,20 @@ async function main(): Promise<void> {
   const ratio = baseU / genMean;
   log(`BASE QUALITY on ${valPrompts.length} validationUnique prompts (seed ${evalSeed}, DDIM ${sampleSteps}, guidance ${guidance}): mean true utility ${baseU.toFixed(3)}; generators ${genMean.toFixed(3)} (${perGen.map((g) => `${g.name} ${g.meanTrueUtility.toFixed(3)}`).join(', ')}); ratio ${(100 * ratio).toFixed(1)}% (issue requires ≥ 80%)`);
 
-  // ---- write ----
-  const wallSeconds = (performance.now() - wall0) / 1000;
-  const { safetensors, config } = serializeReducedSD(m, {
-    createdBy: 'npm run pretrain' + (quick ? ' -- --quick' : ''),
-    createdAt: new Date().toISOString(),
-    command: `npx tsx scripts/pretrain.ts ${process.argv.slice(2).join(' ')}`.trim(),
-    gitCommit: gitHead(),
-    backend: `tfjs ${tf.version.tfjs} ${tf.getBackend()} (Node ${process.version}, single-threaded)`,
-    dataset: { seed, trainPairs: ds.train.length, images: N, meanTrueUtility: meanDataU, note: 'winners and losers of every train pair (all generator outputs, mixed quality)' },
-    parameters: counts,
-    ...(prev ? { resumedFrom: { dir: args.resume, command: prev.command, gitCommit: prev.gitCommit, wallSeconds: prev.wallSeconds, autoencoder: prev.autoencoder, diffusion: prev.diffusion, baseQuality: prev.baseQuality } } : {}),
-    autoencoder: prev ? { ...(prev.autoencoder as object), quality: aeQuality, note: 'trained in the resumed run (resumedFrom)' } : { steps: aeSteps, batchSize: AEB, lr: aeLr, loss: `MSE + ${aeL1}·L1 + 1e-4·latent L2`, finalLoss: aeRes.finalLoss, seconds: aeRes.seconds, latentStd: std, quality: aeQuality, lossCurve: aeRes.curve },
-    diffusion: { steps: unetSteps, batchSize: B, lr, lrSchedule: 'linear warm-up 100 steps, cosine to 10%', promptDropout: 0.1, finalLoss: unetRes.finalLoss, seconds: unetRes.seconds, lossCurve: unetRes.curve },
-    wallSeconds,
-    baseQuality: {
-      prompts: 'validationUnique',
-      nPrompts: valPrompts.length,
-      seed: evalSeed,
-      ddimSteps: sampleSteps,
-      guidance,
-      guidanceSelection: { prompts: `first ${selPrompts.length} trainingPrompts`, seed: 99, meanTrueUtility: selection },
-      meanTrueUtility: baseU,
-      parts,
-      generators: perGen,
-      generatorsMeanTrueUtility: genMean,
-      ratioToGenerators: ratio,
-      samplingSeconds: sampleSeconds,
-    },
-  });
-  fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'model.safetensors'), safetensors);
-  fs.writeFileSync(path.join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-  log(`wrote ${path.join(outDir, 'model.safetensors')} (${(safetensors.length / 1e6).toFixed(2)} MB) and config.json; wall time ${fmt(wallSeconds)}`);
+  return {
+    prompts: 'validationUnique',
+    nPrompts: valPrompts.length,
+    seed: evalSeed,
+    ddimSteps: sampleSteps,
+    guidance,
+    guidanceSelection: { prompts: `first ${selPrompts.length} trainingPrompts`, seed: 99, meanTrueUtility: selection },
+    meanTrueUtility: baseU,
+    parts,
+    generators: perGen,
+    generatorsMeanTrueUtility: genMean,
+    ratioToGenerators: ratio,
+    samplingSeconds: sampleSeconds,
+  };
 }
 
 function gitHead(): string {
