@@ -13,6 +13,7 @@ async function canvasStd(page: Page): Promise<number> {
 
 test.describe('Model view (WebGPU)', () => {
   test('samples a prompt step by step; the image is not blank and its metrics are shown', async ({ page, consoleErrors }) => {
+    test.setTimeout(480_000); // software WebGPU on a loaded 2-core machine: measured 1–3 min for 3 steps
     await page.goto('/?view=model');
     await expect(page.getByTestId('backend-badge')).toHaveText('WebGPU');
     await expect(page.getByTestId('model-info')).toBeVisible({ timeout: 120_000 });
@@ -26,7 +27,7 @@ test.describe('Model view (WebGPU)', () => {
     // Progress "step k/N", then the final image with its five metrics.
     await expect(page.getByTestId('model-step')).toContainText('/3');
     // The first step compiles every GPU kernel: about a minute on the software adapter.
-    await expect(page.getByTestId('model-caption')).toContainText('seed 3 · 3 DDIM steps · guidance 5', { timeout: 240_000 });
+    await expect(page.getByTestId('model-caption')).toContainText('seed 3 · 3 DDIM steps · guidance 5', { timeout: 360_000 });
     await expect(page.getByTestId('model-caption')).toContainText('on webgpu');
     expect(await canvasStd(page)).toBeGreaterThan(3);
     await expect(page.getByTestId('model-metrics-error')).toHaveCount(0); // scorers loaded (else the message shows why)
