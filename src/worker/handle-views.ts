@@ -59,15 +59,27 @@ function dataSummary(seed: number | undefined, emit: Emit): DataSummary {
   };
 }
 
-function defectText(d: Defect): string {
+/** A short human description of one generator defect (for the Data view's captions). */
+export function defectText(d: Defect): string {
   switch (d.kind) {
+    case 'hue':
+      return `hue drift ${Math.round(100 * d.amount)}% towards ${d.towards}`;
+    case 'wrongColour':
+      return `wrong colour (${d.colour})`;
+    case 'wrongShape':
+      return `wrong shape (${d.shape})`;
+    case 'offset':
+      return `moved ${Math.hypot(d.dx, d.dy).toFixed(1)} px`;
+    case 'size':
+      return `size ×${d.scale.toFixed(2)}`;
+    case 'blur':
+      return `blur σ ${d.sigma.toFixed(1)} px`;
+    case 'noise':
+      return `pixel noise σ ${d.sigma.toFixed(2)}`;
+    case 'lowContrast':
+      return `contrast ×${d.factor.toFixed(2)}`;
     case 'clutter':
-      return `clutter (${d.blobs.length})`;
-    default: {
-      const { kind, ...rest } = d as { kind: string } & Record<string, unknown>;
-      const v = Object.entries(rest).find(([k, x]) => k !== 'seed' && (typeof x === 'number' || typeof x === 'string'));
-      return v ? `${kind} ${typeof v[1] === 'number' ? (v[1] as number).toFixed(2) : v[1]}` : kind;
-    }
+      return `${d.blobs.length} distractor blob${d.blobs.length === 1 ? '' : 's'}`;
   }
 }
 

@@ -83,7 +83,8 @@ export function SampleForm({
       </div>
       <p id="model-prompt-help" className="model-muted">
         Grammar: <code>a {'{small|medium|large}'} {'{colour}'} {'{shape}'} {'{on the left|on the right|in the center|at the top|at the bottom}'}, {'{dark|light}'} background</code>.
-        Same seed, same settings → the same image. Guidance 1 = no classifier-free guidance; the paper evaluates at 7.5.
+        Same seed, same settings → the same image. Steps and guidance start at the values the base model's quality was measured with;
+        guidance 1 = no classifier-free guidance (the paper samples SD-1.5 at 7.5).
       </p>
       {problems.prompt && showPromptProblem && (
         <div className="notice notice-error" role="alert" data-testid="model-prompt-error">
