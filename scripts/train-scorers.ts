@@ -13,16 +13,19 @@
  * past the default dataset's 1000; the held-out pairs are the default dataset's own).
  * `--only NAME` trains and writes one scorer (the two are independent: running both `--only`
  * at once gives the same files as one full run, in less wall time on a busy machine);
- * `--report` loads both written scorers and prints/records the correlations.
+ * `--report` loads both written scorers and prints/records the correlations (also over the base
+ * model's own samples when `<out>/base/` holds it).
  * Deterministic for a given seed and options on the WASM backend. `--dry` writes nothing.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../src/core/backend';
 import { VOCAB, buildDataset, type Dataset } from '../src/core/world';
 import { loadScorer, serializeScorer, type Scorer } from '../src/core/eval/scorer';
-import { metricCorrelations, trainAndMeasure, type ScorerRun } from '../src/core/eval/trainScorers';
+import { metricCorrelations, modelSampleCorrelations, trainAndMeasure, type ScorerRun } from '../src/core/eval/trainScorers';
+import { loadReducedSD } from '../src/core/model/checkpoint';
+import { disposeReducedSD } from '../src/core/model/sd';
 
 type Name = 'pickscore-mini' | 'hps-mini';
 const POOL: Record<Name, 'A' | 'B'> = { 'pickscore-mini': 'A', 'hps-mini': 'B' };
@@ -118,11 +121,29 @@ async function report(o: Opts, ds: Dataset, scorers: Record<Name, Scorer>) {
   const corr = await metricCorrelations(ds.validationUnique, { pickScore: scorers['pickscore-mini'], hps: scorers['hps-mini'] }, o.seed, 4);
   console.log(`\n| metric | Spearman ρ with true preference, all ${corr.n} images | mean ρ within a prompt (${corr.perPrompt} images each) |\n|---|---|---|`);
   for (const k of Object.keys(corr.pooled) as Array<keyof typeof corr.pooled>) console.log(`| ${k} | ${corr.pooled[k].toFixed(3)} | ${corr.withinPrompt[k].toFixed(3)} |`);
+  // The same over the shipped base model's own samples, when it is there (distribution shift).
+  let onBase: Awaited<ReturnType<typeof modelSampleCorrelations>> | null = null;
+  const baseDir = join(o.out, 'base');
+  if (existsSync(join(baseDir, 'model.safetensors'))) {
+    const base = loadReducedSD(new Uint8Array(readFileSync(join(baseDir, 'model.safetensors'))), JSON.parse(readFileSync(join(baseDir, 'config.json'), 'utf8')), 'report-base');
+    const sampling = { seed: o.seed, steps: 20, guidance: 5, batchSize: 32 };
+    console.log(`\nthe base model's own samples: 16 validation prompts × 8 noises, DDIM ${sampling.steps} steps, guidance ${sampling.guidance}…`);
+    onBase = await modelSampleCorrelations(base, ds.validationUnique.slice(0, 16), 8, sampling, { pickScore: scorers['pickscore-mini'], hps: scorers['hps-mini'] });
+    disposeReducedSD(base);
+    console.log(`\n| metric | base-model mean | Spearman ρ, all ${onBase.n} samples | mean ρ within a prompt (${onBase.perPrompt} each) |\n|---|---|---|---|`);
+    for (const k of Object.keys(onBase.pooled) as Array<keyof typeof onBase.pooled>) {
+      console.log(`| ${k} | ${onBase.mean[k].toFixed(3)} | ${onBase.pooled[k].toFixed(3)} | ${onBase.withinPrompt[k].toFixed(3)} |`);
+    }
+    console.log(`| trueUtility | ${onBase.mean.trueUtility.toFixed(3)} | 1 | 1 |`);
+  } else {
+    console.log(`(no base model at ${baseDir}: skipping the correlations over its samples)`);
+  }
   if (o.dry) return;
   for (const name of ['pickscore-mini', 'hps-mini'] as const) {
     const file = join(o.out, name, 'config.json');
     const cfg = JSON.parse(readFileSync(file, 'utf8'));
     cfg.spearmanWithTrueUtility = { n: corr.n, perPrompt: corr.perPrompt, pooled: corr.pooled, withinPrompt: corr.withinPrompt };
+    if (onBase) cfg.spearmanOnBaseModelSamples = { n: onBase.n, perPrompt: onBase.perPrompt, pooled: onBase.pooled, withinPrompt: onBase.withinPrompt };
     writeFileSync(file, JSON.stringify(cfg, null, 2) + '\n');
   }
 }

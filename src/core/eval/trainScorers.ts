@@ -8,7 +8,9 @@ import {
   GENERATORS, MAX_TOKENS, RATER_POOLS, VOCAB, poolUtility, renderWithGenerator, tokenize, trueUtility,
   type Pair, type Prompt,
 } from '../world';
+import type { ReducedSD } from '../model/sd';
 import { aesthetic } from './aesthetic';
+import { evaluateModel, type EvalSampling, type ImageMetrics, type Scorers } from './evaluate';
 import { alignment } from './alignment';
 import { analyse } from './pixels';
 import { defaultScorerConfig, initScorer, pairAccuracy, scoreImages, trainScorer, type Scorer, type ScorerConfig, type ScorerPair, type TrainScorerOptions } from './scorer';
@@ -83,6 +85,24 @@ export async function trainAndMeasure(
 
 type CorrKey = 'pickScore' | 'hps' | 'alignment' | 'aesthetic';
 
+/** Spearman ρ of each metric with `u`: pooled, and the mean over consecutive groups of `group` images (one prompt each). */
+function correlate<K extends string>(values: Record<K, ArrayLike<number>>, u: ArrayLike<number>, group: number) {
+  const pooled = {} as Record<K, number>;
+  const withinPrompt = {} as Record<K, number>;
+  for (const k of Object.keys(values) as K[]) {
+    const v = Float64Array.from(values[k] as ArrayLike<number>);
+    const uu = Float64Array.from(u);
+    pooled[k] = spearman(v, uu);
+    let sum = 0, n = 0;
+    for (let start = 0; start < v.length; start += group) {
+      const r = spearman(v.subarray(start, start + group), uu.subarray(start, start + group));
+      if (Number.isFinite(r)) (sum += r), n++; // constant within a prompt (e.g. all renders ideal): skip
+    }
+    withinPrompt[k] = n ? sum / n : NaN;
+  }
+  return { pooled, withinPrompt };
+}
+
 /**
  * Spearman ρ of each metric with the true preference over generator outputs: every prompt
  * rendered `perGenerator` times by every generator (seeded). `pooled`: over all images at once;
@@ -121,17 +141,25 @@ export async function metricCorrelations(
     u[i] = trueUtility(ps[i], im).total;
   });
   const per = GENERATORS.length * perGenerator;
-  const keys: CorrKey[] = ['pickScore', 'hps', 'alignment', 'aesthetic'];
-  const pooled = {} as Record<CorrKey, number>;
-  const withinPrompt = {} as Record<CorrKey, number>;
-  for (const k of keys) {
-    pooled[k] = spearman(values[k], u);
-    let sum = 0, n = 0;
-    for (let start = 0; start < images.length; start += per) {
-      const r = spearman(values[k].subarray(start, start + per), u.subarray(start, start + per));
-      if (Number.isFinite(r)) (sum += r), n++; // constant within a prompt (e.g. all renders ideal): skip
-    }
-    withinPrompt[k] = n ? sum / n : NaN;
-  }
+  const { pooled, withinPrompt } = correlate(values, u, per);
   return { n: images.length, perPrompt: per, pooled, withinPrompt };
+}
+
+/**
+ * The same correlations over a diffusion model's own samples: each prompt sampled `reps` times
+ * (image i starts from the noise `Rng(seed).fork('noise/i')`), evaluated with all five metrics.
+ */
+export async function modelSampleCorrelations(
+  model: ReducedSD,
+  prompts: Prompt[],
+  reps: number,
+  sampling: EvalSampling,
+  scorers: Scorers,
+): Promise<{ n: number; perPrompt: number; mean: ImageMetrics; pooled: Record<CorrKey, number>; withinPrompt: Record<CorrKey, number> }> {
+  const all = prompts.flatMap((p) => Array.from({ length: reps }, () => p));
+  const ev = await evaluateModel(model, all, sampling, scorers);
+  const col = (k: CorrKey) => ev.perImage.map((r) => r[k]);
+  const values = { pickScore: col('pickScore'), hps: col('hps'), alignment: col('alignment'), aesthetic: col('aesthetic') };
+  const { pooled, withinPrompt } = correlate(values, ev.perImage.map((r) => r.trueUtility), reps);
+  return { n: all.length, perPrompt: reps, mean: ev.mean, pooled, withinPrompt };
 }
