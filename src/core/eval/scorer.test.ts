@@ -66,6 +66,19 @@ describe('PickScore-mini dual encoder', () => {
     disposeScorer(b);
   });
 
+  it('training is reproducible: the same seed gives the same weights (and scores)', async () => {
+    const cfg = { ...defaultScorerConfig(8, 8), channels: [4, 4, 4], imageHidden: 16, textHidden: 8, embedDim: 8 };
+    const train = toyPairs(64, 13);
+    const run = async (prefix: string) => {
+      const s = initScorer('det', prefix, cfg, 4);
+      await trainScorer(s, train, { epochs: 1, batchSize: 16, lr: 3e-3, seed: 9, mirrorTokens: Int32Array.from([0, 1, 2, 3, 5, 4, 6, 7]) });
+      const out = await scoreImages(s, train.map((p) => p.tokens), train.map((p) => p.loser), 32);
+      disposeScorer(s);
+      return Array.from(out);
+    };
+    expect(await run('test-det-b')).toEqual(await run('test-det-a'));
+  });
+
   it('training on a toy task converges far above chance on held-out pairs, without leaking tensors', async () => {
     const cfg = { ...defaultScorerConfig(8, 8), channels: [4, 8, 8], imageHidden: 32, textHidden: 16, embedDim: 16 };
     const s = initScorer('toy', 'test-toy', cfg, 3);
