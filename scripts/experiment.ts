@@ -141,7 +141,18 @@ async function loadConfig(a: Args): Promise<ExperimentConfig> {
 }
 
 /** Node engine: files under public/ stand in for the page's fetches. */
-async function runNode(cfg: ExperimentConfig, a: Args, backend: 'wasm' | 'cpu'): Promise<ExperimentResults> {
+/** Writes results.json, metrics.csv and summary.md into `out`; returns the summary. */
+async function writeResults(out: string, results: ExperimentResults): Promise<string> {
+  const { metricsCsv, summaryMarkdown } = await import('../src/core/align/report');
+  await mkdir(out, { recursive: true });
+  await writeFile(path.join(out, 'results.json'), JSON.stringify(results, null, 1));
+  await writeFile(path.join(out, 'metrics.csv'), metricsCsv(results));
+  const summary = summaryMarkdown(results);
+  await writeFile(path.join(out, 'summary.md'), summary);
+  return summary;
+}
+
+async function runNode(cfg: ExperimentConfig, a: Args, backend: 'wasm' | 'cpu', out: string): Promise<ExperimentResults> {
   const { initNodeBackend } = await import('../src/core/backend');
   const { setAssetFetch } = await import('../src/worker/assets');
   const { runExperimentHere, stepLine } = await import('../src/runner/run');
@@ -154,12 +165,19 @@ async function runNode(cfg: ExperimentConfig, a: Args, backend: 'wasm' | 'cpu'):
   return runExperimentHere(
     { config: cfg, preset: a.preset, randomBase: a.randomBase },
     { engine: 'node', backend, preset: a.preset, notes: { node: process.version, platform: `${process.platform} ${process.arch}` } },
-    { log: (m) => console.log(m), step: (r, wall) => console.log(stepLine(r, cfg.updates, wall)) },
+    {
+      log: (m) => console.log(m),
+      step: (r, wall) => console.log(stepLine(r, cfg.updates, wall)),
+      partial: async (r) => {
+        await writeResults(out, r);
+        console.log(`(partial results up to update ${r.updatesDone} written to ${out})`);
+      },
+    },
   );
 }
 
 /** Browser engine: Vite serves the repo, headless Chromium runs runner.html. */
-async function runBrowser(cfg: ExperimentConfig, a: Args, backend: BackendName): Promise<ExperimentResults> {
+async function runBrowser(cfg: ExperimentConfig, a: Args, backend: BackendName, out: string): Promise<ExperimentResults> {
   const { createServer } = await import('vite');
   const { chromium } = await import('@playwright/test');
   const { chromiumLaunchOptions } = await import('./chromium');
@@ -185,6 +203,11 @@ async function runBrowser(cfg: ExperimentConfig, a: Args, backend: BackendName):
     });
     await page.exposeFunction('runnerInput', () => ({ config: cfg, preset: a.preset, randomBase: a.randomBase, backend }));
     await page.exposeFunction('runnerLog', (m: string) => console.log(m));
+    await page.exposeFunction('runnerPartial', async (json: string) => {
+      const r = JSON.parse(json) as ExperimentResults;
+      await writeResults(out, r);
+      console.log(`(partial results up to update ${r.updatesDone} written to ${out})`);
+    });
     await page.exposeFunction('runnerDone', (json: string) => resolve(JSON.parse(json) as ExperimentResults));
     await page.exposeFunction('runnerFail', (m: string) => reject(new Error(`the runner page failed: ${m}`)));
     page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
@@ -222,13 +245,8 @@ async function main(): Promise<number> {
   const out = path.resolve(a.out ?? path.join(ROOT, 'runs', a.preset ?? path.basename(a.configFile!, '.json')));
   console.log(`experiment ${a.preset ?? a.configFile}: ${cfg.arms.length} arms × ${cfg.updates} updates, engine ${a.engine}, backend ${backend} → ${out}`);
   const t0 = performance.now();
-  const results = a.engine === 'node' ? await runNode(cfg, a, backend as 'wasm' | 'cpu') : await runBrowser(cfg, a, backend);
-  const { metricsCsv, summaryMarkdown } = await import('../src/core/align/report');
-  await mkdir(out, { recursive: true });
-  await writeFile(path.join(out, 'results.json'), JSON.stringify(results, null, 1));
-  await writeFile(path.join(out, 'metrics.csv'), metricsCsv(results));
-  const summary = summaryMarkdown(results);
-  await writeFile(path.join(out, 'summary.md'), summary);
+  const results = a.engine === 'node' ? await runNode(cfg, a, backend as 'wasm' | 'cpu', out) : await runBrowser(cfg, a, backend, out);
+  const summary = await writeResults(out, results);
   console.log('\n' + summary);
   console.log(`wrote ${out}/results.json, metrics.csv, summary.md (total wall time ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   const halted = results.arms.filter((x) => x.halted);

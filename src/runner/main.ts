@@ -15,6 +15,7 @@ import { runExperimentHere, stepLine } from './run';
 interface RunnerBridge {
   runnerInput(): Promise<{ config: unknown; preset: string | null; randomBase: boolean; backend: string }>;
   runnerLog(msg: string): Promise<void>;
+  runnerPartial(resultsJson: string): Promise<void>;
   runnerDone(resultsJson: string): Promise<void>;
   runnerFail(message: string): Promise<void>;
 }
@@ -52,7 +53,7 @@ async function main() {
   const results = await runExperimentHere(
     { config, preset: input.preset, randomBase: input.randomBase },
     { engine: 'browser', backend: input.backend, preset: input.preset, notes },
-    { log, step: (r, wall) => log(stepLine(r, config.updates, wall)) },
+    { log, step: (r, wall) => log(stepLine(r, config.updates, wall)), partial: (r) => bridge.runnerPartial(JSON.stringify(r)) },
   );
   await bridge.runnerDone(JSON.stringify(results));
 }

@@ -33,6 +33,8 @@ export const TINY_SD: SDConfig = {
 export interface RunnerHooks {
   log: (msg: string) => void;
   step?: (r: StepResult, wallMs: number) => void;
+  /** Results so far, after every step that saved checkpoints (so a stopped run leaves its data). */
+  partial?: (r: ExperimentResults) => void | Promise<void>;
 }
 
 /** One progress line per update: each arm's loss, implicit accuracy and AAF rate. */
@@ -120,7 +122,14 @@ export async function runExperimentHere(input: RunnerInput, meta: Omit<RunMeta, 
     });
     try {
       hooks.log(`base: ${JSON.stringify(exp.baseEval?.mean)}`);
-      await exp.run({ onStep: (r) => hooks.step?.(r, performance.now() - t0) });
+      await exp.run({
+        onStep: async (r) => {
+          hooks.step?.(r, performance.now() - t0);
+          if (hooks.partial && r.checkpoints.length > 0 && !exp.done) {
+            await hooks.partial({ ...exp.results(), meta: { ...meta, assets, startedAt, wallMs: performance.now() - t0 } });
+          }
+        },
+      });
       return { ...exp.results(), meta: { ...meta, assets, startedAt, wallMs: performance.now() - t0 } };
     } finally {
       exp.dispose();
