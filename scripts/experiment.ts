@@ -40,6 +40,7 @@ interface Args {
   engine: Engine;
   out: string | null;
   randomBase: boolean;
+  baseDir: string | null;
 }
 
 const USAGE = `usage: npm run experiment -- --preset NAME | --config FILE.json [--seed N] [--updates N]
@@ -47,10 +48,11 @@ const USAGE = `usage: npm run experiment -- --preset NAME | --config FILE.json [
 presets: ${PRESET_NAMES.join(', ')}
 --engine browser (default): headless Chromium, backend webgpu by default
 --engine node: Node, backend wasm by default (wasm or cpu only)
---random-base: a tiny random model and untrained scorers instead of public/models (dry run)`;
+--random-base: a tiny random model and untrained scorers instead of public/models (dry run)
+--base DIR (node engine): take the base model's config.json + model.safetensors from DIR`;
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { preset: null, configFile: null, seed: null, updates: null, backend: null, engine: 'browser', out: null, randomBase: false };
+  const a: Args = { preset: null, configFile: null, seed: null, updates: null, backend: null, engine: 'browser', out: null, randomBase: false, baseDir: null };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag}: a value is required`);
@@ -96,17 +98,24 @@ function parseArgs(argv: string[]): Args {
       case '--random-base':
         a.randomBase = true;
         break;
+      case '--base':
+        a.baseDir = value(i++, f);
+        if (!existsSync(path.join(a.baseDir, 'config.json')) || !existsSync(path.join(a.baseDir, 'model.safetensors'))) {
+          throw new UsageError(`--base: ${a.baseDir} must hold config.json and model.safetensors`);
+        }
+        break;
       case '--help':
       case '-h':
         console.log(USAGE);
         process.exit(0);
       // eslint-disable-next-line no-fallthrough
       default:
-        throw new UsageError(`unknown flag '${f}'; allowed: --preset, --config, --seed, --updates, --backend, --engine, --out, --random-base, --help`);
+        throw new UsageError(`unknown flag '${f}'; allowed: --preset, --config, --seed, --updates, --backend, --engine, --out, --random-base, --base, --help`);
     }
   }
   if (!a.preset && !a.configFile) throw new UsageError(`give --preset (one of ${PRESET_NAMES.join(' | ')}) or --config FILE.json`);
   if (a.preset && a.configFile) throw new UsageError('give either --preset or --config, not both');
+  if (a.baseDir && a.engine !== 'node') throw new UsageError('--base: only with --engine node (the browser engine serves public/models/)');
   if (a.engine === 'node' && a.backend && a.backend !== 'wasm' && a.backend !== 'cpu') {
     throw new UsageError(`--backend: with --engine node expected one of wasm | cpu, got '${a.backend}' (webgpu/webgl need --engine browser)`);
   }
@@ -140,6 +149,16 @@ async function loadConfig(a: Args): Promise<ExperimentConfig> {
   return r.config;
 }
 
+/** When and how the base model was made (from its config.json), for the record. */
+async function baseNote(dir: string | null): Promise<Record<string, string>> {
+  try {
+    const c = JSON.parse(await readFile(path.join(dir ?? path.join(ROOT, 'public/models/base'), 'config.json'), 'utf8'));
+    return { baseCreatedAt: String(c.createdAt ?? '?'), baseQualityRatio: String(c.baseQuality?.ratioToGenerators ?? '?'), baseUnetSteps: String(c.diffusion?.steps ?? '?') };
+  } catch {
+    return {};
+  }
+}
+
 /** Node engine: files under public/ stand in for the page's fetches. */
 /** Writes results.json, metrics.csv and summary.md into `out`; returns the summary. */
 async function writeResults(out: string, results: ExperimentResults): Promise<string> {
@@ -158,13 +177,18 @@ async function runNode(cfg: ExperimentConfig, a: Args, backend: 'wasm' | 'cpu', 
   const { runExperimentHere, stepLine } = await import('../src/runner/run');
   await initNodeBackend(backend);
   setAssetFetch(async (url) => {
-    const file = path.join(ROOT, 'public', url);
+    const file = a.baseDir && url.startsWith('/models/base/') ? path.join(a.baseDir, url.slice('/models/base/'.length)) : path.join(ROOT, 'public', url);
     if (!existsSync(file)) return new Response('not found', { status: 404 });
     return new Response(await readFile(file), { headers: { 'content-type': 'application/octet-stream' } });
   });
   return runExperimentHere(
     { config: cfg, preset: a.preset, randomBase: a.randomBase },
-    { engine: 'node', backend, preset: a.preset, notes: { node: process.version, platform: `${process.platform} ${process.arch}` } },
+    {
+      engine: 'node',
+      backend,
+      preset: a.preset,
+      notes: { node: process.version, platform: `${process.platform} ${process.arch}`, baseModel: a.baseDir ?? 'public/models/base', ...(await baseNote(a.baseDir)) },
+    },
     {
       log: (m) => console.log(m),
       step: (r, wall) => console.log(stepLine(r, cfg.updates, wall)),
