@@ -103,7 +103,7 @@ export async function runExperimentHere(input: RunnerInput, meta: Omit<RunMeta, 
     hooks.log(`base model: ${b.params.total} parameters (UNet ${b.params.unet}), ${(b.bytes / 1e6).toFixed(1)} MB`);
     hooks.log('loading PickScore-mini and HPS-mini (public/models/)');
     scorers = await loadScorers(noEmit);
-    assets = 'shipped public/models/base + pickscore-mini + hps-mini';
+    assets = 'pretrained base model + shipped pickscore-mini + hps-mini';
   }
   try {
     hooks.log(`building the Pick-a-Shape dataset (seed ${config.dataSeed})`);
