@@ -48,6 +48,16 @@ test.describe('Model view (WebGPU)', () => {
     expect(await page.getByTestId('model-image').evaluate((c: HTMLCanvasElement) => c.toDataURL())).toBe(before);
     await expect(page.getByTestId('metric-trueUtility')).toBeVisible();
     await page.screenshot({ path: test.info().outputPath('model-unknown-word.png'), fullPage: true });
+
+    // Stop: a long run stops after its first step; the last completed image comes back.
+    await page.getByRole('textbox', { name: 'Prompt', exact: true }).fill('a small red ring at the top, dark background');
+    await page.getByRole('spinbutton', { name: 'DDIM steps', exact: true }).fill('200');
+    await page.getByRole('button', { name: 'Sample' }).click();
+    await expect(page.getByTestId('model-step')).toContainText(/[1-9]\d*\/200/, { timeout: 120_000 });
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Stopped at step' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Sample' })).toBeEnabled();
+    expect(await page.getByTestId('model-image').evaluate((c: HTMLCanvasElement) => c.toDataURL())).toBe(before);
     expect(consoleErrors).toEqual([]);
   });
 

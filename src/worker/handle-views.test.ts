@@ -120,6 +120,18 @@ describe('model requests', () => {
     expect(r.metrics!.trueUtility).toBeCloseTo(r.partialMetrics.trueUtility, 6);
   });
 
+  it('stops a running sample on model:stop, leaking nothing', async () => {
+    const before = tf.memory().numTensors;
+    const events: WorkerEvent[] = [];
+    const run = call<SampleResult>({ type: 'model:sample', sampleId: 11, prompt: 'a small blue ring at the top, light background', seed: 1, steps: 50, guidance: 3 }, events);
+    while (!events.some((e) => e.type === 'model:step')) await new Promise((r) => setTimeout(r, 5));
+    expect(await call<{ stopped: boolean }>({ type: 'model:stop' })).toEqual({ stopped: true });
+    await expect(run).rejects.toThrow('Sampling stopped');
+    expect(events.length).toBeLessThan(50);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(await call<{ stopped: boolean }>({ type: 'model:stop' })).toEqual({ stopped: false });
+  });
+
   it('rejects an unknown word by name and bad knobs clearly', async () => {
     const base = { type: 'model:sample', sampleId: 1, seed: 0, steps: 2, guidance: 3 } as const;
     await expect(call({ ...base, prompt: 'a large red hexagon on the left, dark background' })).rejects.toThrow(/Unknown word "hexagon".*Vocabulary: .*circle/);

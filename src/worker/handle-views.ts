@@ -162,6 +162,8 @@ async function modelLoad(emit: Emit): Promise<ModelInfo> {
 
 /** The latest sample run; an older run stops at its next step. */
 let currentSample = 0;
+/** Whether a sample run is in progress (for model:stop's answer). */
+let sampling = false;
 
 function checkSampleArgs(req: Extract<ViewsRequest, { type: 'model:sample' }>): Prompt {
   let prompt: Prompt;
@@ -194,6 +196,7 @@ async function modelSample(req: Extract<ViewsRequest, { type: 'model:sample' }>,
   const t0 = performance.now();
   const { model } = await loadBaseModel(emit);
   const runId = ++currentSample;
+  sampling = true;
   const { unet: ucfg, text: tcfg } = model.config;
   const S = ucfg.latentSize, C = ucfg.latentChannels;
   // Decoding a preview costs ~30% of a guided UNet step (measured, WASM): about 10 previews per run.
@@ -217,9 +220,10 @@ async function modelSample(req: Extract<ViewsRequest, { type: 'model:sample' }>,
       const preview = !last && (step % every === 0 || step === 1) ? await decodeOne(z) : undefined;
       if (!last) emit({ type: 'model:step', sampleId: req.sampleId, step, total, image: preview } as WorkerEvent);
       await nextTick(); // let the step event go out and a newer request come in
-      if (runId !== currentSample) throw new Error('Sampling stopped: a newer sample was started');
+      if (runId !== currentSample) throw new Error('Sampling stopped');
     }
   } finally {
+    if (runId === currentSample) sampling = false;
     it.return(undefined as never);
     ctx.dispose();
     uncond.dispose();
@@ -264,6 +268,12 @@ export async function handleViews(req: ViewsRequest, emit: (e: WorkerEvent) => v
       return modelLoad(emit);
     case 'model:sample':
       return modelSample(req, emit);
+    case 'model:stop': {
+      const stopped = sampling;
+      currentSample++;
+      sampling = false;
+      return { stopped };
+    }
     default:
       throw new Error(`unknown views request ${JSON.stringify(req)}`);
   }

@@ -114,6 +114,8 @@ export type ViewsRequest =
       filter?: PairFilter;
     }
   | { id: number; type: 'model:load' }
+  /** Stops the running sample at its next step (its request then fails with "Sampling stopped"). */
+  | { id: number; type: 'model:stop' }
   | {
       id: number;
       type: 'model:sample';
@@ -132,6 +134,7 @@ export interface ViewsReplyMap {
   'data:pairs': PairsPage;
   'model:load': ModelInfo;
   'model:sample': SampleResult;
+  'model:stop': { stopped: boolean };
 }
 
 export type ViewsEvent = {
@@ -144,4 +147,4 @@ export type ViewsEvent = {
 };
 
 /** The `type` of every ViewsRequest (the worker routes by it). Keep in sync with ViewsRequest. */
-export const VIEW_REQUEST_TYPES: readonly ViewsRequest['type'][] = ['data:summary', 'data:pairs', 'model:load', 'model:sample'];
+export const VIEW_REQUEST_TYPES: readonly ViewsRequest['type'][] = ['data:summary', 'data:pairs', 'model:load', 'model:sample', 'model:stop'];

@@ -28,6 +28,7 @@ export function ModelView({ client }: { client: WorkerClient }) {
   const [history, setHistory] = useState<DoneSample[]>([]);
   const result = done?.result ?? null;
   const [error, setError] = useState<string | null>(null);
+  const [stoppedAt, setStoppedAt] = useState<string | null>(null);
   const current = useRef(0);
   const problems = checkSettings(settings);
   const [edited, setEdited] = useState(false);
@@ -61,6 +62,7 @@ export function ModelView({ client }: { client: WorkerClient }) {
     const seed = Number(settings.seed);
     const guidance = Number(settings.guidance);
     setError(null);
+    setStoppedAt(null);
     setRun({ sampleId, step: 0, total: steps, preview: null });
     client
       .call({ type: 'model:sample', sampleId, prompt: settings.prompt, seed, steps, guidance })
@@ -77,6 +79,14 @@ export function ModelView({ client }: { client: WorkerClient }) {
         setError(e.message);
         setRun(null);
       });
+  };
+
+  const stop = () => {
+    if (!run) return;
+    current.current = 0; // the pending request's "Sampling stopped" rejection is ignored
+    setStoppedAt(`Stopped at step ${run.step}/${run.total}.`);
+    setRun(null);
+    void client.call({ type: 'model:stop' });
   };
 
   const shown = run?.preview ?? result?.image ?? null;
@@ -99,6 +109,12 @@ export function ModelView({ client }: { client: WorkerClient }) {
         problems={problems}
         showPromptProblem={touched}
       />
+      {stoppedAt && (
+        <div className="notice" role="status">
+          {stoppedAt}
+          {result ? ' The image shown is the last completed sample.' : ''}
+        </div>
+      )}
       {error && (
         <div className="notice notice-error" role="alert" data-testid="model-sample-error">
           Sampling failed: {error}
@@ -117,6 +133,9 @@ export function ModelView({ client }: { client: WorkerClient }) {
               <span data-testid="model-step">
                 step {run.step}/{run.total}
               </span>
+              <button type="button" onClick={stop} className="model-stop">
+                Stop
+              </button>
               {run.step === 0 && <span className="model-muted">the first step compiles the GPU kernels (slow on a software adapter)</span>}
             </div>
           )}
