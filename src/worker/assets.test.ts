@@ -78,16 +78,16 @@ describe('loadBaseModel', () => {
   });
 
   it('rejects a truncated weights file and a broken config with a clear message, leaving no variables behind', async () => {
-    // Variables, not tensors: ParamBuilder's tf.variable(tf.tensor(…)) keeps the initial tensor
-    // registered (a model-module issue reported to its owner), so numTensors is not flat here.
     const vars = () => Object.keys(tf.engine().registeredVariables).length;
     const before = vars();
+    const tensors = tf.memory().numTensors;
     const w = files.get(ASSET_URLS.baseWeights)!;
     serve({ [ASSET_URLS.baseWeights]: w.slice(0, w.length - 100) });
     await expect(loadBaseModel(() => {})).rejects.toThrow(/base model in \/models\/base\/ is corrupt.*(truncated|length)/s);
     serve({ [ASSET_URLS.baseConfig]: new TextEncoder().encode('{"format": "nope"') });
     await expect(loadBaseModel(() => {})).rejects.toThrow(/config\.json is not valid JSON/);
     expect(vars()).toBe(before);
+    expect(tf.memory().numTensors).toBe(tensors);
   });
 });
 
