@@ -121,6 +121,17 @@ describe('scorer files (safetensors + config.json)', () => {
     disposeScorer(back);
   });
 
+  it('init, load and dispose leave no tensors behind', () => {
+    const cfg = { ...defaultScorerConfig(8, 8), channels: [4, 8, 8] };
+    const n0 = tf.memory().numTensors;
+    const s = initScorer('lk', 'test-lk', cfg, 23);
+    const { safetensors, config } = serializeScorer(s, vocab);
+    const back = loadScorer(safetensors, JSON.parse(JSON.stringify(config)), 'test-lk-loaded', vocab);
+    disposeScorer(s);
+    disposeScorer(back);
+    expect(tf.memory().numTensors).toBe(n0);
+  });
+
   it('rejects a mismatched file, a wrong vocabulary, a bad config or a truncated file, with a clear message and no variables left', async () => {
     const cfg = { ...defaultScorerConfig(8, 8), channels: [4, 8, 8] };
     const s = initScorer('mm', 'test-mm', cfg, 22);

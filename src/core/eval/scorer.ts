@@ -114,7 +114,9 @@ export function initScorer(name: string, prefix: string, cfg: ScorerConfig, seed
       const std = key === 'txt/emb' ? 0.5 : Math.sqrt(2 / fanIn);
       values = rng.fork(key).normals(size).map((v) => v * std);
     }
-    params[key] = tf.variable(tf.tensor(values, shape), true, `${prefix}/${key}`);
+    const init = tf.tensor(values, shape);
+    params[key] = tf.variable(init, true, `${prefix}/${key}`); // the variable keeps the data
+    init.dispose();
   }
   return { name, prefix, config: { ...cfg, channels: [...cfg.channels] }, params };
 }
@@ -440,7 +442,9 @@ export function loadScorer(bytes: Uint8Array, configJson: unknown, prefix: strin
   }
   const params: Params = {};
   for (const [key, shape] of scorerParamShapes(cfg)) {
-    params[key] = tf.variable(tf.tensor(tensors.get(key)!.data, shape), true, `${prefix}/${key}`);
+    const init = tf.tensor(tensors.get(key)!.data, shape);
+    params[key] = tf.variable(init, true, `${prefix}/${key}`); // the variable keeps the data
+    init.dispose();
   }
   return { name: file.name, prefix, config: cfg, params };
 }
