@@ -126,7 +126,10 @@ export class ExperimentSession {
 
   private makeEvaluator(assets: SessionAssets, config: ExperimentConfig): Evaluator {
     const key = JSON.stringify([config.dataSeed, config.seed, config.evalPrompts, config.evalSteps, config.evalGuidance]);
+    const run = this.run;
     return async (model, prompts, o) => {
+      // A newer configure is waiting: stop before the (long) evaluation instead of finishing a dead run.
+      if (run !== this.run && !this.exp) throw new Error('superseded by a newer configuration');
       const queued = this.replay.shift();
       if (queued) {
         this.captured.push(queued);
@@ -300,6 +303,7 @@ export class ExperimentSession {
     this.playToken++;
     const run = this.run;
     void this.store?.savePlaying(false).catch(() => undefined);
+    if (!this.exp.done) this.setStatus('running');
     await this.serial(() => this.doStep(run));
     if (run === this.run && this.exp) this.setStatus(this.exp.done ? 'done' : 'paused');
     return { status: this.status, update: this.exp?.updatesDone ?? 0 };

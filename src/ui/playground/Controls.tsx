@@ -64,7 +64,7 @@ export function NumberField({
   const commit = () => {
     const t = text.trim();
     if (t === '' && optional) {
-      if (value !== undefined) onCommit(undefined);
+      onCommit(undefined);
       return;
     }
     const v = Number(t);
@@ -72,7 +72,7 @@ export function NumberField({
       onCommit(Number.NaN);
       return;
     }
-    if (v !== value) onCommit(v);
+    onCommit(v); // the caller ignores an unchanged config (and clears an earlier error)
   };
   const input = (
     <input
@@ -261,9 +261,7 @@ function fixData(a: ArmConfig, patch: Partial<ArmConfig>): ArmConfig {
 function ArmNameInput({ name, index, disabled, onCommit }: { name: string; index: number; disabled: boolean; onCommit: (n: string) => void }) {
   const [text, setText] = useState(name);
   useEffect(() => setText(name), [name]);
-  const commit = () => {
-    if (text !== name) onCommit(text);
-  };
+  const commit = () => onCommit(text);
   return (
     <input
       type="text"

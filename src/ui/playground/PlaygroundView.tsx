@@ -20,6 +20,8 @@ import { SampleGrid } from './SampleGrid';
 import { useExperiment } from './useExperiment';
 import { configFromUrl, sameConfig, searchWithConfig } from './urlState';
 
+const BACKEND_LABEL = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' } as const;
+
 const STATUS_TEXT: Record<string, string> = {
   idle: 'idle',
   loading: 'loading…',
@@ -99,13 +101,14 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
         return;
       }
       setErrors([]);
+      if (sameConfig(r.config, config) && presetName === 'custom') return; // nothing changed: keep the run
       setNotice(null);
       setConfig(r.config);
-      setPreset(presetName);
+      setPreset(presetName === 'custom' ? matchPreset(r.config) : presetName);
       writeUrl(r.config);
       void exp.configure(r.config);
     },
-    [exp, writeUrl],
+    [exp, writeUrl, config],
   );
 
   const live = state?.source !== 'imported';
@@ -121,8 +124,8 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
     void (running ? exp.pause() : exp.play());
   }, [canTrain, running, exp]);
   const onStep = useCallback(() => {
-    if (canTrain) void exp.step();
-  }, [canTrain, exp]);
+    if (canTrain && !running) void exp.step();
+  }, [canTrain, running, exp]);
   const onReset = useCallback(() => {
     if (!live || loading || !state) return;
     setNotice(null);
@@ -226,7 +229,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
       )}
       {report.backend !== 'webgpu' && initial.source === 'default' && (
         <div className="notice" role="status" data-testid="pg-fallback">
-          No WebGPU here: training runs on {report.backend.toUpperCase()} and the default experiment is smaller ({config.updates} updates, {config.dataSize} pairs, {config.evalPrompts} evaluation prompts).
+          No WebGPU here: training runs on {BACKEND_LABEL[report.backend]} and the default experiment is smaller ({config.updates} updates, {config.dataSize} pairs, {config.evalPrompts} evaluation prompts).
         </div>
       )}
       {notice && (
@@ -240,6 +243,11 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
           <button type="button" className="pg-link" onClick={() => setFileError(null)}>
             Dismiss
           </button>
+        </div>
+      )}
+      {exp.warning && (
+        <div className="notice notice-warn" role="alert" data-testid="pg-warning">
+          {exp.warning}
         </div>
       )}
       {exp.error && (
@@ -259,7 +267,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
         <button type="button" className="pg-btn pg-primary" onClick={onPlayPause} disabled={!canTrain && !running} aria-keyshortcuts="Space" data-testid="pg-play">
           {running ? 'Pause' : 'Play'}
         </button>
-        <button type="button" className="pg-btn" onClick={onStep} disabled={!canTrain} aria-keyshortcuts="S" title="One update for every arm (s)">
+        <button type="button" className="pg-btn" onClick={onStep} disabled={!canTrain || running} aria-keyshortcuts="S" title="One update for every arm (s)">
           Step
         </button>
         <button type="button" className="pg-btn" onClick={onReset} disabled={!live || loading || !state} aria-keyshortcuts="R" title="Same seed, same initial weights, same run again (r)">
@@ -285,8 +293,8 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
       </div>
       {(progress || bytes) && (
         <div className="pg-progress" role="status" aria-label="Progress" data-testid="pg-progress">
-          <span>{bytes && loading ? `${bytes.message ?? bytes.stage}: ${(bytes.done / 1e6).toFixed(1)} of ${(bytes.total / 1e6).toFixed(1)} MB` : progress?.stage}</span>
-          <progress value={bytes && loading && bytes.total ? bytes.done / bytes.total : progress?.fraction || undefined} max={1} aria-label="Progress of the current step" />
+          <span>{progressText(loading ? bytes : null, progress)}</span>
+          <progress value={loading && bytes && bytes.total > 1 ? bytes.done / bytes.total : progress?.fraction || undefined} max={1} aria-label="Progress of the current step" />
         </div>
       )}
 
@@ -296,7 +304,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
             config={shown}
             preset={live ? preset : matchPreset(shown)}
             errors={errors}
-            disabled={!live || loading}
+            disabled={!live}
             onPreset={(name) => {
               if ((PRESET_NAMES as readonly string[]).includes(name)) apply(presetConfig(name), name);
             }}
@@ -361,6 +369,13 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
       </div>
     </section>
   );
+}
+
+/** The line beside the progress bar: a download in MB, or the worker's current stage. */
+function progressText(bytes: { stage: string; done: number; total: number; message?: string } | null, progress: { stage: string } | null): string {
+  if (bytes && bytes.total > 1024) return `${bytes.message ?? bytes.stage}: ${(bytes.done / 1e6).toFixed(1)} of ${(bytes.total / 1e6).toFixed(1)} MB`;
+  if (bytes?.message) return bytes.message;
+  return progress?.stage ?? '';
 }
 
 /** The preset a config equals, or 'custom'. */

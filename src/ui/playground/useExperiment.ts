@@ -22,6 +22,8 @@ export interface ExperimentApi {
   error: string | null;
   /** Byte-level progress of asset downloads while the run is loading. */
   loadProgress: LoadProgress | null;
+  /** The worker's last warning (e.g. the WebGPU device was lost). */
+  warning: string | null;
   /** Set while a configure/reset is in flight: the worker's current stage. */
   configuring: { stage: string; fraction: number } | null;
   configure: (config: ExperimentConfig, resume?: boolean) => Promise<ExpSnapshot | null>;
@@ -41,12 +43,17 @@ export function useExperiment(client: WorkerClient): ExperimentApi {
   const [loadProgress, setLoadProgress] = useState<LoadProgress | null>(null);
   const [configuring, setConfiguring] = useState<{ stage: string; fraction: number } | null>(null);
   const configuringRef = useRef(false);
+  const [warning, setWarning] = useState<string | null>(null);
 
   useEffect(
     () =>
       client.onEvent((e) => {
         if (e.type === 'progress') {
           setLoadProgress(e.done >= e.total && e.total > 0 ? null : { stage: e.stage, done: e.done, total: e.total, message: e.message });
+          return;
+        }
+        if (e.type === 'log') {
+          if (e.level === 'warn') setWarning(e.message);
           return;
         }
         if (e.type === 'exp.progress' && configuringRef.current) setConfiguring({ stage: e.stage, fraction: e.fraction });
@@ -124,6 +131,7 @@ export function useExperiment(client: WorkerClient): ExperimentApi {
     state,
     error,
     loadProgress,
+    warning,
     configuring,
     configure,
     play: useCallback(() => simple('exp.play'), [simple]),
