@@ -8,45 +8,20 @@
  * sees a tensor.
  */
 import type { ExperimentConfig } from '../core/config';
+import type { CheckpointRecord, UpdateRecord } from '../core/align/trainer';
 
 /** The five metrics of DESIGN §5, keyed as the evaluator names them. */
 export const METRIC_KEYS = ['pickScore', 'hps', 'alignment', 'aesthetic', 'trueUtility'] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
 export type Metrics = Record<string, number>;
 
-/** What one arm did in one update (the engine's UpdateRecord; null where the arm's method has no such value). */
-export interface ExpUpdateRecord {
-  arm: string;
-  update: number;
-  loss: number;
-  implicitAcc: number | null;
-  aafRate: number | null;
-  mW: number;
-  mL: number | null;
-  rW: number | null;
-  rL: number | null;
-  rewardW: number | null;
-  rewardL: number | null;
-  margin: number | null;
-  insideHist: number[] | null;
-  accByTBucket: (number | null)[] | null;
-  flippedShare: number | null;
-  refK: number | null;
-  ms: number;
-  refMs: number;
-}
-
-/** An arm's checkpoint: snapshot saved to the pool and the evaluation on fixed prompts and noise. */
-export interface ExpCheckpointRecord {
-  arm: string;
-  update: number;
-  savedK: number | null;
-  metrics: Metrics | null;
-  winRate: Metrics | null;
-  poolCheckpoints: number;
-  poolBytes: number;
-  ms: number;
-}
+/**
+ * What one arm did in one update, and an arm's checkpoint (pool snapshot + evaluation on fixed
+ * prompts and noise): the engine's own record types. `import type` is erased at build time, so
+ * the page still never loads tfjs.
+ */
+export type ExpUpdateRecord = UpdateRecord;
+export type ExpCheckpointRecord = Omit<CheckpointRecord, 'images'>;
 
 /** Images (HWC, [-1,1]) of one model on the evaluation prompts, with per-image metrics. */
 export interface ExpEvalImages {

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { safeParseExperimentConfig, type ExperimentConfig } from '../../core/config';
 import type { ExpCheckpointRecord, ExpSnapshot, ExpUpdateRecord, Metrics } from '../../worker/protocol-experiment';
 import type { RunState } from './runState';
+import type { RunMeta } from '../../core/align/report';
 
 export interface ResultsArm {
   name: string;
@@ -20,15 +21,8 @@ export interface ResultsArm {
   checkpoints: ExpCheckpointRecord[];
 }
 
-export interface ResultsMeta {
-  engine: 'browser' | 'node';
-  backend: string;
-  preset: string | null;
-  assets: string;
-  startedAt: string;
-  wallMs: number;
-  notes?: Record<string, string>;
-}
+/** The runner's run metadata (same type: exported JSON files are interchangeable). */
+export type ResultsMeta = RunMeta;
 
 export interface ResultsJson {
   config: ExperimentConfig;
