@@ -10,6 +10,7 @@
  * per update (the trainer reads one concatenated tensor with `await data()`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { INSIDE_HIST_EDGES, T_BUCKETS } from './bins';
 
 export const FLIPS = ['sign', 'indicator', 'off'] as const;
 /** AAF variant: 'sign' (the paper, eq. 9), 'indicator' (Table 4 variant), 'off' (all reference samples are losers). */
@@ -115,10 +116,7 @@ export function perSampleMse(pred: tf.Tensor, target: tf.Tensor): tf.Tensor1D {
 // Diagnostics (per update, on values already read back). The diffusion-DPO loss alone is hard to
 // read (it sits near log 2 for a long time); these show what it is doing.
 
-/** Fixed bin edges for the histogram of `inside`. |inside| ≥ 5 means σ is saturated (σ(5) = 0.993). */
-export const INSIDE_HIST_EDGES: readonly number[] = [-6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6];
-/** Timestep buckets for implicit accuracy: [0,250), [250,500), [500,750), [750,1000). */
-export const T_BUCKETS: readonly number[] = [0, 250, 500, 750, 1000];
+export { INSIDE_HIST_EDGES, T_BUCKETS };
 
 export interface LossDiagnostics {
   mW: number;

@@ -10,11 +10,9 @@ import type { ExpUpdateRecord } from '../../worker/protocol-experiment';
 import { armColour } from './colours';
 import { accByBucket } from './chartData';
 import type { RunState } from './runState';
+import { INSIDE_HIST_EDGES, T_BUCKETS } from '../../core/align/bins';
 
 const AXIS = { fontSize: 11 };
-/** The engine's fixed bins (core/align/loss.ts INSIDE_HIST_EDGES, T_BUCKETS), copied: that module imports tfjs, which the page must not load. */
-const INSIDE_HIST_EDGES = [-6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6];
-const T_BUCKETS = [0, 250, 500, 750, 1000];
 const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) >= 10 ? v.toFixed(1) : v.toPrecision(3)) : String(v));
 
 export function Diagnostics({ state }: { state: RunState }) {
