@@ -7,12 +7,10 @@
 import type { ExperimentConfig } from '../core/config';
 import { Experiment, type StepResult } from '../core/align/trainer';
 import type { ExperimentResults, RunMeta } from '../core/align/report';
-import * as tf from '@tensorflow/tfjs';
-import { ddimSample } from '../core/diffusion/ddim';
-import { initialNoise } from '../core/diffusion/sample';
+import { sampleImagesAsync as sampleImagesAsyncCore } from '../core/diffusion/sample';
 import { evaluate, type Scorers } from '../core/eval/evaluate';
 import { defaultScorerConfig, disposeScorer, initScorer } from '../core/eval/scorer';
-import { decodeLatents, disposeReducedSD, encodeText, initReducedSD, tokensTensor, uncondContext, unetForward, type ReducedSD, type SDConfig } from '../core/model/sd';
+import { disposeReducedSD, initReducedSD, type ReducedSD, type SDConfig } from '../core/model/sd';
 import { MAX_TOKENS, tokenize, VOCAB, type Prompt } from '../core/world';
 import { getDataset, loadBaseModel, loadScorers } from '../worker/assets';
 
@@ -48,36 +46,9 @@ export function stepLine(r: StepResult, total: number, wallMs: number): string {
   return [`update ${r.update}/${total} [${(wallMs / 1000).toFixed(1)} s]`, ...parts, ...cps, ...halted].join(' | ');
 }
 
-/**
- * sampleImages (diffusion/sample.ts) with an asynchronous read-back. The same noise per image
- * (initialNoise), hence the same images. Why: in headless Chromium on software WebGPU, a
- * synchronous read (dataSync) of a GPU-resident tensor returns zeros and destroys the device
- * (measured: GPUDevice.lost with reason 'destroyed', every later op fails).
- */
-export async function sampleImagesAsync(model: ReducedSD, prompts: Prompt[], o: { seed: number; steps: number; guidance: number }, batchSize = 64): Promise<Float32Array[]> {
-  const { unet: ucfg, text: tcfg } = model.config;
-  const S = ucfg.latentSize, C = ucfg.latentChannels;
-  const out: Float32Array[] = [];
-  const uncond = uncondContext(model.text, tcfg, 1);
-  try {
-    for (let start = 0; start < prompts.length; start += batchSize) {
-      const rows = prompts.slice(start, start + batchSize).map((p) => tokenize(p));
-      const n = rows.length;
-      const img = tf.tidy(() => {
-        const ctx = encodeText(model.text, tcfg, tokensTensor(rows, tcfg.maxTokens));
-        const noise = tf.tensor4d(initialNoise(o.seed, n, S * S * C, start), [n, S, S, C]);
-        const z0 = ddimSample({ eps: (z, t, c) => unetForward(model.unet, ucfg, z, t, c), ctx, uncondCtx: uncond, noise, steps: o.steps, guidance: o.guidance });
-        return tf.clipByValue(decodeLatents(model, z0), -1, 1);
-      });
-      const data = (await img.data()) as Float32Array;
-      img.dispose();
-      const per = data.length / n;
-      for (let i = 0; i < n; i++) out.push(data.slice(i * per, (i + 1) * per));
-    }
-  } finally {
-    uncond.dispose();
-  }
-  return out;
+/** The prompts' images from fixed noise, read back asynchronously (see core/diffusion/sample.ts). */
+export function sampleImagesAsync(model: ReducedSD, prompts: Prompt[], o: { seed: number; steps: number; guidance: number }): Promise<Float32Array[]> {
+  return sampleImagesAsyncCore(model, prompts.map((p) => tokenize(p)), o);
 }
 
 export async function runExperimentHere(input: RunnerInput, meta: Omit<RunMeta, 'wallMs' | 'assets' | 'startedAt'>, hooks: RunnerHooks): Promise<ExperimentResults> {

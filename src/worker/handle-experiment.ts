@@ -5,7 +5,8 @@ import { ExperimentSession, type AssetLoader } from './experiment-session';
 import { getDataset, loadBaseModel, loadScorers } from './assets';
 import { evaluate } from '../core/eval/evaluate';
 import { metricsCsv } from '../core/align/report';
-import { sampleImagesAsync } from '../runner/run';
+import { sampleImagesAsync } from '../core/diffusion/sample';
+import { tokenize } from '../core/world';
 import { indexedDbStore } from './experiment-store';
 
 /**
@@ -25,9 +26,9 @@ const loadAssets: AssetLoader = async (config, emit, progress) => {
   return {
     base: base.model,
     dataset,
-    // Asynchronous read-back only: a synchronous read on software WebGPU destroys the device (runner/run.ts).
+    // Asynchronous read-back only: a synchronous read on software WebGPU destroys the device (core/diffusion/sample.ts).
     evaluate: async (model, prompts, o) => {
-      const images = await sampleImagesAsync(model, prompts, o);
+      const images = await sampleImagesAsync(model, prompts.map((p) => tokenize(p)), o);
       const r = await evaluate(prompts, images, scorers);
       return { mean: { ...r.mean }, perImage: r.perImage.map((m) => ({ ...m })), images };
     },

@@ -5,7 +5,7 @@ import { Rng } from '../rng';
 import { disposeReducedSD, encodeText, initReducedSD, tinySDConfig, tokensTensor, uncondContext, unetForward, type ReducedSD } from '../model/sd';
 import { ddimSample, ddimSteps, ddimStep } from './ddim';
 import { ddimTimesteps, makeSchedule, qSample } from './schedule';
-import { initialNoise, sampleImages } from './sample';
+import { initialNoise, sampleImages, sampleImagesAsync } from './sample';
 import { makeAETrainer, makeDiffusionTrainer } from './train';
 
 const TINY = tinySDConfig();
@@ -101,6 +101,19 @@ describe('DDIM with classifier-free guidance', () => {
     });
     expect(Array.from(s1.dataSync())).toEqual(Array.from(s2.dataSync()));
     tf.dispose([s1, s2]);
+  });
+});
+
+describe('sampleImagesAsync', () => {
+  it('gives the same images as sampleImages and leaks no tensors', async () => {
+    const t = toks(3, 4);
+    const sync = sampleImages(m, t, { seed: 9, steps: 3, guidance: 2, batchSize: 2 });
+    await sampleImagesAsync(m, t, { seed: 9, steps: 3, guidance: 2, batchSize: 2 }); // warm-up
+    const n0 = tf.memory().numTensors;
+    const asy = await sampleImagesAsync(m, t, { seed: 9, steps: 3, guidance: 2, batchSize: 2 });
+    expect(tf.memory().numTensors).toBe(n0);
+    expect(asy.length).toBe(3);
+    asy.forEach((img, i) => expect(Array.from(img)).toEqual(Array.from(sync[i])));
   });
 });
 

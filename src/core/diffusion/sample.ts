@@ -26,37 +26,87 @@ export function initialNoise(seed: number, n: number, latentLen: number, offset 
   return out;
 }
 
-/** Samples one image per token row. Returns HWC Float32Arrays (32·32·3) in [-1, 1]. */
-export function sampleImages(model: ReducedSD, tokens: Int32Array[], o: SampleOptions): Float32Array[] {
+/** One batch of guided DDIM samples, decoded: a [n,32,32,3] tensor in [-1, 1] the caller reads and disposes. */
+function sampleBatch(model: ReducedSD, rows: Int32Array[], o: SampleOptions, first: number, uncond: tf.Tensor3D): tf.Tensor4D {
   const { unet: ucfg, text: tcfg } = model.config;
-  const S = ucfg.latentSize, C = ucfg.latentChannels, latentLen = S * S * C;
+  const S = ucfg.latentSize, C = ucfg.latentChannels;
+  const n = rows.length;
+  return tf.tidy(() => {
+    const ctx = encodeText(model.text, tcfg, tokensTensor(rows, tcfg.maxTokens));
+    const noise = tf.tensor4d(initialNoise(o.seed, n, S * S * C, first), [n, S, S, C]);
+    const z0 = ddimSample({
+      eps: (z, t, c) => unetForward(model.unet, ucfg, z, t, c),
+      ctx,
+      uncondCtx: uncond,
+      noise,
+      steps: o.steps,
+      guidance: o.guidance,
+    });
+    return tf.clipByValue(decodeLatents(model, z0), -1, 1);
+  });
+}
+
+/** Appends the n images packed in `data` (n·32·32·3) to `out`, one Float32Array each. */
+function splitImages(data: Float32Array, n: number, out: Float32Array[]): void {
+  const per = data.length / n;
+  for (let i = 0; i < n; i++) out.push(data.slice(i * per, (i + 1) * per));
+}
+
+/** Runs `read` over the batches of `tokens` and splits each batch's pixels into one image per row. */
+async function sampleWith(
+  model: ReducedSD,
+  tokens: Int32Array[],
+  o: SampleOptions,
+  read: (img: tf.Tensor4D) => Float32Array | Promise<Float32Array>,
+): Promise<Float32Array[]> {
   const bs = o.batchSize ?? 64;
   const out: Float32Array[] = [];
-  const uncond = uncondContext(model.text, tcfg, 1);
+  const uncond = uncondContext(model.text, model.config.text, 1);
   try {
     for (let start = 0; start < tokens.length; start += bs) {
       const rows = tokens.slice(start, start + bs);
-      const n = rows.length;
-      const img = tf.tidy(() => {
-        const ctx = encodeText(model.text, tcfg, tokensTensor(rows, tcfg.maxTokens));
-        const noise = tf.tensor4d(initialNoise(o.seed, n, latentLen, (o.offset ?? 0) + start), [n, S, S, C]);
-        const z0 = ddimSample({
-          eps: (z, t, c) => unetForward(model.unet, ucfg, z, t, c),
-          ctx,
-          uncondCtx: uncond,
-          noise,
-          steps: o.steps,
-          guidance: o.guidance,
-        });
-        return tf.clipByValue(decodeLatents(model, z0), -1, 1);
-      });
-      const data = img.dataSync() as Float32Array;
-      img.dispose();
-      const per = data.length / n;
-      for (let i = 0; i < n; i++) out.push(data.slice(i * per, (i + 1) * per));
+      const img = sampleBatch(model, rows, o, (o.offset ?? 0) + start, uncond);
+      let data: Float32Array;
+      try {
+        data = await read(img);
+      } finally {
+        img.dispose();
+      }
+      splitImages(data, rows.length, out);
     }
   } finally {
     uncond.dispose();
   }
   return out;
+}
+
+/**
+ * Samples one image per token row. Returns HWC Float32Arrays (32·32·3) in [-1, 1]. Synchronous
+ * read-back: fine on CPU/WASM (Node scripts, tests); on WebGPU use `sampleImagesAsync`.
+ */
+export function sampleImages(model: ReducedSD, tokens: Int32Array[], o: SampleOptions): Float32Array[] {
+  const bs = o.batchSize ?? 64;
+  const out: Float32Array[] = [];
+  const uncond = uncondContext(model.text, model.config.text, 1);
+  try {
+    for (let start = 0; start < tokens.length; start += bs) {
+      const rows = tokens.slice(start, start + bs);
+      const img = sampleBatch(model, rows, o, (o.offset ?? 0) + start, uncond);
+      const data = img.dataSync() as Float32Array;
+      img.dispose();
+      splitImages(data, rows.length, out);
+    }
+  } finally {
+    uncond.dispose();
+  }
+  return out;
+}
+
+/**
+ * `sampleImages` with an asynchronous read-back (`await data()`), for the worker and the runner:
+ * a synchronous read on the software WebGPU adapter of headless Chromium returns zeros and
+ * destroys the device (measured).
+ */
+export function sampleImagesAsync(model: ReducedSD, tokens: Int32Array[], o: SampleOptions): Promise<Float32Array[]> {
+  return sampleWith(model, tokens, o, async (img) => (await img.data()) as Float32Array);
 }
