@@ -46,38 +46,28 @@ function sampleBatch(model: ReducedSD, rows: Int32Array[], o: SampleOptions, fir
   });
 }
 
-/** Appends the n images packed in `data` (n·32·32·3) to `out`, one Float32Array each. */
-function splitImages(data: Float32Array, n: number, out: Float32Array[]): void {
-  const per = data.length / n;
-  for (let i = 0; i < n; i++) out.push(data.slice(i * per, (i + 1) * per));
-}
-
-/** Runs `read` over the batches of `tokens` and splits each batch's pixels into one image per row. */
-async function sampleWith(
-  model: ReducedSD,
-  tokens: Int32Array[],
-  o: SampleOptions,
-  read: (img: tf.Tensor4D) => Float32Array | Promise<Float32Array>,
-): Promise<Float32Array[]> {
+/**
+ * The batches of `tokens`, each as its decoded image tensor [n,32,32,3] and row count. The caller
+ * reads and disposes each tensor; the shared unconditional context is freed when the loop ends
+ * (a for-of loop closes the generator on break or throw too).
+ */
+function* imageBatches(model: ReducedSD, tokens: Int32Array[], o: SampleOptions): Generator<{ img: tf.Tensor4D; n: number }> {
   const bs = o.batchSize ?? 64;
-  const out: Float32Array[] = [];
   const uncond = uncondContext(model.text, model.config.text, 1);
   try {
     for (let start = 0; start < tokens.length; start += bs) {
       const rows = tokens.slice(start, start + bs);
-      const img = sampleBatch(model, rows, o, (o.offset ?? 0) + start, uncond);
-      let data: Float32Array;
-      try {
-        data = await read(img);
-      } finally {
-        img.dispose();
-      }
-      splitImages(data, rows.length, out);
+      yield { img: sampleBatch(model, rows, o, (o.offset ?? 0) + start, uncond), n: rows.length };
     }
   } finally {
     uncond.dispose();
   }
-  return out;
+}
+
+/** Appends the n images packed in `data` (n·32·32·3) to `out`, one Float32Array each. */
+function splitImages(data: Float32Array, n: number, out: Float32Array[]): void {
+  const per = data.length / n;
+  for (let i = 0; i < n; i++) out.push(data.slice(i * per, (i + 1) * per));
 }
 
 /**
@@ -85,19 +75,11 @@ async function sampleWith(
  * read-back: fine on CPU/WASM (Node scripts, tests); on WebGPU use `sampleImagesAsync`.
  */
 export function sampleImages(model: ReducedSD, tokens: Int32Array[], o: SampleOptions): Float32Array[] {
-  const bs = o.batchSize ?? 64;
   const out: Float32Array[] = [];
-  const uncond = uncondContext(model.text, model.config.text, 1);
-  try {
-    for (let start = 0; start < tokens.length; start += bs) {
-      const rows = tokens.slice(start, start + bs);
-      const img = sampleBatch(model, rows, o, (o.offset ?? 0) + start, uncond);
-      const data = img.dataSync() as Float32Array;
-      img.dispose();
-      splitImages(data, rows.length, out);
-    }
-  } finally {
-    uncond.dispose();
+  for (const { img, n } of imageBatches(model, tokens, o)) {
+    const data = img.dataSync() as Float32Array;
+    img.dispose();
+    splitImages(data, n, out);
   }
   return out;
 }
@@ -107,6 +89,14 @@ export function sampleImages(model: ReducedSD, tokens: Int32Array[], o: SampleOp
  * a synchronous read on the software WebGPU adapter of headless Chromium returns zeros and
  * destroys the device (measured).
  */
-export function sampleImagesAsync(model: ReducedSD, tokens: Int32Array[], o: SampleOptions): Promise<Float32Array[]> {
-  return sampleWith(model, tokens, o, async (img) => (await img.data()) as Float32Array);
+export async function sampleImagesAsync(model: ReducedSD, tokens: Int32Array[], o: SampleOptions): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const { img, n } of imageBatches(model, tokens, o)) {
+    try {
+      splitImages((await img.data()) as Float32Array, n, out);
+    } finally {
+      img.dispose();
+    }
+  }
+  return out;
 }
