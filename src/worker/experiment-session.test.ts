@@ -4,11 +4,12 @@ import { parseExperimentConfig, PRESETS } from '../core/config';
 import type { Evaluator } from '../core/align/trainer';
 import { sampleImages } from '../core/diffusion/sample';
 import { disposeReducedSD, initReducedSD, type ReducedSD, type SDConfig } from '../core/model/sd';
-import { buildDataset, MAX_TOKENS, tokenize, VOCAB, type Dataset } from '../core/world';
+import { MAX_TOKENS, tokenize, VOCAB, type Dataset } from '../core/world';
 import { ExperimentSession, type SessionAssets } from './experiment-session';
 import type { WorkerEvent } from './protocol';
 import type { ExperimentEvent } from './protocol-experiment';
 import { memoryStore, type RunStore } from './experiment-store';
+import { tinyAlignmentDataset } from '../core/align/testFixtures';
 
 // A tiny randomly initialised model: the session's wiring does not depend on pretraining.
 const TINY: SDConfig = {
@@ -38,7 +39,7 @@ const evaluate: Evaluator = (m, prompts, o) => {
 beforeAll(async () => {
   await initNodeBackend('wasm');
   base = initReducedSD('sessbase', TINY, 5);
-  ds = buildDataset({ seed: 1, nTrainPairs: 12, nScorerTrain: 0, nScorerTest: 0, nHpsTrain: 0, nHpsTest: 0, nOodRaterPairs: 0, nValidation: 4, nOodComposition: 0, nOodRaterPrompts: 0, nScorerTestPrompts: 0 });
+  ds = tinyAlignmentDataset();
 });
 afterAll(() => disposeReducedSD(base));
 

@@ -4,8 +4,9 @@ import { initNodeBackend } from '../backend';
 import { parseExperimentConfig, PRESETS, type ExperimentInput } from '../config';
 import { sampleImages } from '../diffusion/sample';
 import { disposeReducedSD, initReducedSD, type ReducedSD, type SDConfig } from '../model/sd';
-import { buildDataset, MAX_TOKENS, tokenize, VOCAB, type Dataset } from '../world';
+import { MAX_TOKENS, tokenize, VOCAB, type Dataset } from '../world';
 import { Experiment, updateNoise, type Evaluator } from './trainer';
+import { tinyAlignmentDataset } from './testFixtures';
 
 // A tiny randomly initialised model: the engine's invariants do not depend on pretraining.
 const TINY: SDConfig = {
@@ -33,7 +34,7 @@ const evaluate: Evaluator = (m, prompts, o) => {
 beforeAll(async () => {
   await initNodeBackend('wasm');
   base = initReducedSD('tinybase', TINY, 5);
-  ds = buildDataset({ seed: 1, nTrainPairs: 12, nScorerTrain: 0, nScorerTest: 0, nHpsTrain: 0, nHpsTest: 0, nOodRaterPairs: 0, nValidation: 4, nOodComposition: 0, nOodRaterPrompts: 0, nScorerTestPrompts: 0 });
+  ds = tinyAlignmentDataset();
 });
 afterAll(() => disposeReducedSD(base));
 
