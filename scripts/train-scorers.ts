@@ -21,9 +21,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../src/core/backend';
-import { VOCAB, buildDataset, type Dataset } from '../src/core/world';
-import { loadScorer, serializeScorer, type Scorer } from '../src/core/eval/scorer';
-import { metricCorrelations, modelSampleCorrelations, trainAndMeasure, type ScorerRun } from '../src/core/eval/trainScorers';
+import { MAX_TOKENS, VOCAB, buildDataset, type Dataset } from '../src/core/world';
+import { defaultScorerConfig, loadScorer, serializeScorer, type Scorer, type ScorerConfig } from '../src/core/eval/scorer';
+import { accuracyByGap, metricCorrelations, modelSampleCorrelations, trainAndMeasure, type GapAccuracy, type ScorerRun } from '../src/core/eval/trainScorers';
 import { loadReducedSD } from '../src/core/model/checkpoint';
 import { disposeReducedSD } from '../src/core/model/sd';
 
@@ -31,7 +31,10 @@ type Name = 'pickscore-mini' | 'hps-mini';
 const POOL: Record<Name, 'A' | 'B'> = { 'pickscore-mini': 'A', 'hps-mini': 'B' };
 
 function parseArgs(argv: string[]) {
-  const o = { seed: 1, pairs: 16000, epochs: 3, batch: 32, lr: 3e-3, out: 'public/models', dry: false, only: null as Name | null, report: false };
+  const o = {
+    seed: 1, pairs: 16000, epochs: 3, batch: 32, lr: 3e-3, testPairs: 300, noise: 0, out: 'public/models', dry: false, only: null as Name | null, report: false,
+    arch: {} as Partial<ScorerConfig>,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (name: string) => {
@@ -44,6 +47,15 @@ function parseArgs(argv: string[]) {
     else if (a === '--epochs') o.epochs = Math.round(num(a));
     else if (a === '--batch') o.batch = Math.round(num(a));
     else if (a === '--lr') o.lr = num(a);
+    else if (a === '--test-pairs') o.testPairs = Math.round(num(a));
+    else if (a === '--noise') o.noise = num(a);
+    else if (a === '--channels') {
+      const cs = (argv[++i] ?? '').split(',').map(Number);
+      if (cs.length === 0 || cs.some((c) => !Number.isInteger(c) || c <= 0)) throw new Error(`--channels takes positive integers separated by commas, e.g. 8,16,32; got ${argv[i]}`);
+      o.arch.channels = cs;
+    } else if (a === '--image-hidden') o.arch.imageHidden = Math.round(num(a));
+    else if (a === '--text-hidden') o.arch.textHidden = Math.round(num(a));
+    else if (a === '--embed') o.arch.embedDim = Math.round(num(a));
     else if (a === '--out') o.out = argv[++i];
     else if (a === '--dry') o.dry = true;
     else if (a === '--report') o.report = true;
@@ -51,7 +63,7 @@ function parseArgs(argv: string[]) {
       const n = argv[++i];
       if (n !== 'pickscore-mini' && n !== 'hps-mini') throw new Error(`--only takes pickscore-mini or hps-mini, got ${n}`);
       o.only = n;
-    } else throw new Error(`unknown option ${a}; usage: train-scorers [--seed N] [--pairs N] [--epochs N] [--batch N] [--lr X] [--out DIR] [--only NAME] [--report] [--dry]`);
+    } else throw new Error(`unknown option ${a}; usage: train-scorers [--seed N] [--pairs N] [--epochs N] [--batch N] [--lr X] [--test-pairs N] [--noise X] [--channels A,B,C] [--image-hidden N] [--text-hidden N] [--embed N] [--out DIR] [--only NAME] [--report] [--dry]`);
   }
   return o;
 }
@@ -68,7 +80,8 @@ function dataset(o: Opts, names: Name[]): Dataset {
   const n = (name: Name) => (names.includes(name) ? o.pairs : 0);
   console.log(`building the dataset (seed ${o.seed}, ${o.pairs} training pairs per rater pool)…`);
   // The splits come from independent streams: pair counts of one split never change another.
-  const ds = buildDataset({ seed: o.seed, nTrainPairs: 0, nScorerTrain: n('pickscore-mini'), nHpsTrain: n('hps-mini'), nOodRaterPairs: 0 });
+  // --test-pairs continues the held-out pair streams: the first 300 are the default dataset's own.
+  const ds = buildDataset({ seed: o.seed, nTrainPairs: 0, nScorerTrain: n('pickscore-mini'), nHpsTrain: n('hps-mini'), nOodRaterPairs: 0, nScorerTest: o.testPairs, nHpsTest: o.testPairs });
   console.log(`  ${((Date.now() - t0) / 1000).toFixed(1)} s: scorerTrain ${ds.scorerTrain.length}, scorerTest ${ds.scorerTest.length}, hpsTrain ${ds.hpsTrain.length}, hpsTest ${ds.hpsTest.length}`);
   return ds;
 }
@@ -76,15 +89,28 @@ function dataset(o: Opts, names: Name[]): Dataset {
 async function train(o: Opts, ds: Dataset, name: Name): Promise<ScorerRun> {
   const pool = POOL[name];
   const [tr, te] = pool === 'A' ? [ds.scorerTrain, ds.scorerTest] : [ds.hpsTrain, ds.hpsTest];
-  console.log(`training ${name} on pool ${pool}: ${tr.length} pairs, ${o.epochs} epochs, batch ${o.batch}, lr ${o.lr} (cosine), mirror augmentation`);
+  const arch = { ...defaultScorerConfig(VOCAB.length, MAX_TOKENS), ...o.arch };
+  console.log(`training ${name} on pool ${pool}: ${tr.length} pairs, ${o.epochs} epochs, batch ${o.batch}, lr ${o.lr} (cosine), mirror augmentation${o.noise ? `, pixel noise ${o.noise}` : ''}; channels ${arch.channels.join(',')}, image hidden ${arch.imageHidden}, text hidden ${arch.textHidden}, embed ${arch.embedDim}`);
   const cpu0 = cpuSeconds();
   const run = await trainAndMeasure(name, pool, tr, te, o.seed, {
     epochs: o.epochs,
     batchSize: o.batch,
     lr: o.lr,
     mirror: true,
-    onEpoch: (e) => console.log(`  epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, train acc (batches) ${pct(e.trainAcc)}, ${e.seconds.toFixed(0)} s wall, ${(cpuSeconds() - cpu0).toFixed(0)} s CPU`),
+    augmentNoise: o.noise || undefined,
+    config: o.arch,
+    validateEachEpoch: true,
+    onEpoch: (e) => console.log(`  epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, train acc (batches) ${pct(e.trainAcc)}, held-out ${pct(e.valAcc!)}, ${e.seconds.toFixed(0)} s wall, ${(cpuSeconds() - cpu0).toFixed(0)} s CPU`),
   });
+  const byGap = await accuracyByGap(run.scorer, te, pool);
+  printByGap(byGap);
+  const first300 = te.length > 300 ? await accuracyByGap(run.scorer, te.slice(0, 300), pool) : byGap;
+  const overall = (bins: GapAccuracy[]) => {
+    const n = bins.reduce((a, b) => a + b.n, 0);
+    return { n, accuracy: bins.reduce((a, b) => a + b.n * (b.n ? b.accuracy : 0), 0) / n, ceiling: bins.reduce((a, b) => a + b.n * (b.n ? b.ceiling : 0), 0) / n };
+  };
+  const d300 = overall(first300);
+  if (te.length > 300) console.log(`  on the default dataset's 300 held-out pairs: ${pct(d300.accuracy)} vs ceiling ${pct(d300.ceiling)}`);
   const cpu = cpuSeconds() - cpu0;
   console.log(`  ${name}: held-out accuracy ${pct(run.testAccuracy)} vs ceiling ${pct(run.ceiling)} (gap ${(100 * (run.ceiling - run.testAccuracy)).toFixed(1)} points); train ${pct(run.trainAccuracy)}; ${run.steps} steps, ${run.seconds.toFixed(0)} s wall, ${cpu.toFixed(0)} s CPU`);
   if (!o.dry) {
@@ -96,23 +122,33 @@ async function train(o: Opts, ds: Dataset, name: Name): Promise<ScorerRun> {
       testAccuracy: run.testAccuracy,
       trainAccuracy: run.trainAccuracy,
       ceiling: run.ceiling,
+      accuracyByGap: byGap,
+      defaultTestSet: d300,
       seed: o.seed,
       trainPairs: tr.length,
       testPairs: te.length,
       epochs: o.epochs,
       batchSize: o.batch,
       lr: o.lr,
+      augmentNoise: o.noise,
       steps: run.steps,
       trainWallSeconds: Math.round(run.seconds),
       trainCpuSeconds: Math.round(cpu),
       backend: tf.getBackend(),
-      command: `npm run train-scorers -- --seed ${o.seed} --pairs ${o.pairs} --epochs ${o.epochs} --batch ${o.batch} --lr ${o.lr}`,
+      command:
+        `npm run train-scorers -- --seed ${o.seed} --pairs ${o.pairs} --epochs ${o.epochs} --batch ${o.batch} --lr ${o.lr} --test-pairs ${o.testPairs}` +
+        `${o.noise ? ` --noise ${o.noise}` : ''} --channels ${arch.channels.join(',')} --image-hidden ${arch.imageHidden} --text-hidden ${arch.textHidden} --embed ${arch.embedDim}`,
     });
     writeFileSync(join(dir, 'model.safetensors'), safetensors);
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     console.log(`  wrote ${dir}/model.safetensors (${(safetensors.length / 1024).toFixed(0)} KiB) and config.json`);
   }
   return run;
+}
+
+function printByGap(bins: GapAccuracy[]) {
+  console.log('  | pool-utility gap | pairs | scorer accuracy | rater ceiling |\n  |---|---|---|---|');
+  for (const b of bins) console.log(`  | ${b.lo.toFixed(2)}–${b.hi.toFixed(2)} | ${b.n} | ${b.n ? pct(b.accuracy) : '—'} | ${b.n ? pct(b.ceiling) : '—'} |`);
 }
 
 /** Correlations of every metric with the true preference; recorded in both config.json files unless --dry. */

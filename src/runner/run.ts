@@ -9,7 +9,7 @@ import { Experiment, type StepResult } from '../core/align/trainer';
 import type { ExperimentResults, RunMeta } from '../core/align/report';
 import { sampleImagesAsync as sampleImagesAsyncCore } from '../core/diffusion/sample';
 import { evaluate, type Scorers } from '../core/eval/evaluate';
-import { defaultScorerConfig, disposeScorer, initScorer } from '../core/eval/scorer';
+import { defaultScorerConfig, describeScorer, disposeScorer, initScorer } from '../core/eval/scorer';
 import { disposeReducedSD, initReducedSD, type ReducedSD, type SDConfig } from '../core/model/sd';
 import { MAX_TOKENS, tokenize, VOCAB, type Prompt } from '../core/world';
 import { getDataset, loadBaseModel, loadScorers } from '../worker/assets';
@@ -74,7 +74,7 @@ export async function runExperimentHere(input: RunnerInput, meta: Omit<RunMeta, 
     hooks.log(`base model: ${b.params.total} parameters (UNet ${b.params.unet}), ${(b.bytes / 1e6).toFixed(1)} MB`);
     hooks.log('loading PickScore-mini and HPS-mini (public/models/)');
     scorers = await loadScorers(noEmit);
-    assets = 'pretrained base model + shipped pickscore-mini + hps-mini';
+    assets = `pretrained base model + shipped ${describeScorer(scorers.pickScore)} + ${describeScorer(scorers.hps)}`;
   }
   try {
     hooks.log(`building the Pick-a-Shape dataset (seed ${config.dataSeed})`);

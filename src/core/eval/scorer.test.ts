@@ -7,6 +7,7 @@ import {
   defaultScorerConfig,
   disposeScorer,
   initScorer,
+  describeScorer,
   loadScorer,
   pairAccuracy,
   serializeScorer,
@@ -117,6 +118,10 @@ describe('scorer files (safetensors + config.json)', () => {
     const b = await scoreImages(back, pairs.map((p) => p.tokens), pairs.map((p) => p.winner));
     expect(Array.from(b)).toEqual(Array.from(a));
     expect(json.testAccuracy).toBe(0.5);
+    // The training record travels with the loaded scorer, so run metadata can name it.
+    expect(back.trained).toEqual({ testAccuracy: 0.5 });
+    expect(describeScorer(back)).toBe('rt (held-out 50.0%; ? training pairs, seed ?)');
+    expect(describeScorer(s)).toBe('rt (untrained or unrecorded)');
     disposeScorer(s);
     disposeScorer(back);
   });

@@ -21,7 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { loadSafetensors, saveSafetensors, type TensorEntry } from '../model/checkpoint';
-import type { Params } from '../model/layers';
+import { conv2dSame, matMulFast, type Params } from '../model/layers';
 import { Rng } from '../rng';
 
 export type { Params };
@@ -59,6 +59,27 @@ export interface Scorer {
   prefix: string;
   config: ScorerConfig;
   params: Params;
+  /** What the shipped config.json recorded about its training (absent for a fresh scorer). */
+  trained?: ScorerTrainingRecord;
+}
+
+/** The training facts a shipped scorer carries with it, so results can say which scorer made them. */
+export interface ScorerTrainingRecord {
+  testAccuracy?: number;
+  ceiling?: number;
+  testPairs?: number;
+  trainPairs?: number;
+  seed?: number;
+  steps?: number;
+}
+
+/** One line naming a scorer and its recorded held-out accuracy, e.g. for run metadata. */
+export function describeScorer(s: Scorer): string {
+  const t = s.trained;
+  if (!t || t.testAccuracy === undefined) return `${s.name} (untrained or unrecorded)`;
+  const ceil = t.ceiling !== undefined ? ` vs ceiling ${(100 * t.ceiling).toFixed(1)}%` : '';
+  const n = t.testPairs !== undefined ? ` on ${t.testPairs} pairs` : '';
+  return `${s.name} (held-out ${(100 * t.testAccuracy).toFixed(1)}%${ceil}${n}; ${t.trainPairs ?? '?'} training pairs, seed ${t.seed ?? '?'})`;
 }
 
 /** Shapes of every parameter, in a fixed order (used by init, save and load checks). */
@@ -142,13 +163,13 @@ export function imageEmbed(p: Params, cfg: ScorerConfig, images: tf.Tensor4D): t
       const [b, hh, ww, cc] = h.shape;
       h = tf.mean(tf.reshape(h, [b, hh / 2, 2, ww / 2, 2, cc]), [2, 4]) as tf.Tensor4D; // [B,H/2,W/2,C]
     }
-    h = tf.relu(tf.add(tf.conv2d(h, p[`img/conv${i + 1}/w`] as tf.Tensor4D, 1, 'same'), p[`img/conv${i + 1}/b`])) as tf.Tensor4D; // [B,H,W,c]
+    h = tf.relu(tf.add(conv2dSame(h, p[`img/conv${i + 1}/w`] as tf.Tensor4D), p[`img/conv${i + 1}/b`])) as tf.Tensor4D; // [B,H,W,c]
     feats.push(tf.mean(h, [1, 2]) as tf.Tensor2D); // [B,c]
   });
   feats.unshift(tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D); // [B, s·s·C]
   const x = tf.concat(feats, 1); // [B, F]
-  const hidden = tf.relu(tf.add(tf.matMul(x, p['img/fc/w'] as tf.Tensor2D), p['img/fc/b'])) as tf.Tensor2D; // [B,hidden]
-  return l2normalize(tf.add(tf.matMul(hidden, p['img/proj/w'] as tf.Tensor2D), p['img/proj/b']) as tf.Tensor2D);
+  const hidden = tf.relu(tf.add(matMulFast(x, p['img/fc/w']), p['img/fc/b'])) as tf.Tensor2D; // [B,hidden]
+  return l2normalize(tf.add(matMulFast(hidden, p['img/proj/w']), p['img/proj/b']) as tf.Tensor2D);
 }
 
 /** Bag of words: int tokens [B,L] (0 = PAD) → mean one-hot [B,V] (a float tensor, no gradient needed). */
@@ -164,9 +185,9 @@ export function bagOfWords(tokens: tf.Tensor2D, vocabSize: number): tf.Tensor2D 
 /** Text tower: int tokens [B,L] → unit vectors [B,D]. */
 export function textEmbed(p: Params, cfg: ScorerConfig, tokens: tf.Tensor2D): tf.Tensor2D {
   const bow = bagOfWords(tokens, cfg.vocabSize); // [B,V]
-  const e = tf.relu(tf.add(tf.matMul(bow, p['txt/emb'] as tf.Tensor2D), p['txt/b0'])); // [B,H]
-  const h = tf.relu(tf.add(tf.matMul(e, p['txt/fc1/w'] as tf.Tensor2D), p['txt/fc1/b'])); // [B,H]
-  return l2normalize(tf.add(tf.matMul(tf.add(h, e), p['txt/proj/w'] as tf.Tensor2D), p['txt/proj/b']) as tf.Tensor2D); // residual
+  const e = tf.relu(tf.add(matMulFast(bow, p['txt/emb']), p['txt/b0'])); // [B,H]
+  const h = tf.relu(tf.add(matMulFast(e, p['txt/fc1/w']), p['txt/fc1/b'])); // [B,H]
+  return l2normalize(tf.add(matMulFast(tf.add(h, e), p['txt/proj/w']), p['txt/proj/b']) as tf.Tensor2D); // residual
 }
 
 /** Scores [B] = logitScale · cos(image, text), on PickScore's ≈100×cosine scale. */
@@ -446,5 +467,10 @@ export function loadScorer(bytes: Uint8Array, configJson: unknown, prefix: strin
     params[key] = tf.variable(init, true, `${prefix}/${key}`); // the variable keeps the data
     init.dispose();
   }
-  return { name: file.name, prefix, config: cfg, params };
+  const rec = file as Record<string, unknown>;
+  const trained: ScorerTrainingRecord = {};
+  for (const k of ['testAccuracy', 'ceiling', 'testPairs', 'trainPairs', 'seed', 'steps'] as const) {
+    if (typeof rec[k] === 'number' && Number.isFinite(rec[k])) trained[k] = rec[k] as number;
+  }
+  return { name: file.name, prefix, config: cfg, params, trained };
 }

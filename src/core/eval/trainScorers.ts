@@ -43,6 +43,41 @@ export function raterCeiling(pairs: Pair[], pool: 'A' | 'B'): number {
   return agree / pairs.length;
 }
 
+/** Utility-gap bins (pool utility, 0..1) for the accuracy breakdown: the close calls are where scorers fail. */
+export const GAP_BINS: readonly number[] = [0, 0.05, 0.1, 0.2, 0.4, 1];
+
+export interface GapAccuracy {
+  lo: number;
+  hi: number;
+  n: number;
+  /** Share of the bin's pairs the scorer orders like the rater (ties ½). */
+  accuracy: number;
+  /** Share of the bin's pairs whose rater picked the higher pool utility. */
+  ceiling: number;
+}
+
+/**
+ * Held-out accuracy broken down by the pair's pool-utility gap, next to the raters' own ceiling in
+ * each bin. Bins with no pairs get NaN.
+ */
+export async function accuracyByGap(s: Scorer, pairs: Pair[], pool: 'A' | 'B'): Promise<GapAccuracy[]> {
+  if (pairs.length === 0) throw new Error('accuracyByGap: no pairs');
+  const P = RATER_POOLS[pool];
+  const tokens = pairs.map((p) => tokenize(p.prompt));
+  const sw = await scoreImages(s, tokens, pairs.map((p) => p.winner));
+  const sl = await scoreImages(s, tokens, pairs.map((p) => p.loser));
+  const bins = GAP_BINS.slice(0, -1).map((lo, i) => ({ lo, hi: GAP_BINS[i + 1], n: 0, right: 0, agree: 0 }));
+  pairs.forEach((p, i) => {
+    const gap = poolUtility(P, p.partsWinner) - poolUtility(P, p.partsLoser);
+    const g = Math.abs(gap);
+    const bin = bins.find((b, k) => g < b.hi || k === bins.length - 1)!;
+    bin.n++;
+    bin.right += sw[i] > sl[i] ? 1 : sw[i] === sl[i] ? 0.5 : 0;
+    bin.agree += gap > 0 ? 1 : 0;
+  });
+  return bins.map((b) => ({ lo: b.lo, hi: b.hi, n: b.n, accuracy: b.n ? b.right / b.n : NaN, ceiling: b.n ? b.agree / b.n : NaN }));
+}
+
 export interface ScorerRun {
   scorer: Scorer;
   testAccuracy: number;
