@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PRESETS } from '../config';
-import { finalAafRate, metricsCsv, summaryMarkdown, type ExperimentResults } from './report';
+import { finalAafRate, metricsCsv, seedsSummaryMarkdown, summaryMarkdown, wilsonInterval, type ExperimentResults } from './report';
 import type { UpdateRecord } from './trainer';
 
 const rec = (arm: string, update: number, aaf: number | null): UpdateRecord => ({
@@ -41,5 +41,34 @@ describe('reports', () => {
     expect(md).toContain('| base (θ₀) | 20.50 | 21.25 | 0.500 | 5.250 | 0.400 | — | — |');
     expect(md).toContain('| SePPO | 21.00 | 21.25 | 0.500 | 5.250 | 0.400 | 50% / 75% | 0.750 |');
     expect(md).toContain('| SFT, "w" (halted) | — | — | — | — | — | — | n/a (SFT) |');
+  });
+
+  it('Wilson interval: known values, and a clear refusal of impossible input', () => {
+    // p = 0.5, n = 100: 0.5 ± 0.0980 (z = 1.96), nearly symmetric.
+    const [lo, hi] = wilsonInterval(0.5, 100);
+    expect(lo).toBeCloseTo(0.4038, 3);
+    expect(hi).toBeCloseTo(0.5962, 3);
+    // p = 1, n = 10: [0.722, 1].
+    expect(wilsonInterval(1, 10)[0]).toBeCloseTo(0.7225, 3);
+    expect(wilsonInterval(1, 10)[1]).toBeCloseTo(1, 9);
+    expect(() => wilsonInterval(1.2, 10)).toThrow(/0 ≤ p ≤ 1/);
+  });
+
+  it('seeds summary: per-seed and pooled win rates with intervals, Δ true preference, halted arms named; mismatched runs refused', () => {
+    const seeded = (seed: number, wTrue: number, dTrue: number): ExperimentResults => ({
+      ...results,
+      config: { ...results.config, seed, evalPrompts: 32, updates: 2 },
+      arms: [{ ...results.arms[0], checkpoints: [{ ...results.arms[0].checkpoints[0], metrics: { ...metrics, trueUtility: 0.4 + dTrue }, winRate: { pickScore: 0.5, trueUtility: wTrue } }] }, results.arms[1]],
+    });
+    const md = seedsSummaryMarkdown([seeded(0, 0.75, 0.02), seeded(1, 0.625, -0.01)]);
+    expect(md).toContain('# smoke over 2 seeds');
+    // pooled true-pref win rate: (0.75 + 0.625) / 2 = 0.6875 over 64 prompts → Wilson [56%, 79%].
+    const [lo, hi] = wilsonInterval(0.6875, 64);
+    expect(md).toContain(`| SePPO | 75% / 63% | 69% [${(100 * lo).toFixed(0)}%, ${(100 * hi).toFixed(0)}%] | 50% / 50% |`);
+    expect(md).toContain('| +0.020 / −0.010 | 2 of 2 |');
+    expect(md).toContain('| SFT, "w" | halted or not evaluated in some seed |');
+    const other = { ...seeded(2, 0.5, 0), arms: [results.arms[0]] };
+    expect(() => seedsSummaryMarkdown([seeded(0, 0.5, 0), other])).toThrow(/runs differ in their arms/);
+    expect(() => seedsSummaryMarkdown([{ ...seeded(0, 0.5, 0), updatesDone: 1 }])).toThrow(/unfinished: 1 of 2/);
   });
 });

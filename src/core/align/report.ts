@@ -128,3 +128,83 @@ export function summaryMarkdown(r: ExperimentResults): string {
   ];
   return lines.join('\n');
 }
+
+/**
+ * 95 % Wilson score interval for a share `p` observed over `n` trials (ties counted ½ make the
+ * number of successes fractional; the formula takes it as is).
+ */
+export function wilsonInterval(p: number, n: number, z = 1.959964): [number, number] {
+  if (!(n > 0) || !(p >= 0 && p <= 1)) throw new Error(`wilsonInterval: need 0 ≤ p ≤ 1 and n > 0, got p ${p}, n ${n}`);
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+/**
+ * Several seeds of one preset side by side: per arm, the final checkpoint's win rate against the
+ * base (true preference and PickScore-mini) in each seed, pooled over all seeds' prompts with a
+ * 95 % Wilson interval (an interval that excludes 50 % is a real difference from the base at this
+ * sample size), and the change in mean true preference. Throws, naming the difference, when the
+ * runs are not the same preset and arms, or when a run is unfinished.
+ */
+export function seedsSummaryMarkdown(runs: ExperimentResults[]): string {
+  if (runs.length === 0) throw new Error('seedsSummaryMarkdown: no runs');
+  const first = runs[0];
+  const armNames = first.arms.map((a) => a.name);
+  for (const r of runs) {
+    const names = r.arms.map((a) => a.name);
+    if (names.join('\u0000') !== armNames.join('\u0000')) throw new Error(`runs differ in their arms: [${armNames.join(', ')}] vs [${names.join(', ')}] (seed ${r.config.seed})`);
+    if (r.config.evalPrompts !== first.config.evalPrompts) throw new Error(`runs differ in evalPrompts: ${first.config.evalPrompts} vs ${r.config.evalPrompts} (seed ${r.config.seed})`);
+    if (r.updatesDone !== r.config.updates) throw new Error(`run with seed ${r.config.seed} is unfinished: ${r.updatesDone} of ${r.config.updates} updates`);
+    if (!r.base) throw new Error(`run with seed ${r.config.seed} has no base evaluation`);
+  }
+  const seeds = runs.map((r) => r.config.seed);
+  const n = first.config.evalPrompts;
+  const pooled = (xs: number[]) => {
+    const p = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const [lo, hi] = wilsonInterval(p, n * xs.length);
+    return `${pct(p)} [${pct(lo)}, ${pct(hi)}]`;
+  };
+  const head = [
+    'Arm',
+    `Win rate by true pref. (seeds ${seeds.join(', ')})`,
+    `pooled, ${n * runs.length} prompts [95 % CI]`,
+    'Win rate by PickScore-mini',
+    'pooled [95 % CI]',
+    'Δ true pref. vs base',
+    'seeds above base (true pref.)',
+  ];
+  const rows = armNames.map((name, i) => {
+    const finals = runs.map((r) => {
+      const a = r.arms[i];
+      if (a.halted) return null;
+      const last = a.checkpoints.at(-1);
+      return last?.winRate && last.metrics ? { w: last.winRate, m: last.metrics, base: r.base!.metrics } : null;
+    });
+    if (finals.some((f) => f === null)) return [name, 'halted or not evaluated in some seed', '—', '—', '—', '—', '—'];
+    const f = finals as { w: Metrics; m: Metrics; base: Metrics }[];
+    const wt = f.map((x) => x.w.trueUtility), wp = f.map((x) => x.w.pickScore);
+    const dt = f.map((x) => x.m.trueUtility - x.base.trueUtility);
+    const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}`;
+    return [
+      name,
+      wt.map(pct).join(' / '),
+      pooled(wt),
+      wp.map(pct).join(' / '),
+      pooled(wp),
+      dt.map(signed).join(' / '),
+      `${wt.filter((w) => w > 0.5).length} of ${runs.length}`,
+    ];
+  });
+  const table = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((x) => `| ${x.join(' | ')} |`)].join('\n');
+  return [
+    `# ${first.meta.preset ?? 'experiment'} over ${runs.length} seed${runs.length > 1 ? 's' : ''}`,
+    '',
+    `Final checkpoint (update ${first.config.updates}) of each seed; win rates against the base on ${n} validation prompts with the same noise for every arm (ties ½).`,
+    `Assets: ${[...new Set(runs.map((r) => r.meta.assets))].join('; ')}.`,
+    '',
+    table,
+    '',
+  ].join('\n');
+}
