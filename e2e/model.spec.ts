@@ -34,6 +34,7 @@ test.describe('Model view (WebGPU)', () => {
     for (const k of ['pickScore', 'hps', 'alignment', 'aesthetic', 'trueUtility']) {
       await expect(page.getByTestId(`metric-${k}`).locator('.model-value')).toHaveText(/^-?\d+\.\d+$/);
     }
+    await expect(page.getByTestId('model-scorer-notes')).toContainText(/pickscore-mini \(held-out \d+\.\d% vs ceiling \d+\.\d%/);
     const trueU = Number(await page.getByTestId('metric-trueUtility').locator('.model-value').textContent());
     expect(trueU).toBeGreaterThanOrEqual(0);
     expect(trueU).toBeLessThanOrEqual(1);

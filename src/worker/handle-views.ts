@@ -10,6 +10,7 @@ import { aesthetic } from '../core/eval/aesthetic';
 import { alignment } from '../core/eval/alignment';
 import { evaluate } from '../core/eval/evaluate';
 import { analyse } from '../core/eval/pixels';
+import { describeScorer } from '../core/eval/scorer';
 import { decodeLatents, encodeText, tokensTensor, uncondContext, unetForward } from '../core/model/sd';
 import {
   GENERATORS, PromptError, UTILITY_WEIGHTS, parsePrompt, promptText, tokenize, trueUtility,
@@ -239,9 +240,11 @@ async function modelSample(req: Extract<ViewsRequest, { type: 'model:sample' }>,
   };
   let metrics: SampleResult['metrics'] = null;
   let metricsError: string | undefined;
+  let scorerNotes: SampleResult['scorerNotes'];
   try {
     const scorers = await loadScorers(emit);
     metrics = (await evaluate([prompt], [image], scorers)).perImage[0];
+    scorerNotes = { pickScore: describeScorer(scorers.pickScore), hps: describeScorer(scorers.hps) };
   } catch (e) {
     metricsError = `PickScore-mini and HPS-mini are unavailable: ${e instanceof Error ? e.message : String(e)}`;
   }
@@ -252,6 +255,7 @@ async function modelSample(req: Extract<ViewsRequest, { type: 'model:sample' }>,
     metrics,
     partialMetrics,
     metricsError,
+    scorerNotes,
     ms: performance.now() - t0,
     backend: tf.getBackend(),
   };

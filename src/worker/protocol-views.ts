@@ -98,6 +98,8 @@ export interface SampleResult {
   metrics: ImageMetricsView | null;
   partialMetrics: Omit<ImageMetricsView, 'pickScore' | 'hps'>;
   metricsError?: string;
+  /** One line per learned scorer naming its recorded held-out accuracy (describeScorer), when loaded. */
+  scorerNotes?: { pickScore: string; hps: string };
   ms: number;
   backend: string;
 }

@@ -37,6 +37,12 @@ export function MetricsTable({ result }: { result: SampleResult }) {
           })}
         </tbody>
       </table>
+      {result.scorerNotes && (
+        <p className="model-muted model-scorer-notes" data-testid="model-scorer-notes">
+          Learned scorers, as shipped: {result.scorerNotes.pickScore}; {result.scorerNotes.hps}. The ceiling is how often the simulated raters
+          themselves pick the image with the higher utility.
+        </p>
+      )}
       {result.metricsError && (
         <p className="notice notice-warn" role="status" data-testid="model-metrics-error">
           {result.metricsError}
