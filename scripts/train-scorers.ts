@@ -1,16 +1,21 @@
 /**
- * npm run train-scorers -- [--seed 1] [--pairs 16000] [--epochs 3] [--out public/models]
+ * npm run train-scorers -- [--seed 1] [--pairs 128000] [--epochs 2] [--batch 64] [--lr 0.003]
+ *                          [--test-pairs 2000] [--noise X] [--channels 16,32,64] [--image-hidden 256]
+ *                          [--text-hidden 128] [--embed 128] [--out public/models]
  *                          [--only pickscore-mini|hps-mini] [--report] [--dry]
  *
  * Trains the two shipped reward models from one seed (DESIGN §5):
  *   PickScore-mini on rater pool A (`scorerTrain`, tested on `scorerTest`),
  *   HPS-mini       on rater pool B (`hpsTrain`,    tested on `hpsTest`),
- * prints held-out accuracy next to the raters' own ceiling, the Spearman correlation of every
- * metric with the true preference over generator outputs on the validation prompts, and writes
- * `<out>/pickscore-mini/` and `<out>/hps-mini/` (model.safetensors + config.json).
+ * prints held-out accuracy next to the raters' own ceiling (overall and by utility gap), the
+ * Spearman correlation of every metric with the true preference over generator outputs on the
+ * validation prompts, and writes `<out>/pickscore-mini/` and `<out>/hps-mini/`
+ * (model.safetensors + config.json). The defaults are the shipped scorers' recipe.
  *
  * `--pairs` sets how many rater pairs each scorer trains on (the world's pair stream continued
- * past the default dataset's 1000; the held-out pairs are the default dataset's own).
+ * past the default dataset's 1000). `--test-pairs` sets the held-out pairs (over the 128 held-out
+ * prompts); the stream is continued past the default dataset's 300, which are also reported on
+ * their own. `--channels/--image-hidden/--text-hidden/--embed` set the architecture.
  * `--only NAME` trains and writes one scorer (the two are independent: running both `--only`
  * at once gives the same files as one full run, in less wall time on a busy machine);
  * `--report` loads both written scorers and prints/records the correlations (also over the base
@@ -32,7 +37,7 @@ const POOL: Record<Name, 'A' | 'B'> = { 'pickscore-mini': 'A', 'hps-mini': 'B' }
 
 function parseArgs(argv: string[]) {
   const o = {
-    seed: 1, pairs: 16000, epochs: 3, batch: 32, lr: 3e-3, testPairs: 300, noise: 0, out: 'public/models', dry: false, only: null as Name | null, report: false,
+    seed: 1, pairs: 128000, epochs: 2, batch: 64, lr: 3e-3, testPairs: 2000, noise: 0, out: 'public/models', dry: false, only: null as Name | null, report: false,
     arch: {} as Partial<ScorerConfig>,
   };
   for (let i = 0; i < argv.length; i++) {

@@ -81,7 +81,8 @@ export async function evaluate(prompts: Prompt[], images: Float32Array[], scorer
   images.forEach((im, i) => checkImage(im, `evaluate: image ${i}`));
   const clean = images.map(finiteImage);
   const tokens = prompts.map((p) => tokenize(p));
-  const bs = opts.batchSize ?? 64;
+  // One forward for up to 64 images; a small evaluation is not padded up to 64 (same shapes per call site).
+  const bs = opts.batchSize ?? Math.min(64, prompts.length);
   const pick = await scoreImages(scorers.pickScore, tokens, clean, bs);
   const hps = await scoreImages(scorers.hps, tokens, clean, bs);
   const perImage = prompts.map((p, i): ImageMetrics => {

@@ -49,7 +49,7 @@ export interface ScorerConfig {
 }
 
 export function defaultScorerConfig(vocabSize: number, maxTokens: number): ScorerConfig {
-  return { vocabSize, maxTokens, imageSize: 32, channels: [8, 16, 32], imageHidden: 128, textHidden: 64, embedDim: 64, logitScale: 100 };
+  return { vocabSize, maxTokens, imageSize: 32, channels: [16, 32, 64], imageHidden: 256, textHidden: 128, embedDim: 128, logitScale: 100 };
 }
 
 export interface Scorer {

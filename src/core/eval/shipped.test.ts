@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../backend';
 import { Rng } from '../rng';
-import { VOCAB, allPrompts, renderIdeal, renderWithDefects, tokenize, type Defect, type Prompt } from '../world';
-import { disposeScorer, loadScorer, scoreImages, type Scorer } from './scorer';
+import { VOCAB, allPrompts, buildDataset, renderIdeal, renderWithDefects, tokenize, type Defect, type Prompt } from '../world';
+import { disposeScorer, loadScorer, pairAccuracy, scoreImages, type Scorer } from './scorer';
+import { raterCeiling, toScorerPairs } from './trainScorers';
 
 const DIR = join(__dirname, '../../../public/models');
 const load = (name: string) => {
@@ -27,6 +28,19 @@ describe('shipped PickScore-mini and HPS-mini', () => {
       for (const k of ['testAccuracy', 'ceiling', 'seed', 'steps', 'trainWallSeconds']) expect(typeof config[k], k).toBe('number');
       expect(config.testAccuracy as number).toBeGreaterThan(0.7);
     }
+  });
+
+  it('PickScore-mini re-measured on its held-out pairs matches its record and is within 5 points of the raters\' ceiling (DESIGN §5)', async () => {
+    const { scorer, config } = shipped[0];
+    const n = config.testPairs as number;
+    expect(Number.isInteger(n)).toBe(true);
+    // The held-out pairs exactly as train-scorers built them: seed, held-out prompts, pool A.
+    const ds = buildDataset({ seed: config.seed as number, nTrainPairs: 0, nScorerTrain: 0, nHpsTrain: 0, nOodRaterPairs: 0, nScorerTest: n, nHpsTest: 0 });
+    const accuracy = await pairAccuracy(scorer, toScorerPairs(ds.scorerTest));
+    const ceiling = raterCeiling(ds.scorerTest, 'A');
+    expect(accuracy).toBeCloseTo(config.testAccuracy as number, 6);
+    expect(ceiling).toBeCloseTo(config.ceiling as number, 10);
+    expect(ceiling - accuracy).toBeLessThanOrEqual(0.05);
   });
 
   it('score ideal renders above defective ones, on average, for every attribute and quality defect', async () => {
