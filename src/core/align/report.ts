@@ -202,6 +202,7 @@ export function seedsSummaryMarkdown(runs: ExperimentResults[]): string {
     `# ${first.meta.preset ?? 'experiment'} over ${runs.length} seed${runs.length > 1 ? 's' : ''}`,
     '',
     `Final checkpoint (update ${first.config.updates}) of each seed; win rates against the base on ${n} validation prompts with the same noise for every arm (ties ½).`,
+    `The pooled intervals treat every (prompt, noise) as independent; runs with the same dataset seed evaluate the same prompts with new noise, so read them as somewhat optimistic.`,
     `Assets: ${[...new Set(runs.map((r) => r.meta.assets))].join('; ')}.`,
     '',
     table,
