@@ -108,7 +108,7 @@ describe('model requests', () => {
   it('gives all five metrics once the scorers are there', async () => {
     for (const [name, dir] of [['pickscore-mini', ASSET_URLS.pickscore], ['hps-mini', ASSET_URLS.hps]]) {
       const sc = initScorer(name, `t/${name}`, { ...defaultScorerConfig(VOCAB.length, MAX_TOKENS), channels: [4, 4, 4] }, 2);
-      const f = serializeScorer(sc, VOCAB, { testAccuracy: 0.9, ceiling: 0.95, testPairs: 10, trainPairs: 20, seed: 4 });
+      const f = serializeScorer(sc, VOCAB, { testAccuracy: 0.9, ceiling: 0.95, testPairs: 10, trainPairs: 12000, seed: 4 });
       disposeScorer(sc);
       files.set(dir + 'model.safetensors', f.safetensors);
       files.set(dir + 'config.json', new TextEncoder().encode(JSON.stringify(f.config)));
@@ -120,8 +120,8 @@ describe('model requests', () => {
     expect(r.metrics!.trueUtility).toBeCloseTo(r.partialMetrics.trueUtility, 6);
     // The page is told how good each learned scorer is, from its own config.json.
     expect(r.scorerNotes).toEqual({
-      pickScore: 'pickscore-mini (held-out 90.0% vs ceiling 95.0% on 10 pairs; 20 training pairs, seed 4)',
-      hps: 'hps-mini (held-out 90.0% vs ceiling 95.0% on 10 pairs; 20 training pairs, seed 4)',
+      pickScore: 'pickscore-mini (held-out 90.0% vs ceiling 95.0% on 10 pairs; 12,000 training pairs, seed 4)',
+      hps: 'hps-mini (held-out 90.0% vs ceiling 95.0% on 10 pairs; 12,000 training pairs, seed 4)',
     });
   });
 

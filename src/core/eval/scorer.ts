@@ -78,8 +78,9 @@ export function describeScorer(s: Scorer): string {
   const t = s.trained;
   if (!t || t.testAccuracy === undefined) return `${s.name} (untrained or unrecorded)`;
   const ceil = t.ceiling !== undefined ? ` vs ceiling ${(100 * t.ceiling).toFixed(1)}%` : '';
-  const n = t.testPairs !== undefined ? ` on ${t.testPairs} pairs` : '';
-  return `${s.name} (held-out ${(100 * t.testAccuracy).toFixed(1)}%${ceil}${n}; ${t.trainPairs ?? '?'} training pairs, seed ${t.seed ?? '?'})`;
+  const int = (v: number | undefined) => (v === undefined ? '?' : v.toLocaleString('en-US'));
+  const n = t.testPairs !== undefined ? ` on ${int(t.testPairs)} pairs` : '';
+  return `${s.name} (held-out ${(100 * t.testAccuracy).toFixed(1)}%${ceil}${n}; ${int(t.trainPairs)} training pairs, seed ${t.seed ?? '?'})`;
 }
 
 /** Shapes of every parameter, in a fixed order (used by init, save and load checks). */
