@@ -173,7 +173,7 @@ export function seedsSummaryMarkdown(runs: ExperimentResults[]): string {
     'Win rate by PickScore-mini',
     'pooled [95 % CI]',
     'Δ true pref. vs base',
-    'seeds above base (true pref.)',
+    'seeds won (true-pref. win rate > 50 %)',
   ];
   const rows = armNames.map((name, i) => {
     const finals = runs.map((r) => {
