@@ -27,8 +27,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../src/core/backend';
 import { MAX_TOKENS, VOCAB, buildDataset, type Dataset } from '../src/core/world';
-import { defaultScorerConfig, loadScorer, serializeScorer, type Scorer, type ScorerConfig } from '../src/core/eval/scorer';
-import { accuracyByGap, metricCorrelations, modelSampleCorrelations, trainAndMeasure, type GapAccuracy, type ScorerRun } from '../src/core/eval/trainScorers';
+import { defaultScorerConfig, loadScorer, scorePairs, serializeScorer, type Scorer, type ScorerConfig } from '../src/core/eval/scorer';
+import { gapBreakdown, metricCorrelations, modelSampleCorrelations, toScorerPairs, trainAndMeasure, type GapAccuracy, type ScorerRun } from '../src/core/eval/trainScorers';
 import { loadReducedSD } from '../src/core/model/checkpoint';
 import { disposeReducedSD } from '../src/core/model/sd';
 
@@ -107,9 +107,10 @@ async function train(o: Opts, ds: Dataset, name: Name): Promise<ScorerRun> {
     validateEachEpoch: true,
     onEpoch: (e) => console.log(`  epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, train acc (batches) ${pct(e.trainAcc)}, held-out ${pct(e.valAcc!)}, ${e.seconds.toFixed(0)} s wall, ${(cpuSeconds() - cpu0).toFixed(0)} s CPU`),
   });
-  const byGap = await accuracyByGap(run.scorer, te, pool);
+  const { sw, sl } = await scorePairs(run.scorer, toScorerPairs(te)); // scored once, read for both tables
+  const byGap = gapBreakdown(te, sw, sl, pool);
   printByGap(byGap);
-  const first300 = te.length > 300 ? await accuracyByGap(run.scorer, te.slice(0, 300), pool) : byGap;
+  const first300 = te.length > 300 ? gapBreakdown(te.slice(0, 300), sw.subarray(0, 300), sl.subarray(0, 300), pool) : byGap;
   const overall = (bins: GapAccuracy[]) => {
     const n = bins.reduce((a, b) => a + b.n, 0);
     return { n, accuracy: bins.reduce((a, b) => a + b.n * (b.n ? b.accuracy : 0), 0) / n, ceiling: bins.reduce((a, b) => a + b.n * (b.n ? b.ceiling : 0), 0) / n };

@@ -61,6 +61,11 @@ const COLS: { key: string; label: string; digits: number }[] = [
 const fmt = (v: number | null | undefined, d: number) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
 const pct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : `${(100 * v).toFixed(0)}%`);
 
+/** A Markdown table from a header row and body rows. */
+function markdownTable(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((x) => `| ${x.join(' | ')} |`)].join('\n');
+}
+
 /** Mean AAF rate over the arm's last `n` updates (one update's batch is too small to read alone). */
 export function finalAafRate(updates: readonly UpdateRecord[], n: number): number | null {
   const xs = updates.slice(-n).map((u) => u.aafRate).filter((x): x is number => x !== null);
@@ -85,7 +90,6 @@ export function summaryMarkdown(r: ExperimentResults): string {
       a.config.method === 'sft' ? 'n/a (SFT)' : fmt(finalAafRate(a.updates as UpdateRecord[], N), 3),
     ]);
   }
-  const table = (h: string[], rs: string[][]) => [`| ${h.join(' | ')} |`, `|${h.map(() => '---').join('|')}|`, ...rs.map((x) => `| ${x.join(' | ')} |`)].join('\n');
 
   // Fig. 2 / Fig. 3 (left): PickScore-mini and AAF rate at each checkpoint.
   const updates = [...new Set(r.arms.flatMap((a) => a.checkpoints.map((c) => c.update)))].sort((x, y) => x - y);
@@ -111,19 +115,19 @@ export function summaryMarkdown(r: ExperimentResults): string {
       `β ${r.config.beta}, lr ${r.config.lr}, reference DDIM ${r.config.refSteps} steps (guidance ${r.config.refGuidance}), ` +
       `evaluation on ${r.config.evalPrompts} validation prompts × ${r.config.evalSteps} DDIM steps (guidance ${r.config.evalGuidance}), same noise for every arm.`,
     '',
-    table(head, rows),
+    markdownTable(head, rows),
     '',
     '## PickScore-mini per checkpoint (Fig. 2)',
     '',
-    table(curveHead, psRows),
+    markdownTable(curveHead, psRows),
     '',
     '## True preference per checkpoint',
     '',
-    table(curveHead, tuRows),
+    markdownTable(curveHead, tuRows),
     '',
     `## AAF rate, mean over the ${N} updates before each checkpoint (Fig. 3 left)`,
     '',
-    table(curveHead, aafRows),
+    markdownTable(curveHead, aafRows),
     '',
   ];
   return lines.join('\n');
@@ -197,7 +201,6 @@ export function seedsSummaryMarkdown(runs: ExperimentResults[]): string {
       `${wt.filter((w) => w > 0.5).length} of ${runs.length}`,
     ];
   });
-  const table = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((x) => `| ${x.join(' | ')} |`)].join('\n');
   return [
     `# ${first.meta.preset ?? 'experiment'} over ${runs.length} seed${runs.length > 1 ? 's' : ''}`,
     '',
@@ -205,7 +208,7 @@ export function seedsSummaryMarkdown(runs: ExperimentResults[]): string {
     `The pooled intervals treat every (prompt, noise) as independent; runs with the same dataset seed evaluate the same prompts with new noise, so read them as somewhat optimistic.`,
     `Assets: ${[...new Set(runs.map((r) => r.meta.assets))].join('; ')}.`,
     '',
-    table,
+    markdownTable(head, rows),
     '',
   ].join('\n');
 }

@@ -251,12 +251,18 @@ export interface ScorerPair {
   loser: Float32Array;
 }
 
-/** Share of pairs the scorer orders like the rater (ties count half). */
-export async function pairAccuracy(s: Scorer, pairs: ScorerPair[], batchSize = 64): Promise<number> {
-  if (pairs.length === 0) throw new Error('pairAccuracy: no pairs');
+/** The scores of every pair's winner and loser against its prompt. */
+export async function scorePairs(s: Scorer, pairs: ScorerPair[], batchSize = 64): Promise<{ sw: Float32Array; sl: Float32Array }> {
   const toks = pairs.map((p) => p.tokens);
   const sw = await scoreImages(s, toks, pairs.map((p) => p.winner), batchSize);
   const sl = await scoreImages(s, toks, pairs.map((p) => p.loser), batchSize);
+  return { sw, sl };
+}
+
+/** Share of pairs the scorer orders like the rater (ties count half). */
+export async function pairAccuracy(s: Scorer, pairs: ScorerPair[], batchSize = 64): Promise<number> {
+  if (pairs.length === 0) throw new Error('pairAccuracy: no pairs');
+  const { sw, sl } = await scorePairs(s, pairs, batchSize);
   let right = 0;
   for (let i = 0; i < pairs.length; i++) right += sw[i] > sl[i] ? 1 : sw[i] === sl[i] ? 0.5 : 0;
   return right / pairs.length;

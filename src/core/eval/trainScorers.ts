@@ -5,7 +5,7 @@
  */
 import { Rng } from '../rng';
 import {
-  GENERATORS, MAX_TOKENS, RATER_POOLS, VOCAB, poolUtility, renderWithGenerator, tokenize, trueUtility,
+  GAP_EDGES, GENERATORS, MAX_TOKENS, RATER_POOLS, VOCAB, gapBinIndex, poolUtility, renderWithGenerator, tokenize, trueUtility,
   type Pair, type Prompt,
 } from '../world';
 import type { ReducedSD } from '../model/sd';
@@ -13,7 +13,7 @@ import { aesthetic } from './aesthetic';
 import { evaluateModel, type EvalSampling, type ImageMetrics, type Scorers } from './evaluate';
 import { alignment } from './alignment';
 import { analyse } from './pixels';
-import { defaultScorerConfig, initScorer, pairAccuracy, scoreImages, trainScorer, type Scorer, type ScorerConfig, type ScorerPair, type TrainScorerOptions } from './scorer';
+import { defaultScorerConfig, initScorer, pairAccuracy, scoreImages, scorePairs, trainScorer, type Scorer, type ScorerConfig, type ScorerPair, type TrainScorerOptions } from './scorer';
 import { spearman } from './stats';
 
 /** Token map for mirror augmentation: 'left' ↔ 'right', every other word to itself. */
@@ -43,8 +43,8 @@ export function raterCeiling(pairs: Pair[], pool: 'A' | 'B'): number {
   return agree / pairs.length;
 }
 
-/** Utility-gap bins (pool utility, 0..1) for the accuracy breakdown: the close calls are where scorers fail. */
-export const GAP_BINS: readonly number[] = [0, 0.05, 0.1, 0.2, 0.4, 1];
+/** Utility-gap bins (pool utility, 0..1) for the accuracy breakdown: the world's agreement bins. */
+export const GAP_BINS = GAP_EDGES;
 
 export interface GapAccuracy {
   lo: number;
@@ -57,25 +57,27 @@ export interface GapAccuracy {
 }
 
 /**
- * Held-out accuracy broken down by the pair's pool-utility gap, next to the raters' own ceiling in
- * each bin. Bins with no pairs get NaN.
+ * Accuracy by pool-utility gap from already computed scores (`sw[i]`, `sl[i]`: pair i's winner and
+ * loser), next to the raters' own ceiling in each bin. Bins with no pairs get NaN.
  */
-export async function accuracyByGap(s: Scorer, pairs: Pair[], pool: 'A' | 'B'): Promise<GapAccuracy[]> {
-  if (pairs.length === 0) throw new Error('accuracyByGap: no pairs');
+export function gapBreakdown(pairs: Pair[], sw: ArrayLike<number>, sl: ArrayLike<number>, pool: 'A' | 'B'): GapAccuracy[] {
   const P = RATER_POOLS[pool];
-  const tokens = pairs.map((p) => tokenize(p.prompt));
-  const sw = await scoreImages(s, tokens, pairs.map((p) => p.winner));
-  const sl = await scoreImages(s, tokens, pairs.map((p) => p.loser));
-  const bins = GAP_BINS.slice(0, -1).map((lo, i) => ({ lo, hi: GAP_BINS[i + 1], n: 0, right: 0, agree: 0 }));
+  const bins = GAP_EDGES.slice(0, -1).map((lo, i) => ({ lo, hi: GAP_EDGES[i + 1], n: 0, right: 0, agree: 0 }));
   pairs.forEach((p, i) => {
     const gap = poolUtility(P, p.partsWinner) - poolUtility(P, p.partsLoser);
-    const g = Math.abs(gap);
-    const bin = bins.find((b, k) => g < b.hi || k === bins.length - 1)!;
+    const bin = bins[gapBinIndex(Math.abs(gap))];
     bin.n++;
     bin.right += sw[i] > sl[i] ? 1 : sw[i] === sl[i] ? 0.5 : 0;
     bin.agree += gap > 0 ? 1 : 0;
   });
   return bins.map((b) => ({ lo: b.lo, hi: b.hi, n: b.n, accuracy: b.n ? b.right / b.n : NaN, ceiling: b.n ? b.agree / b.n : NaN }));
+}
+
+/** Held-out accuracy broken down by the pair's pool-utility gap (scores the pairs, then `gapBreakdown`). */
+export async function accuracyByGap(s: Scorer, pairs: Pair[], pool: 'A' | 'B'): Promise<GapAccuracy[]> {
+  if (pairs.length === 0) throw new Error('accuracyByGap: no pairs');
+  const { sw, sl } = await scorePairs(s, toScorerPairs(pairs));
+  return gapBreakdown(pairs, sw, sl, pool);
 }
 
 export interface ScorerRun {
@@ -107,9 +109,11 @@ export async function trainAndMeasure(
     validation: opts.validateEachEpoch ? testPairs : undefined,
     mirrorTokens: opts.mirror ? mirrorTokenMap() : undefined,
   });
+  // With per-epoch validation the last epoch's figure is already the final model on the test pairs.
+  const lastVal = res.history.at(-1)?.valAcc;
   return {
     scorer,
-    testAccuracy: await pairAccuracy(scorer, testPairs),
+    testAccuracy: lastVal ?? (await pairAccuracy(scorer, testPairs)),
     trainAccuracy: await pairAccuracy(scorer, trainPairs),
     ceiling: raterCeiling(test, pool),
     steps: res.steps,

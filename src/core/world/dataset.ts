@@ -112,8 +112,15 @@ export interface Dataset {
   stats: DatasetStats;
 }
 
-/** Utility-gap bins for the agreement table (gaps are ≤ 1 on the 0..1 utility scale). */
-const GAP_EDGES = [0, 0.05, 0.1, 0.2, 0.4, 1];
+/** Utility-gap bins for agreement and accuracy tables (gaps are ≤ 1 on the 0..1 utility scale). */
+export const GAP_EDGES: readonly number[] = [0, 0.05, 0.1, 0.2, 0.4, 1];
+
+/** Index of the GAP_EDGES bin holding the absolute utility gap `g` (the last bin takes everything above). */
+export function gapBinIndex(g: number): number {
+  const n = GAP_EDGES.length - 1;
+  for (let i = 0; i < n - 1; i++) if (g < GAP_EDGES[i + 1]) return i;
+  return n - 1;
+}
 
 function checkCount(name: string, v: unknown, max = 1e6): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
@@ -169,8 +176,7 @@ function agreement(pairs: Pair[], pool: RaterPool): PoolAgreement {
     const gap = poolUtility(pool, p.partsWinner) - poolUtility(pool, p.partsLoser);
     const ok = gap > 0 ? 1 : 0;
     agree += ok;
-    const g = Math.abs(gap);
-    const bin = bins.find((b, i) => g < b.hi || i === bins.length - 1)!;
+    const bin = bins[gapBinIndex(Math.abs(gap))];
     bin.n++;
     bin.agree += ok;
   }
