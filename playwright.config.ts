@@ -6,7 +6,8 @@ import { chromiumArgs, chromiumExecutable } from './scripts/chromium';
  * Chromium. The default project has WebGPU on (software adapter where there is no GPU); the
  * `no-webgpu` project launches without --enable-unsafe-webgpu to test the fallback.
  */
-const PORT = 4173;
+// E2E_PORT lets two checkouts run their suites side by side without reusing each other's server.
+const PORT = Number(process.env.E2E_PORT ?? 4173);
 const executablePath = chromiumExecutable();
 
 export default defineConfig({
