@@ -1,17 +1,23 @@
 /**
- * `npm run pretrain [-- --quick] [-- --measure] [-- --ae-steps N --unet-steps N --batch B --out DIR]`
- *
- * Pretrains "our SD-1.5" on Node's WASM backend and writes it to public/models/base/:
- *  1. the Pick-a-Shape dataset (all generator outputs of the train pairs, winners AND losers:
- *     mixed quality, the role of SD's web data);
- *  2. the autoencoder on reconstruction MSE, then latentScale = 1 / std of the training latents;
- *  3. text encoder + UNet jointly on ε-prediction (uniform t, 10% prompt dropout), Adam with
+ * `npm run pretrain [-- --quick] [-- --measure] [-- flags]` — a thin shell over
+ * src/core/diffusion/pretraining.ts that pretrains "our SD-1.5" on Node's WASM backend and writes
+ * it to public/models/base/:
+ *  1. the Pick-a-Shape dataset of `--data-seed` (the alignment experiments' world): the winner and
+ *     the loser of every train pair (mixed quality, the role of SD's web data);
+ *  2. the autoencoder on MSE + L1 + an edge loss (the decoder's ceiling: src/core/model/reconstruction.ts),
+ *     then latentScale = 1 / std of the training latents, and the reconstruction table;
+ *  3. text encoder + UNet jointly on ε-prediction (uniform t, 10 % prompt dropout), Adam with
  *     warm-up and cosine decay;
- *  4. base quality: DDIM samples for validationUnique with fixed seeds, mean trueUtility next to
- *     the generators' own mean on the same prompts (the issue asks for ≥ 80%).
- * Everything is seeded; batches have fixed shapes; losses are read back every `logEvery` steps.
- * `--measure` prints the time of one training step of each network and exits.
- * `--quick` is a smoke test (tiny data and step counts, writes to /tmp/pretrain-quick).
+ *  4. base quality on validationUnique, next to the generators, the decoder's ceiling and the headroom.
+ *
+ * Resumable: every `--ckpt-every` steps the model, Adam's moments and the loop's record go to
+ * `--ckpt DIR`; a run started again with the same flags goes on from there, with the batches it
+ * would have seen (each step's batch is drawn from its own seeded stream).
+ *
+ * Other modes: `--measure` times one training step of each network; `--quick` is a smoke test (tiny
+ * data and step counts, writes to /tmp/pretrain-quick); `--ae-only` stops after the autoencoder;
+ * `--eval DIR` re-measures the base quality of a written model; `--resume DIR` continues the text
+ * encoder + UNet of a written model (its autoencoder and latents unchanged; Adam restarts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -20,18 +26,24 @@ import { execSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../src/core/backend';
 import { Rng } from '../src/core/rng';
-import { GENERATORS, MAX_TOKENS, VOCAB, buildDataset, renderWithGenerator, tokenize, trueUtility, type Dataset, type Prompt } from '../src/core/world';
-import { defaultSDConfig, encodeImages, decodeLatents, initReducedSD, paramCounts, type ReducedSD } from '../src/core/model/sd';
+import { MAX_TOKENS, VOCAB, buildDataset } from '../src/core/world';
+import { defaultSDConfig, initReducedSD, paramCounts, type ReducedSD } from '../src/core/model/sd';
+import { latentSize } from '../src/core/model/autoencoder';
 import { loadReducedSD, serializeReducedSD } from '../src/core/model/checkpoint';
 import { makeSchedule } from '../src/core/diffusion/schedule';
 import { makeAETrainer, makeDiffusionTrainer } from '../src/core/diffusion/train';
-import { sampleImages } from '../src/core/diffusion/sample';
+import {
+  aeBatchAt, checkpointFiles, optimizerFile, diffusionBatchAt, encodeAll, lrAt, meanStd, measureBaseQuality, parseState, pretrainingData, restoreCheckpoint,
+  type LoopRecord, type PretrainState,
+} from '../src/core/diffusion/pretraining';
+import { aeRoundTrip, alignmentImageSets, measureReconstruction, reconstructionMarkdown, reconstructionTargets } from '../src/core/model/reconstruction';
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     measure: { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
+    'data-seed': { type: 'string', default: '0' },
     'ae-steps': { type: 'string' },
     'unet-steps': { type: 'string' },
     batch: { type: 'string', default: '64' },
@@ -39,67 +51,93 @@ const { values: args } = parseArgs({
     lr: { type: 'string', default: '1.5e-3' },
     'ae-lr': { type: 'string', default: '2e-3' },
     'ae-l1': { type: 'string', default: '1' },
+    'ae-edge': { type: 'string', default: '1' },
+    'latent-ch': { type: 'string' },
+    'unet-ch': { type: 'string' },
+    'ae-ch': { type: 'string' },
+    'ae-only': { type: 'boolean', default: false },
+    patch: { type: 'string' },
     out: { type: 'string' },
     ckpt: { type: 'string' },
+    'ckpt-every': { type: 'string', default: '100' },
     resume: { type: 'string' },
     eval: { type: 'string' },
     guidances: { type: 'string' },
     'sample-steps': { type: 'string', default: '20' },
-    'unet-ch': { type: 'string' },
-    'ae-ch': { type: 'string' },
+    'stop-after': { type: 'string' },
   },
 });
 
 const quick = args.quick;
 const seed = Number(args.seed);
+const dataSeed = Number(args['data-seed']);
 const B = quick ? 8 : Number(args.batch);
 const AEB = quick ? 8 : Number(args['ae-batch']);
 const aeSteps = Number(args['ae-steps'] ?? (quick ? 10 : 600));
 const unetSteps = Number(args['unet-steps'] ?? (quick ? 10 : 1800));
 const lr = Number(args.lr);
 const aeLr = Number(args['ae-lr']);
-const aeL1 = Number(args['ae-l1']);
+const aeLoss = { l1: Number(args['ae-l1']), edge: Number(args['ae-edge']) };
 const sampleSteps = Number(args['sample-steps']);
 const guidances = (args.guidances ?? (quick ? '3' : '1.5,3,5,7.5')).split(',').map(Number);
 const outDir = args.out ?? (quick ? '/tmp/pretrain-quick' : path.resolve('public/models/base'));
 const ckptDir = args.ckpt ?? (quick ? '/tmp/pretrain-quick/ckpt' : '/tmp/pretrain-ckpt');
+const ckptEvery = Number(args['ckpt-every']);
+/** Stop (as if killed) after this many steps of this run, to test resuming. */
+const stopAfter = args['stop-after'] ? Number(args['stop-after']) : Infinity;
 const logEvery = quick ? 5 : 25;
-const S = 32, L = MAX_TOKENS, IMG = S * S * 3, LAT = 8 * 8 * 4;
+const PROMPT_DROPOUT = 0.1;
 
 const fmt = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`);
 const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const command = `npx tsx scripts/pretrain.ts ${process.argv.slice(2).join(' ')}`.trim();
 
-/** Learning rate: linear warm-up, then cosine decay to 10% of the peak. */
-function lrAt(step: number, total: number, peak: number): number {
-  const warm = Math.min(100, Math.floor(total / 10));
-  if (step < warm) return (peak * (step + 1)) / warm;
-  const p = (step - warm) / Math.max(1, total - warm);
-  return peak * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * p)));
+function writeFiles(dir: string, files: Array<[string, Uint8Array | string]>): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [name, data] of files) {
+    fs.writeFileSync(path.join(dir, name + '.tmp'), data);
+    fs.renameSync(path.join(dir, name + '.tmp'), path.join(dir, name)); // never a half-written file
+  }
 }
+const readIf = (p: string) => (fs.existsSync(p) ? new Uint8Array(fs.readFileSync(p)) : null);
 
-/** Runs `steps` steps of `step`, reading the loss back every logEvery steps, printing progress. */
-async function trainLoop(name: string, steps: number, step: (i: number) => tf.Scalar, setLr: (lr: number) => void, peak: number): Promise<{ finalLoss: number; seconds: number; curve: Array<[number, number]> }> {
-  const t0 = performance.now();
+let stepsThisRun = 0;
+class Stopped extends Error {}
+
+/**
+ * Runs steps `rec.step … steps−1` of `step`, reading the loss back every logEvery steps and
+ * checkpointing every ckptEvery steps through `save`.
+ */
+async function trainLoop(name: string, steps: number, rec: LoopRecord, step: (i: number) => tf.Scalar, setLr: (lr: number) => void, peak: number, save: () => Promise<void>): Promise<void> {
+  const t0 = performance.now() - rec.seconds * 1000;
+  const first = rec.step, secondsBefore = rec.seconds;
   let pending: tf.Scalar[] = [];
-  let last = NaN;
-  const curve: Array<[number, number]> = [];
-  for (let i = 0; i < steps; i++) {
+  for (let i = rec.step; i < steps; i++) {
     setLr(lrAt(i, steps, peak));
     pending.push(step(i));
-    if ((i + 1) % logEvery === 0 || i === steps - 1) {
-      const sum = tf.tidy(() => tf.addN(pending).div(pending.length));
-      last = (await sum.data())[0];
-      sum.dispose();
+    const done = i + 1;
+    const checkpointNow = done % ckptEvery === 0 || done === steps;
+    if (done % logEvery === 0 || checkpointNow) {
+      const mean = tf.tidy(() => tf.addN(pending).div(pending.length));
+      const v = (await mean.data())[0];
+      mean.dispose();
       tf.dispose(pending);
       pending = [];
-      if (!Number.isFinite(last)) throw new Error(`${name}: loss became ${last} at step ${i + 1}; stopping`);
-      curve.push([i + 1, last]);
+      if (!Number.isFinite(v)) throw new Error(`${name}: loss became ${v} at step ${done}; stopping`);
+      rec.curve.push([done, v]);
       const el = (performance.now() - t0) / 1000;
-      const sps = (i + 1) / el;
-      log(`${name} step ${i + 1}/${steps}  loss ${last.toFixed(5)}  ${sps.toFixed(2)} steps/s  elapsed ${fmt(el)}  ETA ${fmt((steps - i - 1) / sps)}  tensors ${tf.memory().numTensors}`);
+      const sps = (done - first) / Math.max(1e-9, el - secondsBefore);
+      log(`${name} step ${done}/${steps}  loss ${v.toFixed(5)}  elapsed ${fmt(el)}  ETA ${fmt((steps - done) / Math.max(sps, 1e-9))}  tensors ${tf.memory().numTensors}`);
+    }
+    rec.step = done;
+    rec.seconds = (performance.now() - t0) / 1000;
+    if (checkpointNow) await save(); // the losses so far are read back, so the record is complete
+    if (++stepsThisRun >= stopAfter) {
+      tf.dispose(pending);
+      throw new Stopped(`stopped after ${stepsThisRun} steps of this run (--stop-after)`);
     }
   }
-  return { finalLoss: last, seconds: (performance.now() - t0) / 1000, curve };
+  tf.dispose(pending);
 }
 
 async function main(): Promise<void> {
@@ -107,33 +145,17 @@ async function main(): Promise<void> {
   await initNodeBackend('wasm');
   log(`backend ${tf.getBackend()}; quick=${quick}`);
 
-  // ---- data ----
-  const ds = buildDataset(quick ? { seed, nTrainPairs: 64, nScorerTrain: 0, nScorerTest: 0, nHpsTrain: 0, nHpsTest: 0, nOodRaterPairs: 0, nValidation: 8 } : { seed });
-  const images: Float32Array[] = [];
-  const prompts: Prompt[] = [];
-  const utils: number[] = [];
-  for (const p of ds.train) {
-    images.push(p.winner, p.loser);
-    prompts.push(p.prompt, p.prompt);
-    utils.push(p.uWinner, p.uLoser);
-  }
-  const N = images.length;
-  const allImages = new Float32Array(N * IMG);
-  images.forEach((im, i) => allImages.set(im, i * IMG));
-  const allTokens = new Int32Array(N * L);
-  prompts.forEach((p, i) => allTokens.set(tokenize(p), i * L));
-  const meanDataU = utils.reduce((a, b) => a + b, 0) / N;
-  log(`dataset seed ${seed}: ${ds.train.length} train pairs → ${N} training images (mean true utility ${meanDataU.toFixed(3)})`);
+  const ds = buildDataset(quick ? { seed: dataSeed, nTrainPairs: 64, nScorerTrain: 0, nScorerTest: 0, nHpsTrain: 0, nHpsTest: 0, nOodRaterPairs: 0, nValidation: 8 } : { seed: dataSeed });
+  const data = pretrainingData(ds.train, MAX_TOKENS);
+  log(`dataset seed ${dataSeed}: ${ds.train.length} train pairs → ${data.count} training images (mean true utility ${data.meanUtility.toFixed(3)})`);
+  const qualityOptions = { guidances, sampleSteps, selectionPrompts: ds.trainingPrompts.slice(0, quick ? 4 : 32), log };
 
-  // --eval DIR: only re-measure base quality of a written model (e.g. over more guidance scales),
-  // keeping the previous measurement in config.json as baseQualityEarlier.
   if (args.eval) {
     const cfgPath = path.join(args.eval, 'config.json');
     const old = JSON.parse(fs.readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
     const em = loadReducedSD(new Uint8Array(fs.readFileSync(path.join(args.eval, 'model.safetensors'))), old, 'base');
-    const q = measureBaseQuality(em, ds, guidances);
-    const updated = { ...old, baseQuality: { ...q, command: `npx tsx scripts/pretrain.ts ${process.argv.slice(2).join(' ')}`, measuredAt: new Date().toISOString() }, baseQualityEarlier: old.baseQuality };
-    fs.writeFileSync(cfgPath, JSON.stringify(updated, null, 2) + '\n');
+    const q = measureBaseQuality(em, ds, qualityOptions);
+    fs.writeFileSync(cfgPath, JSON.stringify({ ...old, baseQuality: { ...q, command, measuredAt: new Date().toISOString() }, baseQualityEarlier: old.baseQuality }, null, 2) + '\n');
     log(`updated ${cfgPath}`);
     return;
   }
@@ -141,189 +163,119 @@ async function main(): Promise<void> {
   const cfg = defaultSDConfig(VOCAB.length, MAX_TOKENS);
   if (args['unet-ch']) cfg.unet.channels = args['unet-ch'].split(',').map(Number) as [number, number];
   if (args['ae-ch']) cfg.ae.channels = args['ae-ch'].split(',').map(Number);
-  // --resume DIR: continue the text encoder + UNet of a model written by an earlier run (the
-  // autoencoder and latentScale stay as they are, so its latents are unchanged; Adam restarts).
+  if (args['latent-ch']) cfg.ae.latentChannels = cfg.unet.latentChannels = Number(args['latent-ch']);
+  cfg.unet.latentSize = latentSize(cfg.ae);
+  if (args.patch) cfg.unet.patch = Number(args.patch);
   const prev = args.resume ? (JSON.parse(fs.readFileSync(path.join(args.resume, 'config.json'), 'utf8')) as Record<string, unknown>) : null;
-  const m = prev ? loadReducedSD(new Uint8Array(fs.readFileSync(path.join(args.resume!, 'model.safetensors'))), prev, 'base') : initReducedSD('base', cfg, seed);
-  if (prev) log(`resuming from ${args.resume} (${String(prev.command)}), latentScale ${m.latentScale}`);
+  const m: ReducedSD = prev ? loadReducedSD(new Uint8Array(fs.readFileSync(path.join(args.resume!, 'model.safetensors'))), prev, 'base') : initReducedSD('base', cfg, seed);
+  if (prev) log(`continuing the UNet of ${args.resume} (${String(prev.command)}), latentScale ${m.latentScale}`);
   const counts = paramCounts(m);
-  log(`parameters: ae ${counts.ae.toLocaleString()}, text ${counts.text.toLocaleString()}, unet ${counts.unet.toLocaleString()}, total ${counts.total.toLocaleString()}`);
+  const latentLen = m.config.unet.latentSize ** 2 * m.config.unet.latentChannels;
+  log(`parameters: ae ${counts.ae.toLocaleString()}, text ${counts.text.toLocaleString()}, unet ${counts.unet.toLocaleString()}, total ${counts.total.toLocaleString()}; latents ${m.config.unet.latentSize}×${m.config.unet.latentSize}×${m.config.unet.latentChannels}`);
 
   const rng = new Rng(seed).fork('pretrain');
+  const aeRng = rng.fork('ae'), unetRng = rng.fork('unet');
   const sched = makeSchedule();
-
-  // ---- autoencoder ----
-  const ae = makeAETrainer(m, aeLr, aeL1);
-  const aeRng = rng.fork('ae');
-  const aeBuf = new Float32Array(AEB * IMG);
-  const aeBatch = (): Float32Array => {
-    for (let b = 0; b < AEB; b++) {
-      const k = aeRng.int(N);
-      aeBuf.set(allImages.subarray(k * IMG, (k + 1) * IMG), b * IMG);
-    }
-    return aeBuf;
-  };
-
+  const ae = makeAETrainer(m, aeLr, aeLoss);
   const dt = makeDiffusionTrainer(m, sched, lr);
-  const dRng = rng.fork('unet');
-  const latBuf = new Float32Array(B * LAT), tokBuf = new Int32Array(B * L), tBuf = new Int32Array(B);
-  let allLatents = new Float32Array(0);
-  const dBatch = () => {
-    for (let b = 0; b < B; b++) {
-      const k = dRng.int(N);
-      latBuf.set(allLatents.subarray(k * LAT, (k + 1) * LAT), b * LAT);
-      if (dRng.next() < 0.1) tokBuf.fill(0, b * L, (b + 1) * L); // prompt dropout → the unconditional prompt
-      else tokBuf.set(allTokens.subarray(k * L, (k + 1) * L), b * L);
-      tBuf[b] = dRng.int(sched.T);
-    }
-    return { latents: latBuf, tokens: tokBuf, t: tBuf, eps: dRng.normals(B * LAT), batch: B };
-  };
+  let latents = new Float32Array(data.count * latentLen);
 
   if (args.measure) {
-    allLatents = new Float32Array(N * LAT);
-    const fns: Array<[string, () => tf.Scalar]> = [['autoencoder', () => ae.step({ images: aeBatch(), batch: AEB })], ['text+unet', () => dt.step(dBatch())]];
-    for (const [name, f] of fns) {
-      f().dispose();
+    const fns: Array<[string, (i: number) => tf.Scalar, number]> = [
+      ['autoencoder', (i) => ae.step(aeBatchAt(data, aeRng, i, AEB)), AEB],
+      ['text+unet', (i) => dt.step(diffusionBatchAt(data, latents, latentLen, MAX_TOKENS, sched.T, unetRng, i, B, PROMPT_DROPOUT)), B],
+    ];
+    for (const [name, f, batch] of fns) {
+      f(0).dispose();
       const t0 = performance.now();
-      for (let i = 0; i < 5; i++) { const l = f(); l.dataSync(); l.dispose(); }
-      log(`${name}: ${((performance.now() - t0) / 5).toFixed(0)} ms per training step (batch ${name === 'autoencoder' ? AEB : B})`);
+      for (let i = 1; i <= 5; i++) { const l = f(i); l.dataSync(); l.dispose(); }
+      log(`${name}: ${((performance.now() - t0) / 5).toFixed(0)} ms per training step (batch ${batch})`);
     }
     return;
   }
 
-  fs.mkdirSync(ckptDir, { recursive: true });
-  const aeRes = prev
-    ? { finalLoss: NaN, seconds: 0, curve: [] as Array<[number, number]> }
-    : await trainLoop('ae', aeSteps, () => ae.step({ images: aeBatch(), batch: AEB }), (v) => ae.setLearningRate(v), aeLr);
+  // ---- resumable state ----
+  const signature = JSON.stringify({ seed, dataSeed, quick, B, AEB, aeSteps, unetSteps, lr, aeLr, aeLoss, sd: m.config, resume: args.resume ?? null });
+  const state: PretrainState = parseState(fs.existsSync(path.join(ckptDir, 'state.json')) ? fs.readFileSync(path.join(ckptDir, 'state.json'), 'utf8') : null, signature, ckptDir) ?? {
+    signature,
+    stage: prev ? 'unet' : 'ae',
+    ae: { step: 0, seconds: 0, curve: [] },
+    unet: { step: 0, seconds: 0, curve: [] },
+    latentScale: m.latentScale,
+    extra: {},
+  };
+  const resumed = state.ae.step > 0 || state.unet.step > 0;
+  if (resumed) {
+    await restoreCheckpoint(m, state.stage === 'ae' ? ae.optimizer : dt.optimizer, state, readIf(path.join(ckptDir, 'model.safetensors'))!, readIf(path.join(ckptDir, optimizerFile(state.stage))));
+    log(`resumed from ${ckptDir}: stage ${state.stage}, autoencoder step ${state.ae.step}/${aeSteps}, UNet step ${state.unet.step}/${unetSteps}`);
+  }
+  const save = (opt: tf.Optimizer | null) => async () => writeFiles(ckptDir, await checkpointFiles(m, opt, state));
+
+  // ---- autoencoder ----
+  if (state.stage === 'ae') {
+    await trainLoop('ae', aeSteps, state.ae, (i) => ae.step(aeBatchAt(data, aeRng, i, AEB)), (v) => ae.setLearningRate(v), aeLr, save(ae.optimizer));
+  }
   ae.dispose();
 
-  // ---- latent scale and the latents of every training image ----
-  const encodeAll = (scale: number): Float32Array => {
-    const out = new Float32Array(N * LAT);
-    const chunk = 256;
-    for (let s = 0; s < N; s += chunk) {
-      const n = Math.min(chunk, N - s);
-      const z = tf.tidy(() => encodeImages({ ...m, latentScale: scale }, tf.tensor4d(allImages.subarray(s * IMG, (s + n) * IMG), [n, S, S, 3])));
-      out.set(z.dataSync() as Float32Array, s * LAT);
-      z.dispose();
-    }
-    return out;
-  };
-  const raw = encodeAll(1);
-  let mean = 0;
-  for (const v of raw) mean += v;
-  mean /= raw.length;
-  let vs = 0;
-  for (const v of raw) vs += (v - mean) ** 2;
-  const std = Math.sqrt(vs / raw.length);
-  if (!prev) m.latentScale = 1 / std;
-  allLatents = Float32Array.from(raw, (v) => v * m.latentScale);
-  log(`latent std ${std.toFixed(4)} (mean ${mean.toFixed(4)}) → latentScale ${m.latentScale.toFixed(4)}`);
-
-  // Autoencoder quality: true utility of reconstructions vs originals (an upper bound for the UNet).
-  const nRec = Math.min(256, N);
-  const rec = tf.tidy(() => decodeLatents(m, tf.tensor4d(allLatents.subarray(0, nRec * LAT), [nRec, 8, 8, 4])));
-  const recData = rec.dataSync() as Float32Array;
-  rec.dispose();
-  let uOrig = 0, uRec = 0, mse = 0;
-  for (let i = 0; i < nRec; i++) {
-    const r = recData.slice(i * IMG, (i + 1) * IMG);
-    uOrig += trueUtility(prompts[i], images[i]).total;
-    uRec += trueUtility(prompts[i], r).total;
-    for (let j = 0; j < IMG; j++) mse += (r[j] - images[i][j]) ** 2;
+  // ---- latent scale, the reconstruction table ----
+  const raw = encodeAll(m, data);
+  const stats = meanStd(raw);
+  if (state.stage === 'ae') {
+    if (!prev) m.latentScale = 1 / stats.std;
+    state.latentScale = m.latentScale;
+    state.stage = 'unet';
+    await save(null)();
   }
-  const aeQuality = { images: nRec, mse: mse / (nRec * IMG), meanUtilityOriginal: uOrig / nRec, meanUtilityReconstructed: uRec / nRec };
-  log(`autoencoder on ${nRec} training images: MSE ${aeQuality.mse.toFixed(5)}, true utility ${aeQuality.meanUtilityOriginal.toFixed(3)} → ${aeQuality.meanUtilityReconstructed.toFixed(3)} after encode/decode`);
+  latents = Float32Array.from(raw, (v) => v * m.latentScale);
+  log(`latent std ${stats.std.toFixed(4)} (mean ${stats.mean.toFixed(4)}) → latentScale ${m.latentScale.toFixed(4)}`);
+  const recRows = measureReconstruction(alignmentImageSets(ds.train.slice(0, 256)), (ims) => aeRoundTrip(m, ims));
+  const recTargets = reconstructionTargets(recRows);
+  log(`reconstruction (first 256 train pairs):\n${reconstructionMarkdown(recRows)}\n${recTargets.map((c) => `  ${c.met ? 'met ' : 'MISS'}  ${c.what}: ${c.value.toFixed(3)} (target ≥ ${c.target})`).join('\n')}`);
+  const reconstruction = { dataSeed, pairs: Math.min(256, ds.train.length), rows: recRows, targets: recTargets };
 
-  // ---- text encoder + UNet ----
-  const unetRes = await trainLoop('unet', unetSteps, (i) => {
-    const r = dt.step(dBatch());
-    if ((i + 1) % 500 === 0) fs.writeFileSync(path.join(ckptDir, 'model.safetensors'), serializeReducedSD(m).safetensors);
-    return r;
-  }, (v) => dt.setLearningRate(v), lr);
-  dt.dispose();
-
-  const baseQuality = measureBaseQuality(m, ds, guidances);
-
-  // ---- write ----
-  const wallSeconds = (performance.now() - wall0) / 1000;
-  const { safetensors, config } = serializeReducedSD(m, {
+  const aeRecord = prev
+    ? { ...(prev.autoencoder as object), note: 'trained in the run this one continues (continuedFrom)' }
+    : { steps: aeSteps, batchSize: AEB, lr: aeLr, loss: `MSE + ${aeLoss.l1}·L1 + ${aeLoss.edge}·edge (mean |∇x − ∇y|) + 1e-4·latent L2`, finalLoss: state.ae.curve.at(-1)?.[1] ?? NaN, seconds: state.ae.seconds, latentStd: stats.std, lossCurve: state.ae.curve };
+  const meta = (extra: Record<string, unknown>) => ({
     createdBy: 'npm run pretrain' + (quick ? ' -- --quick' : ''),
     createdAt: new Date().toISOString(),
-    command: `npx tsx scripts/pretrain.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    command,
     gitCommit: gitHead(),
     backend: `tfjs ${tf.version.tfjs} ${tf.getBackend()} (Node ${process.version}, single-threaded)`,
-    dataset: { seed, trainPairs: ds.train.length, images: N, meanTrueUtility: meanDataU, note: 'winners and losers of every train pair (all generator outputs, mixed quality)' },
+    dataset: { seed: dataSeed, trainPairs: ds.train.length, images: data.count, meanTrueUtility: data.meanUtility, note: 'winners and losers of every train pair (all generator outputs, mixed quality)' },
     parameters: counts,
-    ...(prev ? { resumedFrom: { dir: args.resume, command: prev.command, gitCommit: prev.gitCommit, wallSeconds: prev.wallSeconds, autoencoder: prev.autoencoder, diffusion: prev.diffusion, baseQuality: prev.baseQuality } } : {}),
-    autoencoder: prev ? { ...(prev.autoencoder as object), quality: aeQuality, note: 'trained in the resumed run (resumedFrom)' } : { steps: aeSteps, batchSize: AEB, lr: aeLr, loss: `MSE + ${aeL1}·L1 + 1e-4·latent L2`, finalLoss: aeRes.finalLoss, seconds: aeRes.seconds, latentStd: std, quality: aeQuality, lossCurve: aeRes.curve },
-    diffusion: { steps: unetSteps, batchSize: B, lr, lrSchedule: 'linear warm-up 100 steps, cosine to 10%', promptDropout: 0.1, finalLoss: unetRes.finalLoss, seconds: unetRes.seconds, lossCurve: unetRes.curve },
-    wallSeconds,
-    baseQuality,
+    ...(prev ? { continuedFrom: { dir: args.resume, command: prev.command, gitCommit: prev.gitCommit } } : {}),
+    autoencoder: aeRecord,
+    reconstruction,
+    ...extra,
   });
-  fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'model.safetensors'), safetensors);
-  fs.writeFileSync(path.join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-  log(`wrote ${path.join(outDir, 'model.safetensors')} (${(safetensors.length / 1e6).toFixed(2)} MB) and config.json; wall time ${fmt(wallSeconds)}`);
-}
-
-/**
- * Base quality: DDIM samples for validationUnique (seed 1234) scored with trueUtility, next to the
- * generators' own renders of the same prompts. The guidance scale is picked first on 32 training
- * prompts with another seed (never on the validation prompts).
- */
-function measureBaseQuality(m: ReducedSD, ds: Dataset, guidances: number[]) {
-  const valPrompts = ds.validationUnique;
-  const valTokens = valPrompts.map((p) => tokenize(p));
-  const evalSeed = 1234;
-  // Pick the guidance scale on training prompts (not the validation set) with another seed.
-  const selPrompts = ds.trainingPrompts.slice(0, quick ? 4 : 32);
-  const selection: Record<string, number> = {};
-  for (const g of guidances) {
-    const t0 = performance.now();
-    const imgs = sampleImages(m, selPrompts.map((p) => tokenize(p)), { seed: 99, steps: sampleSteps, guidance: g });
-    selection[String(g)] = imgs.reduce((a, im, i) => a + trueUtility(selPrompts[i], im).total, 0) / imgs.length;
-    log(`guidance ${g}: mean true utility ${selection[String(g)].toFixed(3)} on ${selPrompts.length} training prompts (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  if (args['ae-only']) {
+    const { safetensors, config } = serializeReducedSD(m, meta({ note: 'autoencoder only (--ae-only): the text encoder and UNet are untrained' }));
+    writeFiles(outDir, [['model.safetensors', safetensors], ['config.json', JSON.stringify(config, null, 2) + '\n']]);
+    log(`wrote the autoencoder to ${outDir}`);
+    return;
   }
-  const guidance = guidances.reduce((best, g) => (selection[String(g)] > selection[String(best)] ? g : best), guidances[0]);
 
-  const t0 = performance.now();
-  const samples = sampleImages(m, valTokens, { seed: evalSeed, steps: sampleSteps, guidance });
-  const sampleSeconds = (performance.now() - t0) / 1000;
-  const parts = { colour: 0, shape: 0, sharpness: 0, background: 0 };
-  let baseU = 0;
-  samples.forEach((im, i) => {
-    const u = trueUtility(valPrompts[i], im);
-    baseU += u.total;
-    for (const k of Object.keys(parts) as Array<keyof typeof parts>) parts[k] += u.parts[k];
-  });
-  baseU /= samples.length;
-  for (const k of Object.keys(parts) as Array<keyof typeof parts>) parts[k] /= samples.length;
-  // The generators' own outputs on the same prompts (fixed rng per prompt and generator).
-  const genRng = new Rng(evalSeed).fork('generators');
-  const perGen = GENERATORS.map((g, gi) => {
-    let u = 0;
-    valPrompts.forEach((p, i) => (u += trueUtility(p, renderWithGenerator(p, gi, genRng.fork(`${gi}/${i}`)).image).total));
-    return { name: g.name, meanTrueUtility: u / valPrompts.length };
-  });
-  const genMean = perGen.reduce((a, g) => a + g.meanTrueUtility, 0) / perGen.length;
-  const ratio = baseU / genMean;
-  log(`BASE QUALITY on ${valPrompts.length} validationUnique prompts (seed ${evalSeed}, DDIM ${sampleSteps}, guidance ${guidance}): mean true utility ${baseU.toFixed(3)}; generators ${genMean.toFixed(3)} (${perGen.map((g) => `${g.name} ${g.meanTrueUtility.toFixed(3)}`).join(', ')}); ratio ${(100 * ratio).toFixed(1)}% (issue requires ≥ 80%)`);
+  // ---- text encoder + UNet ----
+  await trainLoop('unet', unetSteps, state.unet, (i) => dt.step(diffusionBatchAt(data, latents, latentLen, MAX_TOKENS, sched.T, unetRng, i, B, PROMPT_DROPOUT)), (v) => dt.setLearningRate(v), lr, save(dt.optimizer));
+  dt.dispose();
 
-  return {
-    prompts: 'validationUnique',
-    nPrompts: valPrompts.length,
-    seed: evalSeed,
-    ddimSteps: sampleSteps,
-    guidance,
-    guidanceSelection: { prompts: `first ${selPrompts.length} trainingPrompts`, seed: 99, meanTrueUtility: selection },
-    meanTrueUtility: baseU,
-    parts,
-    generators: perGen,
-    generatorsMeanTrueUtility: genMean,
-    ratioToGenerators: ratio,
-    samplingSeconds: sampleSeconds,
-  };
+  const baseQuality = measureBaseQuality(m, ds, qualityOptions);
+  const wallSeconds = (performance.now() - wall0) / 1000;
+  const { safetensors, config } = serializeReducedSD(
+    m,
+    meta({
+      diffusion: { steps: unetSteps, batchSize: B, lr, lrSchedule: 'linear warm-up 100 steps, cosine to 10%', promptDropout: PROMPT_DROPOUT, finalLoss: state.unet.curve.at(-1)?.[1] ?? NaN, seconds: state.unet.seconds, lossCurve: state.unet.curve },
+      trainingSeconds: state.ae.seconds + state.unet.seconds,
+      lastSessionWallSeconds: wallSeconds,
+      resumed,
+      baseQuality,
+    }),
+  );
+  writeFiles(outDir, [['model.safetensors', safetensors], ['config.json', JSON.stringify(config, null, 2) + '\n']]);
+  state.stage = 'done';
+  writeFiles(ckptDir, [['state.json', JSON.stringify(state, null, 2) + '\n']]);
+  log(`wrote ${path.join(outDir, 'model.safetensors')} (${(safetensors.length / 1e6).toFixed(2)} MB) and config.json; training ${fmt(state.ae.seconds + state.unet.seconds)}, this session ${fmt(wallSeconds)}`);
 }
 
 function gitHead(): string {
@@ -335,6 +287,10 @@ function gitHead(): string {
 }
 
 main().catch((e) => {
+  if (e instanceof Stopped) {
+    log(e.message);
+    process.exit(0);
+  }
   console.error(e instanceof Error ? e.stack ?? e.message : e);
   process.exit(1);
 });

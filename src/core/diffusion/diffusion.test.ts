@@ -138,7 +138,7 @@ describe('no leaks', () => {
     tf.dispose([ctx, u, noise]);
 
     const r = new Rng(3);
-    const ae = makeAETrainer(m, 1e-3, 1);
+    const ae = makeAETrainer(m, 1e-3, { l1: 1 });
     const ab = { images: r.normals(4 * 3072).map(Math.tanh), batch: 4 };
     const dt = makeDiffusionTrainer(m, sched, 1e-3);
     const db = { latents: r.normals(4 * 256), eps: r.normals(4 * 256), tokens: new Int32Array(4 * 12).map(() => r.int(30)), t: new Int32Array([1, 300, 600, 999]), batch: 4 };

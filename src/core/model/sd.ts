@@ -59,6 +59,8 @@ export function initReducedSD(prefix: string, cfg: SDConfig, seed: number): Redu
   if (cfg.unet.latentChannels !== cfg.ae.latentChannels || cfg.unet.latentSize !== latentSize(cfg.ae)) {
     throw new Error(`SDConfig: UNet latents ${cfg.unet.latentSize}²×${cfg.unet.latentChannels} do not match the autoencoder's ${latentSize(cfg.ae)}²×${cfg.ae.latentChannels}`);
   }
+  const patch = cfg.unet.patch ?? 1;
+  if (cfg.unet.latentSize % patch !== 0) throw new Error(`SDConfig: UNet patch ${patch} does not divide the latent size ${cfg.unet.latentSize}`);
   const rng = new Rng(seed);
   return {
     config: cfg,

@@ -1,8 +1,10 @@
 /**
- * The ε-predicting UNet (the role of SD-1.5's UNet, reduced). Latents z [B,8,8,4], timesteps
- * t [B] (float, 0…999) and text context [B,L,D] → predicted noise ε̂ [B,8,8,4].
+ * The ε-predicting UNet (the role of SD-1.5's UNet, reduced). Latents z [B,S,S,C], timesteps
+ * t [B] (float, 0…999) and text context [B,L,D] → predicted noise ε̂ [B,S,S,C]. With patch p
+ * (DiT's patchify) the latent is first cut into p×p patches, so the UNet below runs at
+ * S/p × S/p = 8×8 (shipped base: S = 16, C = 4, p = 2; the earlier base: S = 8, p = 1).
  *
- *   conv_in                                  8×8×c0
+ *   patchify, conv_in                        8×8×c0
  *   down0: resBlock(c0)  + crossAttn  ─ skip0 8×8×c0
  *   pool                                     4×4
  *   down1: resBlock(c1)  + crossAttn  ─ skip1 4×4×c1
@@ -10,7 +12,7 @@
  *   up1:   resBlock([mid, skip1] → c1) + crossAttn
  *   upsample                                 8×8
  *   up0:   resBlock([up, skip0] → c0) + crossAttn
- *   out:   GroupNorm, SiLU, conv → 4
+ *   out:   GroupNorm, SiLU, conv → p²C, unpatchify
  *
  * Timesteps enter through a sinusoidal embedding and an MLP (Ho et al. 2020), added inside
  * every resBlock; text enters through cross-attention at both resolutions (Rombach et al. 2022).
@@ -27,6 +29,26 @@ export interface UNetConfig {
   ctxDim: number; // text encoder dim
   heads: number; // cross-attention heads
   groups: number; // GroupNorm groups
+  /**
+   * Patch size (DiT, Peebles & Xie 2023; SD3): the UNet works on p×p patches of the latent,
+   * [B,S,S,C] → [B,S/p,S/p,p²C], so a 16×16 latent costs what an 8×8 one does. Default 1 (none).
+   */
+  patch?: number;
+}
+
+/** [B,H,W,C] → [B,H/p,W/p,p·p·C]: each p×p patch becomes one pixel (reshape + transpose: both have gradients in tfjs). */
+export function patchify(x: tf.Tensor4D, p: number): tf.Tensor4D {
+  if (p === 1) return x;
+  const [B, H, W, C] = x.shape;
+  return tf.tidy(() => x.reshape([B * (H / p), p, W / p, p * C]).transpose([0, 2, 1, 3]).reshape([B, H / p, W / p, p * p * C]));
+}
+
+/** The inverse of patchify: [B,h,w,p·p·C] → [B,h·p,w·p,C]. */
+export function unpatchify(x: tf.Tensor4D, p: number): tf.Tensor4D {
+  if (p === 1) return x;
+  const [B, h, w, PC] = x.shape;
+  const C = PC / (p * p);
+  return tf.tidy(() => x.reshape([B * h, w, p, p * C]).transpose([0, 2, 1, 3]).reshape([B, h * p, w * p, C]));
 }
 
 /** Names of the blocks in forward order, with their in/out channels. */
@@ -85,14 +107,15 @@ export function initUNet(prefix: string, cfg: UNetConfig, rng: Rng): Params {
   const tembDim = 2 * cfg.timeDim;
   pb.dense('time/fc1', cfg.timeDim, tembDim);
   pb.dense('time/fc2', tembDim, tembDim);
-  pb.conv('conv_in', cfg.latentChannels, cfg.channels[0]);
+  const pc = cfg.latentChannels * (cfg.patch ?? 1) ** 2; // channels of a patchified latent
+  pb.conv('conv_in', pc, cfg.channels[0]);
   for (const [name, { cin, cout }] of Object.entries(blocks(cfg))) {
     resBlockParams(pb, `${name}/res`, cin, cout, tembDim);
     crossAttnParams(pb, `${name}/attn`, cout, cfg.ctxDim);
   }
   pb.norm('out/gn', cfg.channels[0]);
   // Small (not zero) output init: a zero layer would give every earlier weight a zero gradient.
-  pb.conv('out/conv', cfg.channels[0], cfg.latentChannels, 3, 0.1);
+  pb.conv('out/conv', cfg.channels[0], pc, 3, 0.1);
   return pb.params;
 }
 
@@ -121,11 +144,12 @@ export function unetForwardWith(p: Params, prefix: string, cfg: UNetConfig, z: t
   const block = (name: string, x: tf.Tensor4D) =>
     crossAttention(p, prefix, `${name}/attn`, resBlock(p, prefix, `${name}/res`, x, temb, g), ctx, cfg.heads, g);
 
-  let h = conv(p, prefix, 'conv_in', z); // [B,8,8,c0]
+  const patch = cfg.patch ?? 1;
+  let h = conv(p, prefix, 'conv_in', patchify(z, patch)); // [B,8,8,c0] (8 = latentSize / patch)
   const skip0 = block('down0', h); // [B,8,8,c0]
   const skip1 = block('down1', downsample(skip0)); // [B,4,4,c1]
   h = block('mid', skip1); // [B,4,4,c1]
   h = block('up1', tf.concat([h, skip1], 3)); // [B,4,4,c1]
   h = block('up0', tf.concat([upsample(h), skip0], 3)); // [B,8,8,c0]
-  return conv(p, prefix, 'out/conv', silu(groupNorm(p, prefix, 'out/gn', h, g))); // [B,8,8,4]
+  return unpatchify(conv(p, prefix, 'out/conv', silu(groupNorm(p, prefix, 'out/gn', h, g))), patch); // [B,S,S,C]
 }

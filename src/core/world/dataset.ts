@@ -129,7 +129,8 @@ function checkCount(name: string, v: unknown, max = 1e6): number {
   return v;
 }
 
-function makePairs(prompts: Prompt[], n: number, pool: RaterPool, rng: Rng): { pairs: Pair[]; ties: number } {
+/** `n` pairs on random picks of `prompts`, each from two random generators, rated by `pool` (ties dropped and redrawn). */
+export function ratedPairs(prompts: Prompt[], n: number, pool: RaterPool, rng: Rng): { pairs: Pair[]; ties: number } {
   const pairs: Pair[] = [];
   let ties = 0;
   if (n > 0 && prompts.length === 0) throw new Error('buildDataset: no prompts left for a split; lower the held-out counts');
@@ -215,12 +216,12 @@ export function buildDataset(options: DatasetOptions): Dataset {
   const trainingPrompts = inDist.slice(k);
 
   const A = RATER_POOLS.A, B = RATER_POOLS.B;
-  const train = makePairs(trainingPrompts, o.nTrainPairs, A, root.fork('train'));
-  const scorerTrain = makePairs(trainingPrompts, o.nScorerTrain, A, root.fork('scorerTrain'));
-  const scorerTest = makePairs(scorerTestPrompts, o.nScorerTest, A, root.fork('scorerTest'));
-  const hpsTrain = makePairs(trainingPrompts, o.nHpsTrain, B, root.fork('hpsTrain'));
-  const hpsTest = makePairs(scorerTestPrompts, o.nHpsTest, B, root.fork('hpsTest'));
-  const oodRaters = makePairs(oodRaterPrompts, o.nOodRaterPairs, B, root.fork('oodRaters'));
+  const train = ratedPairs(trainingPrompts, o.nTrainPairs, A, root.fork('train'));
+  const scorerTrain = ratedPairs(trainingPrompts, o.nScorerTrain, A, root.fork('scorerTrain'));
+  const scorerTest = ratedPairs(scorerTestPrompts, o.nScorerTest, A, root.fork('scorerTest'));
+  const hpsTrain = ratedPairs(trainingPrompts, o.nHpsTrain, B, root.fork('hpsTrain'));
+  const hpsTest = ratedPairs(scorerTestPrompts, o.nHpsTest, B, root.fork('hpsTest'));
+  const oodRaters = ratedPairs(oodRaterPrompts, o.nOodRaterPairs, B, root.fork('oodRaters'));
 
   const bySplit: Record<PairSplit, { pairs: Pair[]; ties: number }> = { train, scorerTrain, scorerTest, hpsTrain, hpsTest, oodRaters };
   const rec = <T,>(f: (s: { pairs: Pair[]; ties: number }) => T) =>
