@@ -57,6 +57,9 @@ const { values: args } = parseArgs({
     'ae-ch': { type: 'string' },
     'ae-only': { type: 'boolean', default: false },
     patch: { type: 'string' },
+    'ae-full-res': { type: 'boolean', default: false },
+    'ae-patch': { type: 'string' },
+    'ae-blocks': { type: 'string' },
     out: { type: 'string' },
     ckpt: { type: 'string' },
     'ckpt-every': { type: 'string', default: '100' },
@@ -164,8 +167,11 @@ async function main(): Promise<void> {
   if (args['unet-ch']) cfg.unet.channels = args['unet-ch'].split(',').map(Number) as [number, number];
   if (args['ae-ch']) cfg.ae.channels = args['ae-ch'].split(',').map(Number);
   if (args['latent-ch']) cfg.ae.latentChannels = cfg.unet.latentChannels = Number(args['latent-ch']);
-  cfg.unet.latentSize = latentSize(cfg.ae);
   if (args.patch) cfg.unet.patch = Number(args.patch);
+  if (args['ae-full-res']) cfg.ae.fullResBlock = true;
+  if (args['ae-patch']) cfg.ae.inputPatch = Number(args['ae-patch']);
+  if (args['ae-blocks']) cfg.ae.blocks = Number(args['ae-blocks']);
+  cfg.unet.latentSize = latentSize(cfg.ae);
   const prev = args.resume ? (JSON.parse(fs.readFileSync(path.join(args.resume, 'config.json'), 'utf8')) as Record<string, unknown>) : null;
   const m: ReducedSD = prev ? loadReducedSD(new Uint8Array(fs.readFileSync(path.join(args.resume!, 'model.safetensors'))), prev, 'base') : initReducedSD('base', cfg, seed);
   if (prev) log(`continuing the UNet of ${args.resume} (${String(prev.command)}), latentScale ${m.latentScale}`);

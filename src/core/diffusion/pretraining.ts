@@ -247,6 +247,7 @@ export function measureBaseQuality(m: ReducedSD, ds: Dataset, o: BaseQualityOpti
   const winnersOriginal = meanUtility(valPrompts, winners);
   const winnersReconstructed = meanUtility(valPrompts, aeRoundTrip(m, winners));
   const headroom = winnersReconstructed.total - base.total;
+  const check = baseQualityCheck(m, ds, guidance, evalSeed);
   log(
     `BASE QUALITY on ${valPrompts.length} validationUnique prompts (seed ${evalSeed}, DDIM ${o.sampleSteps}, guidance ${guidance}): ${base.total.toFixed(3)}; generators ${genMean.toFixed(3)} (ratio ${((100 * base.total) / genMean).toFixed(1)} %); ` +
       `winners ${winnersOriginal.total.toFixed(3)} → ${winnersReconstructed.total.toFixed(3)} through the autoencoder (the decoder's ceiling); headroom ${headroom.toFixed(3)} (target ≥ 0.15)`,
@@ -270,5 +271,18 @@ export function measureBaseQuality(m: ReducedSD, ds: Dataset, o: BaseQualityOpti
     },
     headroom,
     samplingSeconds,
+    check,
   };
+}
+
+/**
+ * A small, fast re-measurement of the base that a unit test repeats on the shipped model: the
+ * first 8 validationUnique prompts, DDIM 10 steps at the chosen guidance, per-image true utility.
+ */
+export function baseQualityCheck(m: ReducedSD, ds: Dataset, guidance: number, seed = 1234) {
+  const prompts = ds.validationUnique.slice(0, 8);
+  const steps = 10;
+  const imgs = sampleImages(m, prompts.map((p) => tokenize(p)), { seed, steps, guidance });
+  const perImage = imgs.map((im, i) => meanUtility([prompts[i]], [im]).total);
+  return { prompts: prompts.length, ddimSteps: steps, guidance, seed, perImage, meanTrueUtility: perImage.reduce((a, b) => a + b, 0) / perImage.length };
 }

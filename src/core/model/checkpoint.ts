@@ -174,6 +174,8 @@ const aeSchema = z.object({
   channels: z.array(z.number().int().positive()).min(1),
   groups: z.number().int().positive(),
   fullResBlock: z.boolean().optional(),
+  inputPatch: z.number().int().positive().optional(),
+  blocks: z.number().int().positive().optional(),
 });
 const textSchema = z.object({
   vocabSize: z.number().int().positive(),

@@ -161,6 +161,25 @@ export function downsample(x: tf.Tensor4D): tf.Tensor4D {
   return x.reshape([B, H / 2, 2, W / 2, 2, C]).mean([2, 4]) as tf.Tensor4D;
 }
 
+/**
+ * Space-to-depth (the pixel shuffle's inverse, Shi et al. 2016) and its inverse: lossless 2× re-sampling
+ * that keeps every value, used by the UNet's patches and the autoencoder's input/output.
+ */
+/** [B,H,W,C] → [B,H/p,W/p,p·p·C]: each p×p patch becomes one pixel (reshape + transpose: both have gradients in tfjs). */
+export function patchify(x: tf.Tensor4D, p: number): tf.Tensor4D {
+  if (p === 1) return x;
+  const [B, H, W, C] = x.shape;
+  return tf.tidy(() => x.reshape([B * (H / p), p, W / p, p * C]).transpose([0, 2, 1, 3]).reshape([B, H / p, W / p, p * p * C]));
+}
+
+/** The inverse of patchify: [B,h,w,p·p·C] → [B,h·p,w·p,C]. */
+export function unpatchify(x: tf.Tensor4D, p: number): tf.Tensor4D {
+  if (p === 1) return x;
+  const [B, h, w, PC] = x.shape;
+  const C = PC / (p * p);
+  return tf.tidy(() => x.reshape([B * h, w, p, p * C]).transpose([0, 2, 1, 3]).reshape([B, h * p, w * p, C]));
+}
+
 /** Nearest 2× up-sampling by broadcasting: [B,H,W,C] → [B,2H,2W,C]. */
 export function upsample(x: tf.Tensor4D): tf.Tensor4D {
   const [B, H, W, C] = x.shape;

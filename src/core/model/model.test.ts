@@ -159,3 +159,26 @@ describe('patchify (the UNet on p×p latent patches)', () => {
     disposeReducedSD(pm);
   });
 });
+
+describe('autoencoder with a lossless 2× input (space-to-depth in, sub-pixel out)', () => {
+  it('maps [B,32,32,3] to [B,16,16,c] and back, two blocks a level, leak-free; one block keeps the old parameter names', () => {
+    const ae = { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [8], groups: 4, fullResBlock: true, inputPatch: 2, blocks: 2 };
+    const cfg = { ...TINY, ae, unet: { ...TINY.unet, latentSize: 16, patch: 2 } };
+    const pm = initReducedSD('aep', cfg, 3);
+    expect(Object.keys(pm.ae).some((k) => k.endsWith('enc/res0b/conv1/w'))).toBe(true);
+    expect(pm.ae[Object.keys(pm.ae).find((k) => k.endsWith('enc/in/w'))!].shape).toEqual([3, 3, 12, 8]);
+    const x = tf.tensor4d(new Rng(8).normals(2 * 32 * 32 * 3).map(Math.tanh), [2, 32, 32, 3]);
+    const n0 = tf.memory().numTensors;
+    const z = encodeImages(pm, x);
+    expect(z.shape).toEqual([2, 16, 16, 4]);
+    const y = decodeLatents(pm, z);
+    expect(y.shape).toEqual([2, 32, 32, 3]);
+    tf.dispose([z, y]);
+    expect(tf.memory().numTensors).toBe(n0);
+    x.dispose();
+    disposeReducedSD(pm);
+    const one = initReducedSD('ae1', TINY, 3);
+    expect(Object.keys(one.ae).some((k) => /res\db\//.test(k))).toBe(false);
+    disposeReducedSD(one);
+  });
+});

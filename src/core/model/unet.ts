@@ -19,7 +19,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng';
-import { ParamBuilder, attention, conv, dense, downsample, groupNorm, silu, upsample, type Params } from './layers';
+import { ParamBuilder, attention, conv, dense, downsample, groupNorm, patchify, silu, unpatchify, upsample, type Params } from './layers';
+export { patchify, unpatchify } from './layers';
 
 export interface UNetConfig {
   latentChannels: number; // 4
@@ -34,21 +35,6 @@ export interface UNetConfig {
    * [B,S,S,C] → [B,S/p,S/p,p²C], so a 16×16 latent costs what an 8×8 one does. Default 1 (none).
    */
   patch?: number;
-}
-
-/** [B,H,W,C] → [B,H/p,W/p,p·p·C]: each p×p patch becomes one pixel (reshape + transpose: both have gradients in tfjs). */
-export function patchify(x: tf.Tensor4D, p: number): tf.Tensor4D {
-  if (p === 1) return x;
-  const [B, H, W, C] = x.shape;
-  return tf.tidy(() => x.reshape([B * (H / p), p, W / p, p * C]).transpose([0, 2, 1, 3]).reshape([B, H / p, W / p, p * p * C]));
-}
-
-/** The inverse of patchify: [B,h,w,p·p·C] → [B,h·p,w·p,C]. */
-export function unpatchify(x: tf.Tensor4D, p: number): tf.Tensor4D {
-  if (p === 1) return x;
-  const [B, h, w, PC] = x.shape;
-  const C = PC / (p * p);
-  return tf.tidy(() => x.reshape([B * h, w, p, p * C]).transpose([0, 2, 1, 3]).reshape([B, h * p, w * p, C]));
 }
 
 /** Names of the blocks in forward order, with their in/out channels. */
