@@ -5,6 +5,7 @@
  * Images travel as Float32Array (32·32·3, HWC, values in [-1, 1]): plain arrays the page only
  * converts to pixels.
  */
+import type { ImageMetrics } from '../core/eval/metrics';
 
 export interface UtilityPartsView {
   colour: number;
@@ -63,14 +64,8 @@ export interface PairsPage {
   pairs: PairView[];
 }
 
-/** The five metrics of one image (DESIGN §5). */
-export interface ImageMetricsView {
-  pickScore: number;
-  hps: number;
-  alignment: number;
-  aesthetic: number;
-  trueUtility: number;
-}
+/** The five metrics of one image (DESIGN §5; core/eval/metrics.ts). */
+export type ImageMetricsView = ImageMetrics;
 
 export interface ModelInfo {
   params: { ae: number; text: number; unet: number; total: number };

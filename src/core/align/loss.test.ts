@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend';
-import { dpoLoss, fixedHistogram, lossDiagnostics, seppoLoss, sftLoss, type Flip } from './loss';
+import { fixedHistogram, lossDiagnostics } from './diagnostics';
+import { dpoLoss, seppoLoss, sftLoss, type Flip } from './loss';
 
 beforeAll(async () => {
   await initNodeBackend('cpu');

@@ -3,8 +3,8 @@
  * `metricsCsv` (one row per arm per update), `summaryMarkdown` (the paper's Table 4 shape, plus
  * the Fig. 2 / Fig. 3-left curves per checkpoint). Pure functions on plain data.
  */
-import type { Experiment, Metrics, UpdateRecord } from './trainer';
-import { INSIDE_HIST_EDGES, T_BUCKETS } from './loss';
+import { INSIDE_HIST_EDGES, T_BUCKETS } from './bins';
+import type { Metrics, RunResults, UpdateRecord } from './records';
 
 export interface RunMeta {
   engine: 'browser' | 'node';
@@ -18,7 +18,7 @@ export interface RunMeta {
   notes?: Record<string, string>;
 }
 
-export type ExperimentResults = ReturnType<Experiment['results']> & { meta: RunMeta };
+export type ExperimentResults = RunResults & { meta: RunMeta };
 
 const CSV_SCALARS = ['loss', 'implicitAcc', 'aafRate', 'mW', 'mL', 'rW', 'rL', 'rewardW', 'rewardL', 'margin', 'flippedShare', 'refK', 'ms', 'refMs'] as const;
 

@@ -5,7 +5,8 @@ import { parseExperimentConfig, PRESETS, type ExperimentInput } from '../config'
 import { sampleImages } from '../diffusion/sample';
 import { disposeReducedSD, initReducedSD, type ReducedSD, type SDConfig } from '../model/sd';
 import { MAX_TOKENS, tokenize, VOCAB, type Dataset } from '../world';
-import { Experiment, updateNoise, type Evaluator } from './trainer';
+import { updateNoise } from './batch';
+import { Experiment, type Evaluator } from './trainer';
 import { tinyAlignmentDataset } from './testFixtures';
 
 // A tiny randomly initialised model: the engine's invariants do not depend on pretraining.

@@ -10,7 +10,8 @@ import {
 } from '../world';
 import type { ReducedSD } from '../model/sd';
 import { aesthetic } from './aesthetic';
-import { evaluateModel, type EvalSampling, type ImageMetrics, type Scorers } from './evaluate';
+import { evaluateModel, type EvalSampling, type Scorers } from './evaluate';
+import type { ImageMetrics } from './metrics';
 import { alignment } from './alignment';
 import { analyse } from './pixels';
 import { defaultScorerConfig, initScorer, pairAccuracy, scoreImages, scorePairs, trainScorer, type Scorer, type ScorerConfig, type ScorerPair, type TrainScorerOptions } from './scorer';
