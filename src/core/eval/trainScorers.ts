@@ -14,7 +14,8 @@ import { evaluateModel, type EvalSampling, type Scorers } from './evaluate';
 import type { ImageMetrics } from './metrics';
 import { alignment } from './alignment';
 import { analyse } from './pixels';
-import { defaultScorerConfig, initScorer, pairAccuracy, scoreImages, scorePairs, trainScorer, type Scorer, type ScorerConfig, type ScorerPair, type TrainScorerOptions } from './scorer';
+import { defaultScorerConfig, initScorer, pairAccuracy, scoreImages, scorePairs, type Scorer, type ScorerConfig, type ScorerPair } from './scorer';
+import { trainScorer, type TrainScorerOptions } from './scorerTraining';
 import { spearman } from './stats';
 
 /** Token map for mirror augmentation: 'left' ↔ 'right', every other word to itself. */
