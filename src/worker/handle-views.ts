@@ -1,22 +1,21 @@
 /**
  * Handles the Data and Model views' requests inside the worker: dataset figures and pages of
- * pairs, the base model's loading, step-by-step DDIM sampling with decoded previews, and the
- * five metrics of the final image. Everything tensor-shaped stays here; replies are plain arrays.
+ * pairs, the base model's loading, step-by-step DDIM sampling with decoded previews (core's
+ * diffusion/sample.ts `sampleWithPreviews`; here only its events and cancellation), and the five
+ * metrics of the final image. Replies are plain arrays.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ddimSteps } from '../core/diffusion/ddim';
-import { initialNoise } from '../core/diffusion/sample';
+import { sampleWithPreviews } from '../core/diffusion/sample';
 import { aesthetic } from '../core/eval/aesthetic';
 import { alignment } from '../core/eval/alignment';
 import { evaluate } from '../core/eval/evaluate';
 import { analyse } from '../core/eval/pixels';
 import { describeScorer } from '../core/eval/scorer';
-import { decodeLatents, encodeText, tokensTensor, uncondContext, unetForward } from '../core/model/sd';
 import {
   GENERATORS, PromptError, UTILITY_WEIGHTS, parsePrompt, promptText, tokenize, trueUtility,
   type Defect, type Pair, type Prompt,
 } from '../core/world';
-import { baseModelIfLoaded, getDataset, loadBaseModel, loadScorers, type Emit } from './assets';
+import { getDataset, loadBaseModel, loadScorers, type Emit } from './assets';
 import type { WorkerEvent } from './protocol';
 import type { DataSummary, ImageView, ModelInfo, PairFilter, PairsPage, PairView, SampleResult, ViewsReplyMap, ViewsRequest } from './protocol-views';
 
@@ -180,16 +179,6 @@ function checkSampleArgs(req: Extract<ViewsRequest, { type: 'model:sample' }>): 
   return prompt;
 }
 
-async function decodeOne(z: tf.Tensor4D): Promise<Float32Array> {
-  const m = baseModelIfLoaded()!.model;
-  const img = tf.tidy(() => tf.clipByValue(decodeLatents(m, z), -1, 1));
-  try {
-    return (await img.data()) as Float32Array;
-  } finally {
-    img.dispose();
-  }
-}
-
 const nextTick = () => new Promise<void>((r) => setTimeout(r, 0));
 
 async function modelSample(req: Extract<ViewsRequest, { type: 'model:sample' }>, emit: Emit): Promise<SampleResult> {
@@ -198,37 +187,15 @@ async function modelSample(req: Extract<ViewsRequest, { type: 'model:sample' }>,
   const { model } = await loadBaseModel(emit);
   const runId = ++currentSample;
   sampling = true;
-  const { unet: ucfg, text: tcfg } = model.config;
-  const S = ucfg.latentSize, C = ucfg.latentChannels;
-  // Decoding a preview costs ~30% of a guided UNet step (measured, WASM): about 10 previews per run.
-  const every = req.previewEvery ?? Math.max(1, Math.round(req.steps / 10));
-
-  const ctx = tf.tidy(() => encodeText(model.text, tcfg, tokensTensor([tokenize(prompt)], tcfg.maxTokens)));
-  const uncond = uncondContext(model.text, tcfg, 1);
-  const noise = tf.tensor4d(initialNoise(req.seed, 1, S * S * C, 0), [1, S, S, C]); // same noise as sampleImages/evaluateModel
-  const it = ddimSteps({ eps: (z, t, c) => unetForward(model.unet, ucfg, z, t, c), ctx, uncondCtx: uncond, noise, steps: req.steps, guidance: req.guidance });
-  let image: Float32Array | null = null;
+  let image: Float32Array;
   try {
-    for (;;) {
-      const r = it.next();
-      if (r.done) {
-        image = await decodeOne(r.value);
-        r.value.dispose();
-        break;
-      }
-      const { step, total, z } = r.value;
-      const last = step === total;
-      const preview = !last && (step % every === 0 || step === 1) ? await decodeOne(z) : undefined;
-      if (!last) emit({ type: 'model:step', sampleId: req.sampleId, step, total, image: preview } as WorkerEvent);
+    image = await sampleWithPreviews(model, tokenize(prompt), req, async ({ step, total, preview }) => {
+      if (step < total) emit({ type: 'model:step', sampleId: req.sampleId, step, total, image: preview } as WorkerEvent);
       await nextTick(); // let the step event go out and a newer request come in
       if (runId !== currentSample) throw new Error('Sampling stopped');
-    }
+    });
   } finally {
     if (runId === currentSample) sampling = false;
-    it.return(undefined as never);
-    ctx.dispose();
-    uncond.dispose();
-    noise.dispose();
   }
   emit({ type: 'model:step', sampleId: req.sampleId, step: req.steps, total: req.steps, image } as WorkerEvent);
 
