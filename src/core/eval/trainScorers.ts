@@ -75,6 +75,12 @@ export function gapBreakdown(pairs: Pair[], sw: ArrayLike<number>, sl: ArrayLike
   return bins.map((b) => ({ lo: b.lo, hi: b.hi, n: b.n, accuracy: b.n ? b.right / b.n : NaN, ceiling: b.n ? b.agree / b.n : NaN }));
 }
 
+/** The pairs, accuracy and ceiling over all bins of a breakdown (each bin weighted by its pairs; empty bins count 0). */
+export function gapTotals(bins: GapAccuracy[]): { n: number; accuracy: number; ceiling: number } {
+  const n = bins.reduce((a, b) => a + b.n, 0);
+  return { n, accuracy: bins.reduce((a, b) => a + b.n * (b.n ? b.accuracy : 0), 0) / n, ceiling: bins.reduce((a, b) => a + b.n * (b.n ? b.ceiling : 0), 0) / n };
+}
+
 /** Held-out accuracy broken down by the pair's pool-utility gap (scores the pairs, then `gapBreakdown`). */
 export async function accuracyByGap(s: Scorer, pairs: Pair[], pool: 'A' | 'B'): Promise<GapAccuracy[]> {
   if (pairs.length === 0) throw new Error('accuracyByGap: no pairs');
