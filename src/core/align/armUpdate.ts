@@ -8,7 +8,7 @@
  *   4. `lossAndGradients`   m = ‖ε_θ(x_t, t, c) − ε‖², r = ‖ε_ref(x_t, t, c) − ε‖² (r outside the tape) and
  *                           the gradients of the SePPO loss (loss.ts: eq. 8 with the AAF flipper of eq. 9),
  *                           or of SFT's mean m_w;
- *   5. `readBack`           the one read-back of the update, typed (`ArmReadback`);
+ *   5. `readBack`           the one read-back of the update, unpacked by name (`SEPPO_READBACK`, `Readback`);
  *   6. apply the Adam step, unless the loss is non-finite: then the arm halts (the others go on);
  *   7. `updateRecord`       the record of the update, with the loss diagnostics (diagnostics.ts).
  */
@@ -103,19 +103,18 @@ export interface UpdateContext {
  */
 export const SEPPO_READBACK = ['mW', 'mL', 'rW', 'rL', 'inside', 's'] as const;
 export const SFT_READBACK = ['mW'] as const;
-type ReadbackField = (typeof SEPPO_READBACK)[number];
 
-/** The read-back, by name: per-sample m_w, m_l, r_w, r_l, inside and s ([B] each; SFT: m_w only). */
-export type ArmReadback = { loss: number } & Partial<Record<ReadbackField, Float32Array>>;
+/** A read-back by name: the loss and, per field, its [B] per-sample values (m_w, m_l, r_w, r_l, inside, s). */
+export type Readback<F extends readonly string[]> = { loss: number } & Record<F[number], Float32Array>;
 
 function packReadback(loss: tf.Scalar, perSample: tf.Tensor1D[]): tf.Tensor1D {
   return tf.concat([loss.reshape([1]), ...perSample]) as tf.Tensor1D;
 }
 
-function unpackReadback(v: Float32Array, fields: readonly ReadbackField[], B: number): ArmReadback {
-  const out: ArmReadback = { loss: v[0] };
+function unpackReadback<F extends readonly string[]>(v: Float32Array, fields: F, B: number): Readback<F> {
+  const out = { loss: v[0] } as Record<string, number | Float32Array>;
   fields.forEach((f, k) => (out[f] = v.subarray(1 + k * B, 1 + (k + 1) * B)));
-  return out;
+  return out as Readback<F>;
 }
 
 /** Step 1. Algorithm 1: the reference model is drawn once per iteration k = ⌊u / N⌋ (seeded by k, not by arm). */
@@ -200,23 +199,24 @@ function lossAndGradients(arm: ArmState, c: UpdateContext, xw: tf.Tensor4D, xl: 
 }
 
 /** Step 5. The one read-back of this arm's update (`await data()`, so a worker can interleave messages). */
-async function readBack(arm: ArmState, packed: tf.Tensor1D, B: number): Promise<ArmReadback> {
+async function readBack(packed: tf.Tensor1D): Promise<Float32Array> {
   const v = (await packed.data()) as Float32Array;
   packed.dispose();
-  return unpackReadback(v, arm.cfg.method === 'sft' ? SFT_READBACK : SEPPO_READBACK, B);
+  return v;
 }
 
-/** Step 7. The record of the update (fields that do not apply to the arm's method are null). */
-function updateRecord(arm: ArmState, c: UpdateContext, rb: ArmReadback, refMs: number): UpdateRecord {
+/** Step 7. The record of the update, from its read-back (fields that do not apply to the arm's method are null). */
+function updateRecord(arm: ArmState, c: UpdateContext, v: Float32Array, refMs: number): UpdateRecord {
   const B = c.idx.length;
-  const isSft = arm.cfg.method === 'sft';
-  const base = { arm: arm.cfg.name, update: c.update + 1, loss: rb.loss, refK: isSft ? null : arm.ref!.k, refMs, ms: 0 };
-  if (isSft) {
-    const mW = rb.mW!.reduce((a, b) => a + b, 0) / B;
+  const base = { arm: arm.cfg.name, update: c.update + 1, loss: v[0], refK: arm.cfg.method === 'sft' ? null : arm.ref!.k, refMs, ms: 0 };
+  if (arm.cfg.method === 'sft') {
+    const rb = unpackReadback(v, SFT_READBACK, B);
+    const mW = rb.mW.reduce((a, b) => a + b, 0) / B;
     return { ...base, mW, mL: null, rW: null, rL: null, implicitAcc: null, aafRate: null, rewardW: null, rewardL: null, margin: null, insideHist: null, accByTBucket: null, flippedShare: null };
   }
-  const d = lossDiagnostics({ beta: arm.beta, mW: rb.mW!, mL: rb.mL!, rW: rb.rW!, rL: rb.rL!, inside: rb.inside!, s: rb.s!, t: c.t });
-  return { ...base, ...d, implicitAcc: implicitAccuracyOf(rb.inside!), aafRate: aafRateOf(rb.s!) };
+  const rb = unpackReadback(v, SEPPO_READBACK, B);
+  const d = lossDiagnostics({ beta: arm.beta, mW: rb.mW, mL: rb.mL, rW: rb.rW, rL: rb.rL, inside: rb.inside, s: rb.s, t: c.t });
+  return { ...base, ...d, implicitAcc: implicitAccuracyOf(rb.inside), aafRate: aafRateOf(rb.s) };
 }
 
 /** One update of one arm (steps 1–7); null when the arm halted on a non-finite loss (`arm.halted` says why). */
@@ -230,16 +230,17 @@ export async function updateArm(arm: ArmState, c: UpdateContext): Promise<Update
   const { grads, packed } = lossAndGradients(arm, c, xw, xl);
   tf.dispose([xw, ...(xl ? [xl] : [])]);
 
-  const rb = await readBack(arm, packed, c.idx.length);
-  if (!Number.isFinite(rb.loss)) {
+  const v = await readBack(packed);
+  const loss = v[0];
+  if (!Number.isFinite(loss)) {
     tf.dispose(grads); // never apply a non-finite update
-    arm.halted = `${arm.cfg.name}: non-finite loss (${rb.loss}) at update ${c.update + 1}; this arm is halted, the others go on`;
+    arm.halted = `${arm.cfg.name}: non-finite loss (${loss}) at update ${c.update + 1}; this arm is halted, the others go on`;
     return null;
   }
   arm.opt.applyGradients(grads);
   tf.dispose(grads);
 
-  const rec = updateRecord(arm, c, rb, refMs);
+  const rec = updateRecord(arm, c, v, refMs);
   rec.ms = performance.now() - t0;
   return rec;
 }
