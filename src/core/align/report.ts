@@ -1,7 +1,8 @@
 /**
  * Reports of an experiment's results, shared by the headless runner and the page's export:
  * `metricsCsv` (one row per arm per update), `summaryMarkdown` (the paper's Table 4 shape, plus
- * the Fig. 2 / Fig. 3-left curves per checkpoint). Pure functions on plain data.
+ * the Fig. 2 / Fig. 3-left curves per checkpoint). Pure functions on plain data; no tfjs (it reads
+ * the bins from bins.ts and the records' types from records.ts), so the page could import it too.
  */
 import { METRIC_KEYS, type MetricKey } from '../eval/metrics';
 import { INSIDE_HIST_EDGES, T_BUCKETS } from './bins';
