@@ -2,7 +2,8 @@
  * Handles the Data and Model views' requests inside the worker: dataset figures and pages of
  * pairs, the base model's loading, step-by-step DDIM sampling with decoded previews (core's
  * diffusion/sample.ts `sampleWithPreviews`; here only its events and cancellation), and the five
- * metrics of the final image. Replies are plain arrays.
+ * metrics of the final image. Replies are plain data; their wording for people (split names,
+ * defect descriptions) is the page's (src/ui/data/wording.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { sampleWithPreviews } from '../core/diffusion/sample';
@@ -24,15 +25,6 @@ export const MAX_PAGE = 50;
 /** Highest DDIM step count the Model view accepts (T = 1000). */
 export const MAX_STEPS = 1000;
 
-const SPLIT_LABEL: Record<string, string> = {
-  train: 'train (alignment)',
-  scorerTrain: 'PickScore-mini train',
-  scorerTest: 'PickScore-mini test',
-  hpsTrain: 'HPS-mini train',
-  hpsTest: 'HPS-mini test',
-  oodRaters: 'OOD raters',
-};
-
 function dataSummary(seed: number | undefined, emit: Emit): DataSummary {
   const { dataset: ds, buildMs } = getDataset(seed === undefined ? {} : { seed }, emit);
   const s = ds.stats;
@@ -40,16 +32,12 @@ function dataSummary(seed: number | undefined, emit: Emit): DataSummary {
     seed: ds.seed,
     buildMs,
     splits: (Object.keys(s.pairs) as (keyof typeof s.pairs)[]).map((k) => ({
-      name: SPLIT_LABEL[k] ?? k,
+      name: k,
       pairs: s.pairs[k],
       uniquePrompts: s.uniquePrompts[k],
       tiesDropped: s.tiesDropped[k],
     })),
-    agreement: (['A', 'B'] as const).map((pool) => ({
-      pool,
-      label: pool === 'A' ? 'pool A (train, PickScore-mini)' : 'pool B (HPS-mini, OOD raters)',
-      ...s.raterAgreement[pool],
-    })),
+    agreement: (['A', 'B'] as const).map((pool) => ({ pool, ...s.raterAgreement[pool] })),
     generators: s.generators.map((g, i) => ({ ...g, description: GENERATORS[i]?.description ?? '' })),
     utilityWeights: { ...UTILITY_WEIGHTS },
     heldOutCombos: s.heldOutCombos,
@@ -59,32 +47,8 @@ function dataSummary(seed: number | undefined, emit: Emit): DataSummary {
   };
 }
 
-/** A short human description of one generator defect (for the Data view's captions). */
-export function defectText(d: Defect): string {
-  switch (d.kind) {
-    case 'hue':
-      return `hue drift ${Math.round(100 * d.amount)}% towards ${d.towards}`;
-    case 'wrongColour':
-      return `wrong colour (${d.colour})`;
-    case 'wrongShape':
-      return `wrong shape (${d.shape})`;
-    case 'offset':
-      return `moved ${Math.hypot(d.dx, d.dy).toFixed(1)} px`;
-    case 'size':
-      return `size ×${d.scale.toFixed(2)}`;
-    case 'blur':
-      return `blur σ ${d.sigma.toFixed(1)} px`;
-    case 'noise':
-      return `pixel noise σ ${d.sigma.toFixed(2)}`;
-    case 'lowContrast':
-      return `contrast ×${d.factor.toFixed(2)}`;
-    case 'clutter':
-      return `${d.blobs.length} distractor blob${d.blobs.length === 1 ? '' : 's'}`;
-  }
-}
-
 function imageView(image: Float32Array, gen: number, u: number, parts: ImageView['parts'], defects: Defect[]): ImageView {
-  return { image, generator: GENERATORS[gen]?.name ?? `generator ${gen}`, utility: u, parts: { ...parts }, defects: defects.map(defectText) };
+  return { image, generator: GENERATORS[gen]?.name ?? `generator ${gen}`, utility: u, parts: { ...parts }, defects: defects.slice() };
 }
 
 function pairView(p: Pair, index: number): PairView {

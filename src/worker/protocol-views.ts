@@ -6,6 +6,7 @@
  * converts to pixels.
  */
 import type { ImageMetrics } from '../core/eval/metrics';
+import type { Defect } from '../core/world';
 
 export interface UtilityPartsView {
   colour: number;
@@ -25,9 +26,10 @@ export interface DataSummary {
   seed: number;
   buildMs: number;
   /** Pairs per split, unique prompts and ties dropped (the rater's tie band). */
+  /** `name`: the dataset's split name ('train', 'scorerTrain', …; the page labels it). */
   splits: { name: string; pairs: number; uniquePrompts: number; tiesDropped: number }[];
   /** How often the rater's winner has the higher (pool) utility, overall and by utility gap. */
-  agreement: { pool: 'A' | 'B'; label: string; overall: number; n: number; byGap: GapBinView[] }[];
+  agreement: { pool: 'A' | 'B'; overall: number; n: number; byGap: GapBinView[] }[];
   generators: { name: string; description: string; appearances: number; winRate: number; meanUtility: number }[];
   utilityWeights: UtilityPartsView;
   heldOutCombos: { shape: string; colour: string }[];
@@ -42,7 +44,8 @@ export interface ImageView {
   generator: string;
   utility: number;
   parts: UtilityPartsView;
-  defects: string[];
+  /** The generator's defects in this image, as the world describes them (the page words them). */
+  defects: Defect[];
 }
 
 export interface PairView {
