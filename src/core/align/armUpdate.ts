@@ -231,6 +231,7 @@ export async function updateArm(arm: ArmState, c: UpdateContext): Promise<Update
   tf.dispose([xw, ...(xl ? [xl] : [])]);
 
   const v = await readBack(packed);
+  // Step 6. One Adam step on the policy, unless the loss is non-finite.
   const loss = v[0];
   if (!Number.isFinite(loss)) {
     tf.dispose(grads); // never apply a non-finite update
