@@ -27,8 +27,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../src/core/backend';
 import { MAX_TOKENS, VOCAB, buildDataset, type Dataset } from '../src/core/world';
-import { defaultScorerConfig, loadScorer, scorePairs, serializeScorer, type Scorer, type ScorerConfig } from '../src/core/eval/scorer';
-import { gapBreakdown, metricCorrelations, modelSampleCorrelations, toScorerPairs, trainAndMeasure, type GapAccuracy, type ScorerRun } from '../src/core/eval/trainScorers';
+import { defaultScorerConfig, scorePairs, type Scorer, type ScorerConfig } from '../src/core/eval/scorer';
+import { loadScorer, serializeScorer } from '../src/core/eval/scorerFile';
+import { gapBreakdown, gapTotals, metricCorrelations, modelSampleCorrelations, toScorerPairs, trainAndMeasure, type GapAccuracy, type ScorerRun } from '../src/core/eval/trainScorers';
 import { loadReducedSD } from '../src/core/model/checkpoint';
 import { disposeReducedSD } from '../src/core/model/sd';
 
@@ -111,11 +112,7 @@ async function train(o: Opts, ds: Dataset, name: Name): Promise<ScorerRun> {
   const byGap = gapBreakdown(te, sw, sl, pool);
   printByGap(byGap);
   const first300 = te.length > 300 ? gapBreakdown(te.slice(0, 300), sw.subarray(0, 300), sl.subarray(0, 300), pool) : byGap;
-  const overall = (bins: GapAccuracy[]) => {
-    const n = bins.reduce((a, b) => a + b.n, 0);
-    return { n, accuracy: bins.reduce((a, b) => a + b.n * (b.n ? b.accuracy : 0), 0) / n, ceiling: bins.reduce((a, b) => a + b.n * (b.n ? b.ceiling : 0), 0) / n };
-  };
-  const d300 = overall(first300);
+  const d300 = gapTotals(first300);
   if (te.length > 300) console.log(`  on the default dataset's 300 held-out pairs: ${pct(d300.accuracy)} vs ceiling ${pct(d300.ceiling)}`);
   const cpu = cpuSeconds() - cpu0;
   console.log(`  ${name}: held-out accuracy ${pct(run.testAccuracy)} vs ceiling ${pct(run.ceiling)} (gap ${(100 * (run.ceiling - run.testAccuracy)).toFixed(1)} points); train ${pct(run.trainAccuracy)}; ${run.steps} steps, ${run.seconds.toFixed(0)} s wall, ${cpu.toFixed(0)} s CPU`);

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ARM_LIBRARY,
   PRESETS,
+  armHyperParameters,
+  sameConfig,
   PRESET_NAMES,
   ConfigError,
   configFromSearch,
@@ -84,5 +87,27 @@ describe('experiment config', () => {
     c.updates = 99;
     expect(PRESETS.smoke.updates).not.toBe(99);
     expect(() => presetConfig('nope')).toThrow(/preset: expected one of 'reference-strategies'/);
+  });
+});
+
+describe('derived values', () => {
+  it("an arm's β and lr are its own where set, the experiment's otherwise", () => {
+    const c = PRESETS['beta-sweep'];
+    expect(armHyperParameters(c, c.arms[0])).toEqual({ beta: 100, lr: c.lr });
+    expect(armHyperParameters({ beta: 7, lr: 0.5 }, { lr: 0.25 })).toEqual({ beta: 7, lr: 0.25 });
+  });
+
+  it('sameConfig ignores key order and undefined fields, and nothing else', () => {
+    const c = presetConfig('smoke');
+    const reordered = JSON.parse(JSON.stringify(c, Object.keys(c).sort()));
+    expect(sameConfig({ ...reordered, arms: c.arms.map((a) => ({ ...a, beta: undefined })) }, c)).toBe(true);
+    expect(sameConfig({ ...c, seed: c.seed + 1 }, c)).toBe(false);
+  });
+
+  it('presets are built from ARM_LIBRARY: an arm differs from its library entry only where its preset says', () => {
+    const { colour: _c, ...dpo } = PRESETS.smoke.arms[1];
+    expect(dpo).toEqual(ARM_LIBRARY['Diffusion-DPO']);
+    const flips = PRESETS['aaf-ablation'].arms.map((a) => [a.method, a.data, a.refStrategy, a.flip]);
+    expect(flips).toEqual([['seppo', 'winners', 'random', 'sign'], ['seppo', 'winners', 'random', 'indicator'], ['seppo', 'winners', 'random', 'off']]);
   });
 });

@@ -102,6 +102,36 @@ export type ArmInput = z.input<typeof armSchema>;
 export type ExperimentConfig = z.output<typeof experimentSchema>;
 export type ExperimentInput = z.input<typeof experimentSchema>;
 
+/**
+ * The hyper-parameters an arm trains with: its own β and learning rate where it sets them, the
+ * experiment's otherwise. The one place this is resolved (trainer, export, controls).
+ */
+export function armHyperParameters(config: Pick<ExperimentConfig, 'beta' | 'lr'>, arm: Pick<ArmConfig, 'beta' | 'lr'>): { beta: number; lr: number } {
+  return { beta: arm.beta ?? config.beta, lr: arm.lr ?? config.lr };
+}
+
+/**
+ * The canonical form of a config (or any JSON-like value): object keys sorted at every level and
+ * undefined fields dropped, so two configs are the same exactly when their canonical JSON is.
+ */
+export function canonicalConfig(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonicalConfig);
+  if (v && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined) o[k] = canonicalConfig(x);
+    }
+    return o;
+  }
+  return v;
+}
+
+/** Equal configurations, key order independent (compares their canonical JSON). */
+export function sameConfig(a: unknown, b: unknown): boolean {
+  return JSON.stringify(canonicalConfig(a)) === JSON.stringify(canonicalConfig(b));
+}
+
 export type ParseResult = { ok: true; config: ExperimentConfig } | { ok: false; errors: string[] };
 
 export class ConfigError extends Error {
@@ -224,17 +254,17 @@ function buildPresets(): Record<PresetName, ExperimentConfig> {
     'reference-strategies': {
       ...DEFAULTS,
       arms: colour([
-        { name: 'ref = init θ₀', method: 'seppo', data: 'winners', refStrategy: 'init', flip: 'sign' },
-        { name: 'ref = latest θ_{k−1}', method: 'seppo', data: 'winners', refStrategy: 'latest', flip: 'sign' },
-        { name: 'ref = random (SePPO)', method: 'seppo', data: 'winners', refStrategy: 'random', flip: 'sign' },
+        { ...L['SePPOʷ'], name: 'ref = init θ₀', refStrategy: 'init' },
+        { ...L['SePPOʷ'], name: 'ref = latest θ_{k−1}', refStrategy: 'latest' },
+        { ...L['SePPOʷ'], name: 'ref = random (SePPO)', refStrategy: 'random' },
       ]),
     },
     'aaf-ablation': {
       ...DEFAULTS,
       arms: colour([
-        { name: 'AAF sign (SePPO)', method: 'seppo', data: 'winners', refStrategy: 'random', flip: 'sign' },
-        { name: 'AAF indicator', method: 'seppo', data: 'winners', refStrategy: 'random', flip: 'indicator' },
-        { name: 'w/o AAF', method: 'seppo', data: 'winners', refStrategy: 'random', flip: 'off' },
+        { ...L['SePPOʷ'], name: 'AAF sign (SePPO)', flip: 'sign' },
+        { ...L['SePPOʷ'], name: 'AAF indicator', flip: 'indicator' },
+        { ...L['SePPOʷ'], name: 'w/o AAF', flip: 'off' },
       ]),
     },
     table1: {
@@ -245,11 +275,8 @@ function buildPresets(): Record<PresetName, ExperimentConfig> {
       ...DEFAULTS,
       arms: colour(
         [DEFAULTS.beta / 10, DEFAULTS.beta / 3, DEFAULTS.beta, DEFAULTS.beta * 3, DEFAULTS.beta * 10].map((b) => ({
+          ...L['SePPOʷ'],
           name: `β = ${+b.toPrecision(3)}`,
-          method: 'seppo' as const,
-          data: 'winners' as const,
-          refStrategy: 'random' as const,
-          flip: 'sign' as const,
           beta: +b.toPrecision(3),
         })),
       ),
@@ -264,10 +291,7 @@ function buildPresets(): Record<PresetName, ExperimentConfig> {
       refSteps: 2,
       evalPrompts: 2,
       evalSteps: 2,
-      arms: colour([
-        { name: 'SePPO', method: 'seppo', data: 'winners', refStrategy: 'random', flip: 'sign' },
-        { name: 'Diffusion-DPO', method: 'dpo', data: 'pairs', refStrategy: 'init', flip: 'off' },
-      ]),
+      arms: colour([{ ...L['SePPOʷ'], name: 'SePPO' }, L['Diffusion-DPO']]),
     },
   };
   const out = {} as Record<PresetName, ExperimentConfig>;

@@ -5,7 +5,8 @@
  * its results. No DOM, no Node APIs here.
  */
 import type { ExperimentConfig } from '../core/config';
-import { Experiment, type StepResult } from '../core/align/trainer';
+import type { StepResult } from '../core/align/records';
+import { Experiment } from '../core/align/trainer';
 import type { ExperimentResults, RunMeta } from '../core/align/report';
 import { sampleImagesAsync as sampleImagesAsyncCore } from '../core/diffusion/sample';
 import { evaluate, type Scorers } from '../core/eval/evaluate';

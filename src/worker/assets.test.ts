@@ -4,7 +4,8 @@ import { initNodeBackend } from '../core/backend';
 import { serializeReducedSD } from '../core/model/checkpoint';
 import { disposeReducedSD, initReducedSD, type SDConfig } from '../core/model/sd';
 import { MAX_TOKENS, VOCAB } from '../core/world';
-import { defaultScorerConfig, disposeScorer, initScorer, serializeScorer } from '../core/eval/scorer';
+import { defaultScorerConfig, disposeScorer, initScorer } from '../core/eval/scorer';
+import { serializeScorer } from '../core/eval/scorerFile';
 import { ASSET_URLS, getDataset, loadBaseModel, loadScorers, resetAssets, setAssetFetch } from './assets';
 import type { WorkerEvent } from './protocol';
 

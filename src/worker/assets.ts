@@ -13,7 +13,8 @@
 import { loadReducedSD, type ModelConfigJson } from '../core/model/checkpoint';
 import { disposeReducedSD, paramCounts, type ReducedSD } from '../core/model/sd';
 import { VOCAB, buildDataset, type Dataset, type DatasetOptions } from '../core/world';
-import { disposeScorer, loadScorer, type Scorer } from '../core/eval/scorer';
+import { disposeScorer, type Scorer } from '../core/eval/scorer';
+import { loadScorer } from '../core/eval/scorerFile';
 import type { Scorers } from '../core/eval/evaluate';
 import type { WorkerEvent } from './protocol';
 

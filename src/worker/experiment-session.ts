@@ -10,12 +10,16 @@
  *    event was posted, so no update arrives after a pause's reply.
  *  - Records are posted once per update (one message for every arm); checkpoint evaluations with
  *    the sample images once per checkpoint, then the run is saved to IndexedDB.
+ *  - Checkpoint records carry their own evaluations (per-image metrics and images); the session
+ *    posts them as the checkpoint's ExpEvalImages and saves them with the run.
  *  - Resume after a reload: the engine is deterministic by seed, so the session rebuilds the run by
- *    replaying its updates (the saved evaluations are fed back instead of re-evaluating) and then
- *    loads each arm's saved policy weights, so the resumed policy is the saved checkpoint.
+ *    replaying its updates (the saved evaluations, looked up by arm and update, are fed back
+ *    instead of re-evaluating) and then loads each arm's saved policy weights, so the resumed
+ *    policy is the saved checkpoint.
  */
-import { Experiment, type EvalResult, type Evaluator, type StepResult } from '../core/align/trainer';
-import type { ExperimentConfig } from '../core/config';
+import type { EvalResult, StepResult } from '../core/align/records';
+import { Experiment, type Evaluator } from '../core/align/trainer';
+import { sameConfig, type ExperimentConfig } from '../core/config';
 import { loadIntoParams, saveSafetensors, type TensorEntry } from '../core/model/checkpoint';
 import { commonPrefix } from '../core/model/layers';
 import type { ReducedSD, Params } from '../core/model/sd';
@@ -63,10 +67,8 @@ export class ExperimentSession {
   private halted: { arm: string; message: string }[] = [];
   private base: ExpBaseEval | null = null;
   private resumedFrom: number | null = null;
-  /** Evaluations captured from the evaluator, in call order (base first, then per checkpoint per arm). */
-  private captured: EvalResult[] = [];
-  /** Saved evaluations fed back while replaying a resumed run. */
-  private replay: EvalResult[] = [];
+  /** Saved evaluations fed back while replaying a resumed run, by `evalKey` (base: arm null). */
+  private replay = new Map<string, EvalResult>();
   private baseCache: { key: string; result: EvalResult } | null = null;
 
   private readonly store: RunStore | undefined;
@@ -104,7 +106,7 @@ export class ExperimentSession {
       this.setStatus('loading');
       try {
         const saved = resume && this.store ? await this.store.loadRun().catch(() => null) : null;
-        const stored = saved && sameJson(canonical(saved.config), canonical(config)) ? saved : null;
+        const stored = saved && sameConfig(saved.config, config) ? saved : null;
         if (!stored) await this.store?.clearRun().catch(() => undefined);
         await this.build(config, run, stored);
         if (run !== this.run) throw new Error('superseded by a newer configuration');
@@ -127,22 +129,18 @@ export class ExperimentSession {
   private makeEvaluator(assets: SessionAssets, config: ExperimentConfig): Evaluator {
     const key = JSON.stringify([config.dataSeed, config.seed, config.evalPrompts, config.evalSteps, config.evalGuidance]);
     const run = this.run;
-    return async (model, prompts, o) => {
+    return async (model, prompts, o, subject) => {
       // A newer configure is waiting: stop before the (long) evaluation instead of finishing a dead run.
       if (run !== this.run && !this.exp) throw new Error('superseded by a newer configuration');
-      const queued = this.replay.shift();
-      if (queued) {
-        this.captured.push(queued);
-        return queued;
+      const saved = this.replay.get(evalKey(subject));
+      if (saved) {
+        this.replay.delete(evalKey(subject));
+        return saved;
       }
       const isBase = model.unet === assets.base.unet;
-      if (isBase && this.baseCache?.key === key) {
-        this.captured.push(this.baseCache.result);
-        return this.baseCache.result;
-      }
-      const r = await assets.evaluate(model, prompts, o);
+      if (isBase && this.baseCache?.key === key) return this.baseCache.result;
+      const r = await assets.evaluate(model, prompts, o, subject);
       if (isBase) this.baseCache = { key, result: r };
-      this.captured.push(r);
       return r;
     };
   }
@@ -153,21 +151,18 @@ export class ExperimentSession {
     this.evals = [];
     this.halted = [];
     this.base = null;
-    this.captured = [];
-    this.replay = [];
+    this.replay = new Map();
     this.resumedFrom = null;
     const assets = await this.opts.loadAssets(config, this.emit, this.progress);
     if (run !== this.run) return;
     if (stored) {
-      // The saved evaluations, in the order the engine asks for them: base, then each checkpoint's arms.
-      const byKey = new Map(stored.evals.map((e) => [`${e.arm}@${e.update}`, e]));
-      const order: EvalResult[] = [];
-      if (stored.base) order.push({ mean: stored.base.metrics, perImage: stored.base.perImage, images: stored.base.images });
-      for (const c of [...stored.checkpoints].sort((a, b) => a.update - b.update || armIndex(config, a.arm) - armIndex(config, b.arm))) {
-        const e = byKey.get(`${c.arm}@${c.update}`);
-        if (e && c.metrics) order.push({ mean: c.metrics, perImage: e.perImage, images: e.images });
+      // The saved evaluations, by the model they are of: the base, then each arm at each checkpoint.
+      const evals = new Map(stored.evals.map((e) => [evalKey(e), e]));
+      if (stored.base) this.replay.set(evalKey({ arm: null, update: 0 }), { mean: stored.base.metrics, perImage: stored.base.perImage, images: stored.base.images });
+      for (const c of stored.checkpoints) {
+        const e = evals.get(evalKey(c));
+        if (e && c.metrics) this.replay.set(evalKey(c), { mean: c.metrics, perImage: e.perImage, images: e.images });
       }
-      this.replay = order;
     }
     const exp = await Experiment.create(config, assets.base, assets.dataset, {
       evaluate: this.makeEvaluator(assets, config),
@@ -178,7 +173,7 @@ export class ExperimentSession {
       return;
     }
     this.exp = exp;
-    const b = this.captured.shift();
+    const b = exp.baseEval;
     if (b) this.base = { metrics: clean(b.mean), perImage: b.perImage.map(clean), images: b.images ?? [] };
     if (stored && stored.update > 0) {
       for (let u = 0; u < stored.update && !exp.done; u++) {
@@ -207,20 +202,14 @@ export class ExperimentSession {
       this.halted.push(h);
       if (post) this.emit({ type: 'exp.halted', run: this.run, arm: h.arm, message: h.message });
     }
-    if (!r.checkpoints.length) {
-      this.captured = [];
-      return { checkpoint: false };
-    }
+    if (!r.checkpoints.length) return { checkpoint: false };
     const cps: ExpCheckpointRecord[] = [];
     const evs: ExpEvalImages[] = [];
-    r.checkpoints.forEach((c, i) => {
-      const { images, ...rest } = c;
+    for (const c of r.checkpoints) {
+      const { images, perImage, ...rest } = c;
       cps.push({ ...rest, metrics: c.metrics ? clean(c.metrics) : null, winRate: c.winRate ? clean(c.winRate) : null });
-      const ev = this.captured[i];
-      const imgs = images ?? ev?.images ?? [];
-      evs.push({ arm: c.arm, update: c.update, images: imgs, perImage: ev ? ev.perImage.map(clean) : [] });
-    });
-    this.captured = [];
+      evs.push({ arm: c.arm, update: c.update, images: images ?? [], perImage: perImage ? perImage.map(clean) : [] });
+    }
     this.checkpoints.push(...cps);
     this.evals.push(...evs);
     if (post) this.emit({ type: 'exp.checkpoint', run: this.run, update: r.update, checkpoints: cps, evals: evs });
@@ -356,23 +345,9 @@ export class ExperimentSession {
   }
 }
 
-function armIndex(c: ExperimentConfig, name: string) {
-  return c.arms.findIndex((a) => a.name === name);
-}
-
-function sameJson(a: unknown, b: unknown) {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** Key-order independent copy (undefined fields dropped), for comparing configs. */
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') {
-    const o: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) if ((v as Record<string, unknown>)[k] !== undefined) o[k] = canonical((v as Record<string, unknown>)[k]);
-    return o;
-  }
-  return v;
+/** The key of an evaluation: the base (arm null or '') or an arm at an update. */
+function evalKey(s: { arm: string | null; update: number }): string {
+  return s.arm ? `${s.arm}@${s.update}` : 'base';
 }
 
 /** Reads every variable asynchronously (no dataSync on WebGPU) and packs safetensors bytes. */

@@ -4,9 +4,10 @@ import { initNodeBackend } from '../core/backend';
 import { serializeReducedSD } from '../core/model/checkpoint';
 import { disposeReducedSD, initReducedSD, type SDConfig } from '../core/model/sd';
 import { MAX_TOKENS, VOCAB } from '../core/world';
-import { defaultScorerConfig, disposeScorer, initScorer, serializeScorer } from '../core/eval/scorer';
+import { defaultScorerConfig, disposeScorer, initScorer } from '../core/eval/scorer';
+import { serializeScorer } from '../core/eval/scorerFile';
 import { ASSET_URLS, resetAssets, setAssetFetch } from './assets';
-import { defectText, handleViews } from './handle-views';
+import { handleViews } from './handle-views';
 import type { RequestBody, WorkerEvent } from './protocol';
 import type { DataSummary, ModelInfo, PairsPage, SampleResult, ViewsRequest } from './protocol-views';
 
@@ -62,15 +63,6 @@ describe('data requests', () => {
     expect(upset.pairs.every((p) => p.winner.utility < p.loser.utility)).toBe(true);
     const close = await call<PairsPage>({ type: 'data:pairs', seed, offset: 0, limit: 50, filter: 'close' });
     expect(close.pairs.every((p) => Math.abs(p.winner.utility - p.loser.utility) < 0.1)).toBe(true);
-  });
-});
-
-describe('defectText', () => {
-  it('describes every defect kind', () => {
-    expect(defectText({ kind: 'hue', towards: 'blue', amount: 0.4 })).toBe('hue drift 40% towards blue');
-    expect(defectText({ kind: 'offset', dx: 3, dy: 4 })).toBe('moved 5.0 px');
-    expect(defectText({ kind: 'clutter', blobs: [{ cx: 1, cy: 1, radius: 1, colour: 'red' }] })).toBe('1 distractor blob');
-    expect(defectText({ kind: 'wrongShape', shape: 'ring' })).toBe('wrong shape (ring)');
   });
 });
 

@@ -1,22 +1,22 @@
 /**
  * Handles the Data and Model views' requests inside the worker: dataset figures and pages of
- * pairs, the base model's loading, step-by-step DDIM sampling with decoded previews, and the
- * five metrics of the final image. Everything tensor-shaped stays here; replies are plain arrays.
+ * pairs, the base model's loading, step-by-step DDIM sampling with decoded previews (core's
+ * diffusion/sample.ts `sampleWithPreviews`; here only its events and cancellation), and the five
+ * metrics of the final image. Replies are plain data; their wording for people (split names,
+ * defect descriptions) is the page's (src/ui/data/wording.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ddimSteps } from '../core/diffusion/ddim';
-import { initialNoise } from '../core/diffusion/sample';
+import { sampleWithPreviews } from '../core/diffusion/sample';
 import { aesthetic } from '../core/eval/aesthetic';
 import { alignment } from '../core/eval/alignment';
 import { evaluate } from '../core/eval/evaluate';
 import { analyse } from '../core/eval/pixels';
 import { describeScorer } from '../core/eval/scorer';
-import { decodeLatents, encodeText, tokensTensor, uncondContext, unetForward } from '../core/model/sd';
 import {
   GENERATORS, PromptError, UTILITY_WEIGHTS, parsePrompt, promptText, tokenize, trueUtility,
   type Defect, type Pair, type Prompt,
 } from '../core/world';
-import { baseModelIfLoaded, getDataset, loadBaseModel, loadScorers, type Emit } from './assets';
+import { getDataset, loadBaseModel, loadScorers, type Emit } from './assets';
 import type { WorkerEvent } from './protocol';
 import type { DataSummary, ImageView, ModelInfo, PairFilter, PairsPage, PairView, SampleResult, ViewsReplyMap, ViewsRequest } from './protocol-views';
 
@@ -25,15 +25,6 @@ export const MAX_PAGE = 50;
 /** Highest DDIM step count the Model view accepts (T = 1000). */
 export const MAX_STEPS = 1000;
 
-const SPLIT_LABEL: Record<string, string> = {
-  train: 'train (alignment)',
-  scorerTrain: 'PickScore-mini train',
-  scorerTest: 'PickScore-mini test',
-  hpsTrain: 'HPS-mini train',
-  hpsTest: 'HPS-mini test',
-  oodRaters: 'OOD raters',
-};
-
 function dataSummary(seed: number | undefined, emit: Emit): DataSummary {
   const { dataset: ds, buildMs } = getDataset(seed === undefined ? {} : { seed }, emit);
   const s = ds.stats;
@@ -41,16 +32,12 @@ function dataSummary(seed: number | undefined, emit: Emit): DataSummary {
     seed: ds.seed,
     buildMs,
     splits: (Object.keys(s.pairs) as (keyof typeof s.pairs)[]).map((k) => ({
-      name: SPLIT_LABEL[k] ?? k,
+      name: k,
       pairs: s.pairs[k],
       uniquePrompts: s.uniquePrompts[k],
       tiesDropped: s.tiesDropped[k],
     })),
-    agreement: (['A', 'B'] as const).map((pool) => ({
-      pool,
-      label: pool === 'A' ? 'pool A (train, PickScore-mini)' : 'pool B (HPS-mini, OOD raters)',
-      ...s.raterAgreement[pool],
-    })),
+    agreement: (['A', 'B'] as const).map((pool) => ({ pool, ...s.raterAgreement[pool] })),
     generators: s.generators.map((g, i) => ({ ...g, description: GENERATORS[i]?.description ?? '' })),
     utilityWeights: { ...UTILITY_WEIGHTS },
     heldOutCombos: s.heldOutCombos,
@@ -60,32 +47,8 @@ function dataSummary(seed: number | undefined, emit: Emit): DataSummary {
   };
 }
 
-/** A short human description of one generator defect (for the Data view's captions). */
-export function defectText(d: Defect): string {
-  switch (d.kind) {
-    case 'hue':
-      return `hue drift ${Math.round(100 * d.amount)}% towards ${d.towards}`;
-    case 'wrongColour':
-      return `wrong colour (${d.colour})`;
-    case 'wrongShape':
-      return `wrong shape (${d.shape})`;
-    case 'offset':
-      return `moved ${Math.hypot(d.dx, d.dy).toFixed(1)} px`;
-    case 'size':
-      return `size ×${d.scale.toFixed(2)}`;
-    case 'blur':
-      return `blur σ ${d.sigma.toFixed(1)} px`;
-    case 'noise':
-      return `pixel noise σ ${d.sigma.toFixed(2)}`;
-    case 'lowContrast':
-      return `contrast ×${d.factor.toFixed(2)}`;
-    case 'clutter':
-      return `${d.blobs.length} distractor blob${d.blobs.length === 1 ? '' : 's'}`;
-  }
-}
-
 function imageView(image: Float32Array, gen: number, u: number, parts: ImageView['parts'], defects: Defect[]): ImageView {
-  return { image, generator: GENERATORS[gen]?.name ?? `generator ${gen}`, utility: u, parts: { ...parts }, defects: defects.map(defectText) };
+  return { image, generator: GENERATORS[gen]?.name ?? `generator ${gen}`, utility: u, parts: { ...parts }, defects: defects.slice() };
 }
 
 function pairView(p: Pair, index: number): PairView {
@@ -180,16 +143,6 @@ function checkSampleArgs(req: Extract<ViewsRequest, { type: 'model:sample' }>): 
   return prompt;
 }
 
-async function decodeOne(z: tf.Tensor4D): Promise<Float32Array> {
-  const m = baseModelIfLoaded()!.model;
-  const img = tf.tidy(() => tf.clipByValue(decodeLatents(m, z), -1, 1));
-  try {
-    return (await img.data()) as Float32Array;
-  } finally {
-    img.dispose();
-  }
-}
-
 const nextTick = () => new Promise<void>((r) => setTimeout(r, 0));
 
 async function modelSample(req: Extract<ViewsRequest, { type: 'model:sample' }>, emit: Emit): Promise<SampleResult> {
@@ -198,37 +151,15 @@ async function modelSample(req: Extract<ViewsRequest, { type: 'model:sample' }>,
   const { model } = await loadBaseModel(emit);
   const runId = ++currentSample;
   sampling = true;
-  const { unet: ucfg, text: tcfg } = model.config;
-  const S = ucfg.latentSize, C = ucfg.latentChannels;
-  // Decoding a preview costs ~30% of a guided UNet step (measured, WASM): about 10 previews per run.
-  const every = req.previewEvery ?? Math.max(1, Math.round(req.steps / 10));
-
-  const ctx = tf.tidy(() => encodeText(model.text, tcfg, tokensTensor([tokenize(prompt)], tcfg.maxTokens)));
-  const uncond = uncondContext(model.text, tcfg, 1);
-  const noise = tf.tensor4d(initialNoise(req.seed, 1, S * S * C, 0), [1, S, S, C]); // same noise as sampleImages/evaluateModel
-  const it = ddimSteps({ eps: (z, t, c) => unetForward(model.unet, ucfg, z, t, c), ctx, uncondCtx: uncond, noise, steps: req.steps, guidance: req.guidance });
-  let image: Float32Array | null = null;
+  let image: Float32Array;
   try {
-    for (;;) {
-      const r = it.next();
-      if (r.done) {
-        image = await decodeOne(r.value);
-        r.value.dispose();
-        break;
-      }
-      const { step, total, z } = r.value;
-      const last = step === total;
-      const preview = !last && (step % every === 0 || step === 1) ? await decodeOne(z) : undefined;
-      if (!last) emit({ type: 'model:step', sampleId: req.sampleId, step, total, image: preview } as WorkerEvent);
+    image = await sampleWithPreviews(model, tokenize(prompt), req, async ({ step, total, preview }) => {
+      if (step < total) emit({ type: 'model:step', sampleId: req.sampleId, step, total, image: preview } as WorkerEvent);
       await nextTick(); // let the step event go out and a newer request come in
       if (runId !== currentSample) throw new Error('Sampling stopped');
-    }
+    });
   } finally {
     if (runId === currentSample) sampling = false;
-    it.return(undefined as never);
-    ctx.dispose();
-    uncond.dispose();
-    noise.dispose();
   }
   emit({ type: 'model:step', sampleId: req.sampleId, step: req.steps, total: req.steps, image } as WorkerEvent);
 

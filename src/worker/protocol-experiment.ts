@@ -8,20 +8,20 @@
  * sees a tensor.
  */
 import type { ExperimentConfig } from '../core/config';
-import type { CheckpointRecord, UpdateRecord } from '../core/align/trainer';
+import type { Metrics, SerialisedCheckpoint, UpdateRecord } from '../core/align/records';
 
-/** The five metrics of DESIGN §5, keyed as the evaluator names them. */
-export const METRIC_KEYS = ['pickScore', 'hps', 'alignment', 'aesthetic', 'trueUtility'] as const;
-export type MetricKey = (typeof METRIC_KEYS)[number];
-export type Metrics = Record<string, number>;
+/** The five metrics of DESIGN §5 (defined in core/eval/metrics.ts) and the engine's metric map. */
+export { METRIC_KEYS, type MetricKey } from '../core/eval/metrics';
+export type { Metrics };
 
 /**
  * What one arm did in one update, and an arm's checkpoint (pool snapshot + evaluation on fixed
  * prompts and noise): the engine's own record types. `import type` is erased at build time, so
- * the page still never loads tfjs.
+ * the page still never loads tfjs. The per-image metrics and images of a checkpoint travel apart, as
+ * its ExpEvalImages.
  */
 export type ExpUpdateRecord = UpdateRecord;
-export type ExpCheckpointRecord = Omit<CheckpointRecord, 'images'>;
+export type ExpCheckpointRecord = SerialisedCheckpoint;
 
 /** Images (HWC, [-1,1]) of one model on the evaluation prompts, with per-image metrics. */
 export interface ExpEvalImages {

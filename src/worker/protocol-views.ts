@@ -5,6 +5,8 @@
  * Images travel as Float32Array (32·32·3, HWC, values in [-1, 1]): plain arrays the page only
  * converts to pixels.
  */
+import type { ImageMetrics } from '../core/eval/metrics';
+import type { Defect } from '../core/world';
 
 export interface UtilityPartsView {
   colour: number;
@@ -24,9 +26,10 @@ export interface DataSummary {
   seed: number;
   buildMs: number;
   /** Pairs per split, unique prompts and ties dropped (the rater's tie band). */
+  /** `name`: the dataset's split name ('train', 'scorerTrain', …; the page labels it). */
   splits: { name: string; pairs: number; uniquePrompts: number; tiesDropped: number }[];
   /** How often the rater's winner has the higher (pool) utility, overall and by utility gap. */
-  agreement: { pool: 'A' | 'B'; label: string; overall: number; n: number; byGap: GapBinView[] }[];
+  agreement: { pool: 'A' | 'B'; overall: number; n: number; byGap: GapBinView[] }[];
   generators: { name: string; description: string; appearances: number; winRate: number; meanUtility: number }[];
   utilityWeights: UtilityPartsView;
   heldOutCombos: { shape: string; colour: string }[];
@@ -41,7 +44,8 @@ export interface ImageView {
   generator: string;
   utility: number;
   parts: UtilityPartsView;
-  defects: string[];
+  /** The generator's defects in this image, as the world describes them (the page words them). */
+  defects: Defect[];
 }
 
 export interface PairView {
@@ -63,14 +67,8 @@ export interface PairsPage {
   pairs: PairView[];
 }
 
-/** The five metrics of one image (DESIGN §5). */
-export interface ImageMetricsView {
-  pickScore: number;
-  hps: number;
-  alignment: number;
-  aesthetic: number;
-  trueUtility: number;
-}
+/** The five metrics of one image (DESIGN §5; core/eval/metrics.ts). */
+export type ImageMetricsView = ImageMetrics;
 
 export interface ModelInfo {
   params: { ae: number; text: number; unet: number; total: number };

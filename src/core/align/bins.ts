@@ -1,6 +1,6 @@
 /**
  * The diagnostics' fixed bins, in a module without tfjs so the page can import them too.
- * Re-exported by loss.ts, which fills them.
+ * diagnostics.ts fills them; the report and the page's charts label them.
  */
 
 /** Fixed bin edges for the histogram of `inside`. |inside| ≥ 5 means σ is saturated (σ(5) = 0.993). */

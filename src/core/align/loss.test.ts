@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend';
-import { dpoLoss, fixedHistogram, lossDiagnostics, seppoLoss, sftLoss, type Flip } from './loss';
+import { aafRateOf, fixedHistogram, implicitAccuracyOf, lossDiagnostics } from './diagnostics';
+import { dpoLoss, seppoLoss, sftLoss, type Flip } from './loss';
 
 beforeAll(async () => {
   await initNodeBackend('cpu');
@@ -136,5 +137,17 @@ describe('diagnostics', () => {
     expect(d.accByTBucket).toEqual([1, 1, null, 1]);
     expect(d.flippedShare).toBeCloseTo(1 / 3, 6);
     expect(fixedHistogram([-100, -6, 5.99, 6, 100])).toEqual([2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3]);
+  });
+
+  it("implicit accuracy and AAF rate counted on the read-back values: seppoLoss's means, as exact k/B", () => {
+    for (const flip of ['sign', 'indicator', 'off'] as const) {
+      const x = EXPECTED[flip];
+      expect(implicitAccuracyOf(x.inside)).toBe(x.acc);
+      expect(aafRateOf(x.s)).toBe(x.aaf);
+      const res = seppoLoss(errs(), { beta: 2, flip });
+      expect(implicitAccuracyOf(res.inside.dataSync())).toBeCloseTo(res.implicitAcc.dataSync()[0], 6);
+      expect(aafRateOf(res.s.dataSync())).toBeCloseTo(res.aafRate.dataSync()[0], 6);
+      tf.dispose([res.loss, res.inside, res.s, res.aafRate, res.implicitAcc]);
+    }
   });
 });

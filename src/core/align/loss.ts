@@ -6,11 +6,10 @@
  *   m_w = mean((ε_θ(x_t^w, t, c)   − ε)²)     m_l = the same on the reference/losing half x^l
  *   r_w = mean((ε_ref(x_t^w, t, c) − ε)²)     r_l = the same on x^l     (r: computed without gradient)
  *
- * Pure tfjs, no DOM. The per-sample diagnostics at the bottom work on plain arrays read back once
- * per update (the trainer reads one concatenated tensor with `await data()`).
+ * Pure tfjs, no DOM. The per-sample diagnostics computed from the values read back once per update
+ * (inside histogram, implicit rewards, accuracy per t bucket) are in diagnostics.ts, without tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { INSIDE_HIST_EDGES, T_BUCKETS } from './bins';
 
 export const FLIPS = ['sign', 'indicator', 'off'] as const;
 /** AAF variant: 'sign' (the paper, eq. 9), 'indicator' (Table 4 variant), 'off' (all reference samples are losers). */
@@ -110,98 +109,4 @@ export function perSampleMse(pred: tf.Tensor, target: tf.Tensor): tf.Tensor1D {
     const axes = pred.shape.slice(1).map((_, i) => i + 1);
     return tf.mean(tf.squaredDifference(pred, target), axes) as tf.Tensor1D;
   });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Diagnostics (per update, on values already read back). The diffusion-DPO loss alone is hard to
-// read (it sits near log 2 for a long time); these show what it is doing.
-
-export { INSIDE_HIST_EDGES, T_BUCKETS };
-
-export interface LossDiagnostics {
-  mW: number;
-  mL: number;
-  rW: number;
-  rL: number;
-  /** Mean implicit reward of the winner half, −β·(m_w − r_w). */
-  rewardW: number;
-  /** Mean implicit reward of the reference/losing half, −β·(m_l − r_l). */
-  rewardL: number;
-  /** Mean reward margin rewardW − rewardL (positive: the policy prefers the winner more than the reference does). */
-  margin: number;
-  /**
-   * Counts of `inside` in the bins of INSIDE_HIST_EDGES (length edges−1 = 12); values below the
-   * first edge count in the first bin and values at or above the last edge in the last bin.
-   */
-  insideHist: number[];
-  /** Implicit accuracy per T_BUCKETS bucket; null where the batch had no sample in that bucket. */
-  accByTBucket: (number | null)[];
-  /** Share of samples with s = +1 (learn from both halves); 'sign' only, 0 otherwise. */
-  flippedShare: number;
-}
-
-const mean = (xs: ArrayLike<number>) => {
-  let s = 0;
-  for (let i = 0; i < xs.length; i++) s += xs[i];
-  return xs.length ? s / xs.length : NaN;
-};
-
-/** Histogram of `values` over fixed `edges` (clamped into the end bins). */
-export function fixedHistogram(values: ArrayLike<number>, edges: readonly number[] = INSIDE_HIST_EDGES): number[] {
-  const counts = new Array(edges.length - 1).fill(0);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (Number.isNaN(v)) continue;
-    let b = 0;
-    while (b < counts.length - 1 && v >= edges[b + 1]) b++;
-    counts[b]++;
-  }
-  return counts;
-}
-
-export function lossDiagnostics(v: {
-  beta: number;
-  mW: ArrayLike<number>;
-  mL: ArrayLike<number>;
-  rW: ArrayLike<number>;
-  rL: ArrayLike<number>;
-  inside: ArrayLike<number>;
-  s: ArrayLike<number>;
-  t: ArrayLike<number>;
-}): LossDiagnostics {
-  const n = v.mW.length;
-  const rewW = new Float64Array(n);
-  const rewL = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    rewW[i] = -v.beta * (v.mW[i] - v.rW[i]);
-    rewL[i] = -v.beta * (v.mL[i] - v.rL[i]);
-  }
-  const accByTBucket: (number | null)[] = [];
-  for (let b = 0; b < T_BUCKETS.length - 1; b++) {
-    let hit = 0;
-    let cnt = 0;
-    for (let i = 0; i < n; i++) {
-      if (v.t[i] >= T_BUCKETS[b] && v.t[i] < T_BUCKETS[b + 1]) {
-        cnt++;
-        if (v.inside[i] > 0) hit++;
-      }
-    }
-    accByTBucket.push(cnt ? hit / cnt : null);
-  }
-  let flipped = 0;
-  for (let i = 0; i < n; i++) if (v.s[i] === 1) flipped++;
-  const rewardW = mean(rewW);
-  const rewardL = mean(rewL);
-  return {
-    mW: mean(v.mW),
-    mL: mean(v.mL),
-    rW: mean(v.rW),
-    rL: mean(v.rL),
-    rewardW,
-    rewardL,
-    margin: rewardW - rewardL,
-    insideHist: fixedHistogram(v.inside),
-    accByTBucket,
-    flippedShare: n ? flipped / n : 0,
-  };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PRESETS } from '../config';
 import { finalAafRate, metricsCsv, seedsSummaryMarkdown, summaryMarkdown, wilsonInterval, type ExperimentResults } from './report';
-import type { UpdateRecord } from './trainer';
+import type { UpdateRecord } from './records';
 
 const rec = (arm: string, update: number, aaf: number | null): UpdateRecord => ({
   arm, update, loss: 0.69, implicitAcc: aaf === null ? null : 0.5, aafRate: aaf, mW: 0.1, mL: aaf === null ? null : 0.2, rW: null, rL: null,

@@ -1,10 +1,12 @@
 /**
  * Reports of an experiment's results, shared by the headless runner and the page's export:
  * `metricsCsv` (one row per arm per update), `summaryMarkdown` (the paper's Table 4 shape, plus
- * the Fig. 2 / Fig. 3-left curves per checkpoint). Pure functions on plain data.
+ * the Fig. 2 / Fig. 3-left curves per checkpoint). Pure functions on plain data; no tfjs (it reads
+ * the bins from bins.ts and the records' types from records.ts), so the page could import it too.
  */
-import type { Experiment, Metrics, UpdateRecord } from './trainer';
-import { INSIDE_HIST_EDGES, T_BUCKETS } from './loss';
+import { METRIC_KEYS, type MetricKey } from '../eval/metrics';
+import { INSIDE_HIST_EDGES, T_BUCKETS } from './bins';
+import type { Metrics, RunResults, UpdateRecord } from './records';
 
 export interface RunMeta {
   engine: 'browser' | 'node';
@@ -18,7 +20,7 @@ export interface RunMeta {
   notes?: Record<string, string>;
 }
 
-export type ExperimentResults = ReturnType<Experiment['results']> & { meta: RunMeta };
+export type ExperimentResults = RunResults & { meta: RunMeta };
 
 const CSV_SCALARS = ['loss', 'implicitAcc', 'aafRate', 'mW', 'mL', 'rW', 'rL', 'rewardW', 'rewardL', 'margin', 'flippedShare', 'refK', 'ms', 'refMs'] as const;
 
@@ -50,13 +52,15 @@ export function metricsCsv(r: Pick<ExperimentResults, 'arms'>): string {
   return lines.join('\n') + '\n';
 }
 
-const COLS: { key: string; label: string; digits: number }[] = [
-  { key: 'pickScore', label: 'PickScore-mini', digits: 2 },
-  { key: 'hps', label: 'HPS-mini', digits: 2 },
-  { key: 'alignment', label: 'Alignment', digits: 3 },
-  { key: 'aesthetic', label: 'Aesthetic', digits: 3 },
-  { key: 'trueUtility', label: 'True pref.', digits: 3 },
-];
+/** The summary table's column heading and digits of each metric (eval/metrics.ts's keys, in their order). */
+const COLUMN: Record<MetricKey, { label: string; digits: number }> = {
+  pickScore: { label: 'PickScore-mini', digits: 2 },
+  hps: { label: 'HPS-mini', digits: 2 },
+  alignment: { label: 'Alignment', digits: 3 },
+  aesthetic: { label: 'Aesthetic', digits: 3 },
+  trueUtility: { label: 'True pref.', digits: 3 },
+};
+const COLS = METRIC_KEYS.map((key) => ({ key, ...COLUMN[key] }));
 
 const fmt = (v: number | null | undefined, d: number) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
 const pct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : `${(100 * v).toFixed(0)}%`);

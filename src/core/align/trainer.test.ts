@@ -5,7 +5,9 @@ import { parseExperimentConfig, PRESETS, type ExperimentInput } from '../config'
 import { sampleImages } from '../diffusion/sample';
 import { disposeReducedSD, initReducedSD, type ReducedSD, type SDConfig } from '../model/sd';
 import { MAX_TOKENS, tokenize, VOCAB, type Dataset } from '../world';
-import { Experiment, updateNoise, type Evaluator } from './trainer';
+import { updateNoise } from './batch';
+import { Experiment, type Evaluator } from './trainer';
+import { winRates } from '../eval/metrics';
 import { tinyAlignmentDataset } from './testFixtures';
 
 // A tiny randomly initialised model: the engine's invariants do not depend on pretraining.
@@ -77,6 +79,29 @@ describe('Experiment (Algorithm 1 on a tiny model)', () => {
     expect(a.arms[0].updates[1].loss).not.toBeCloseTo(Math.log(2), 6);
     const c = await runAll(cfg({ seed: 9, updates: 1 }), false);
     expect(c.arms[0].updates[0].mW).not.toBe(a.arms[0].updates[0].mW);
+  });
+
+  it('checkpoint records carry their per-image evaluations, paired with the base for the win rates', async () => {
+    const seen: { arm: string | null; update: number; perImage: Record<string, number>[] }[] = [];
+    const x = await Experiment.create(cfg({ updates: 2 }), base, ds, {
+      evaluate: async (m, prompts, o, subject) => {
+        const r = await evaluate(m, prompts, o, subject);
+        seen.push({ ...subject, perImage: r.perImage });
+        return r;
+      },
+    });
+    try {
+      await x.run();
+      expect(seen.map((s) => `${s.arm}@${s.update}`)).toEqual(['null@0', 'SePPO@2', 'Diffusion-DPO@2']);
+      const cp = x.checkpointRecords('SePPO')[0];
+      expect(cp.perImage).toBe(seen[1].perImage);
+      expect(cp.perImage!.length).toBe(2);
+      expect(cp.winRate).toEqual(winRates(seen[1].perImage, seen[0].perImage, ['meanPixel', 'spread']));
+      // results() keeps its serialised shape: no images, no per-image metrics.
+      expect(Object.keys(x.results().arms[0].checkpoints[0])).not.toContain('perImage');
+    } finally {
+      x.dispose();
+    }
   });
 
   it('arms see identical noise, data and reference samples', async () => {

@@ -2,11 +2,14 @@
  * Text → image with a ReducedSD: encode the prompts, run guided DDIM from seeded noise, decode.
  * The initial noise of image i is `new Rng(seed).fork('noise/' + i).normals(8·8·4)`: the same for
  * every model, every backend and every batch size, so evaluations compare models on equal noise.
+ *
+ * `sampleImages` / `sampleImagesAsync` sample a prompt set in batches; `sampleWithPreviews` samples
+ * one image step by step with decoded previews (the Model view).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng';
 import { decodeLatents, encodeText, tokensTensor, uncondContext, unetForward, type ReducedSD } from '../model/sd';
-import { ddimSample } from './ddim';
+import { ddimSample, ddimSteps } from './ddim';
 
 export interface SampleOptions {
   seed: number;
@@ -99,4 +102,64 @@ export async function sampleImagesAsync(model: ReducedSD, tokens: Int32Array[], 
     }
   }
   return out;
+}
+
+/** One DDIM step of `sampleWithPreviews`: its number (1-based) of `total`, and a decoded preview at the preview cadence. */
+export interface SampleStep {
+  step: number;
+  total: number;
+  /** The current latent decoded to an image (HWC, [-1, 1]); only every `previewEvery` steps and at step 1, never at the last. */
+  preview?: Float32Array;
+}
+
+/** Decodes latents [1,S,S,C] to one image in [-1, 1], read back asynchronously. */
+async function decodeOne(model: ReducedSD, z: tf.Tensor4D): Promise<Float32Array> {
+  const img = tf.tidy(() => tf.clipByValue(decodeLatents(model, z), -1, 1));
+  try {
+    return (await img.data()) as Float32Array;
+  } finally {
+    img.dispose();
+  }
+}
+
+/**
+ * One image for a token row, guided DDIM step by step (ddim.ts's `ddimSteps`), from the same noise
+ * as image 0 of `sampleImages` with this seed. `onStep` is awaited after every step, the last
+ * included (the caller may post progress, yield to its message loop, or throw to stop; everything
+ * is freed either way). Returns the final decoded image.
+ */
+export async function sampleWithPreviews(
+  model: ReducedSD,
+  tokens: Int32Array,
+  o: { seed: number; steps: number; guidance: number; previewEvery?: number },
+  onStep: (s: SampleStep) => void | Promise<void>,
+): Promise<Float32Array> {
+  const { unet: ucfg, text: tcfg } = model.config;
+  const S = ucfg.latentSize, C = ucfg.latentChannels;
+  // Decoding a preview costs ~30% of a guided UNet step (measured, WASM): about 10 previews per run.
+  const every = o.previewEvery ?? Math.max(1, Math.round(o.steps / 10));
+
+  const ctx = tf.tidy(() => encodeText(model.text, tcfg, tokensTensor([tokens], tcfg.maxTokens)));
+  const uncond = uncondContext(model.text, tcfg, 1);
+  const noise = tf.tensor4d(initialNoise(o.seed, 1, S * S * C, 0), [1, S, S, C]); // same noise as sampleImages/evaluateModel
+  const it = ddimSteps({ eps: (z, t, c) => unetForward(model.unet, ucfg, z, t, c), ctx, uncondCtx: uncond, noise, steps: o.steps, guidance: o.guidance });
+  try {
+    for (;;) {
+      const r = it.next();
+      if (r.done) {
+        const image = await decodeOne(model, r.value);
+        r.value.dispose();
+        return image;
+      }
+      const { step, total, z } = r.value;
+      const last = step === total;
+      const preview = !last && (step % every === 0 || step === 1) ? await decodeOne(model, z) : undefined;
+      await onStep({ step, total, preview });
+    }
+  } finally {
+    it.return(undefined as never);
+    ctx.dispose();
+    uncond.dispose();
+    noise.dispose();
+  }
 }

@@ -4,7 +4,8 @@ import { initNodeBackend } from '../backend';
 import { Rng } from '../rng';
 import { disposeReducedSD, defaultSDConfig, initReducedSD, type ReducedSD } from '../model/sd';
 import { IMAGE_LEN, MAX_TOKENS, VOCAB, allPrompts, renderIdeal, renderWithGenerator, type Prompt } from '../world';
-import { METRIC_KEYS, evaluate, evaluateModel, meanMetrics, winRate, winRates, type ImageMetrics, type Scorers } from './evaluate';
+import { evaluate, evaluateModel, type Scorers } from './evaluate';
+import { METRIC_KEYS, meanMetrics, winRate, winRates, type ImageMetrics } from './metrics';
 import { defaultScorerConfig, disposeScorer, initScorer } from './scorer';
 
 let scorers: Scorers;

@@ -1,43 +1,18 @@
 /**
- * The paper's four metrics in Pick-a-Shape, plus the true preference (DESIGN §5):
- *
- *   pickScore    PickScore-mini, 100 × cosine (the paper's PickScore scale)
- *   hps          HPS-mini, the same model trained on rater pool B (the HPSv2 role)
- *   alignment    share of the prompt's 5 attributes right, 0..1 (the ImageReward role)
- *   aesthetic    prompt-free quality 0..10 (the LAION aesthetic role)
- *   trueUtility  U(prompt, image) from the world, 0..1: what the simulated humans want
+ * Evaluation with the paper's four metrics in Pick-a-Shape, plus the true preference (DESIGN §5;
+ * the metrics' type, keys, means and win rates are in metrics.ts, without tfjs).
  *
  * `evaluate` scores given images; `evaluateModel` samples a diffusion model on a prompt set with
  * fixed seeds (image i always starts from the same noise, for every model), then scores.
- * `winRate` compares two evaluations image by image (same prompt, same noise).
  */
 import { sampleImages } from '../diffusion/sample';
 import type { ReducedSD } from '../model/sd';
 import { tokenize, trueUtility, type Prompt } from '../world';
 import { aesthetic } from './aesthetic';
 import { alignment } from './alignment';
+import { meanMetrics, type ImageMetrics } from './metrics';
 import { analyse, checkImage } from './pixels';
 import { scoreImages, type Scorer } from './scorer';
-
-/** A type alias (not an interface) so it is assignable to `Record<string, number>` (align's Metrics). */
-export type ImageMetrics = {
-  pickScore: number;
-  hps: number;
-  alignment: number;
-  aesthetic: number;
-  trueUtility: number;
-};
-export type MetricKey = keyof ImageMetrics;
-export const METRIC_KEYS: readonly MetricKey[] = ['pickScore', 'hps', 'alignment', 'aesthetic', 'trueUtility'];
-
-/** Display names and scales, for tables and charts. */
-export const METRIC_INFO: Record<MetricKey, { label: string; paper: string; scale: string }> = {
-  pickScore: { label: 'PickScore-mini', paper: 'PickScore', scale: '100 × cosine' },
-  hps: { label: 'HPS-mini', paper: 'HPSv2', scale: '100 × cosine' },
-  alignment: { label: 'Alignment', paper: 'ImageReward', scale: 'share of 5 attributes, 0–1' },
-  aesthetic: { label: 'Aesthetic', paper: 'Aesthetic', scale: '0–10' },
-  trueUtility: { label: 'True preference', paper: '—', scale: 'U, 0–1' },
-};
 
 /** The two learned scorers evaluation needs. */
 export interface Scorers {
@@ -48,15 +23,6 @@ export interface Scorers {
 export interface Evaluation {
   perImage: ImageMetrics[];
   mean: ImageMetrics;
-}
-
-/** Mean of each metric over a list (throws on an empty list). */
-export function meanMetrics(rows: ImageMetrics[]): ImageMetrics {
-  if (rows.length === 0) throw new Error('meanMetrics: no images');
-  const m: ImageMetrics = { pickScore: 0, hps: 0, alignment: 0, aesthetic: 0, trueUtility: 0 };
-  for (const r of rows) for (const k of METRIC_KEYS) m[k] += r[k];
-  for (const k of METRIC_KEYS) m[k] /= rows.length;
-  return m;
 }
 
 /** Replaces NaN/±Infinity pixels by 0 (mid-grey), so broken samples still score (low) and stay finite. */
@@ -126,21 +92,4 @@ export async function evaluateModel(model: ReducedSD, prompts: Prompt[], samplin
 export function makeEvaluator(scorers: Scorers, batchSize?: number) {
   return (model: ReducedSD, prompts: Prompt[], o: { seed: number; steps: number; guidance: number }) =>
     evaluateModel(model, prompts, { ...o, batchSize }, scorers);
-}
-
-/**
- * Share of prompts where A's image beats the base model's image for the same prompt and noise,
- * by metric `key` (ties count half). 0.5 means no difference.
- */
-export function winRate(a: ImageMetrics[], base: ImageMetrics[], key: MetricKey): number {
-  if (a.length !== base.length) throw new Error(`winRate: ${a.length} images vs ${base.length} base images (evaluate both on the same prompts and noise)`);
-  if (a.length === 0) throw new Error('winRate: no images');
-  let wins = 0;
-  for (let i = 0; i < a.length; i++) wins += a[i][key] > base[i][key] ? 1 : a[i][key] === base[i][key] ? 0.5 : 0;
-  return wins / a.length;
-}
-
-/** The two win rates practitioners read: by the true preference and by PickScore-mini. */
-export function winRates(a: ImageMetrics[], base: ImageMetrics[]): { trueUtility: number; pickScore: number } {
-  return { trueUtility: winRate(a, base, 'trueUtility'), pickScore: winRate(a, base, 'pickScore') };
 }

@@ -2,19 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend';
 import { Rng } from '../rng';
-import {
-  bradleyTerryLoss,
-  defaultScorerConfig,
-  disposeScorer,
-  initScorer,
-  describeScorer,
-  loadScorer,
-  pairAccuracy,
-  serializeScorer,
-  scoreImages,
-  trainScorer,
-  type ScorerPair,
-} from './scorer';
+import { defaultScorerConfig, disposeScorer, initScorer, describeScorer, pairAccuracy, scoreImages, type ScorerPair } from './scorer';
+import { loadScorer, serializeScorer } from './scorerFile';
+import { bradleyTerryLoss, trainScorer } from './scorerTraining';
 
 /**
  * A toy preference task that needs both towers: the prompt names a colour (token 1 = red,

@@ -17,36 +17,43 @@
  * global mean so that full-resolution statistics (colour, noise, edge sharpness, clutter) reach
  * the head. (In short runs, a 4×4 map without the global means, and per-channel spatial moments
  * instead of the map, both did worse on held-out pairs.)
+ *
+ * This file holds the network and its scoring; its training is in scorerTraining.ts, its file
+ * format (model.safetensors + config.json) in scorerFile.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { loadSafetensors, saveSafetensors, type TensorEntry } from '../model/checkpoint';
 import { conv2dSame, matMulFast, type Params } from '../model/layers';
 import { Rng } from '../rng';
 
 export type { Params };
 
-export interface ScorerConfig {
+/**
+ * The scorer's architecture, the one schema that config.json is checked against and `ScorerConfig`
+ * is derived from.
+ */
+export const scorerConfigSchema = z.object({
   /** Vocabulary size of the world's tokenizer (token 0 = PAD is ignored). */
-  vocabSize: number;
+  vocabSize: z.number().int().positive(),
   /** Tokens per prompt (the world's MAX_TOKENS). */
-  maxTokens: number;
-  /** Image side (32); must be divisible by 2^channels.length. */
-  imageSize: number;
+  maxTokens: z.number().int().positive(),
+  /** Image side (32); must be divisible by 2^(channels.length − 1). */
+  imageSize: z.number().int().positive(),
   /**
    * Output channels of the conv stages; each stage is conv3×3 + ReLU, followed by 2×2 mean pooling
    * except the last, whose map (imageSize / 2^(stages−1) per side) is flattened.
    */
-  channels: number[];
+  channels: z.array(z.number().int().positive()).min(1),
   /** Width of the image head's hidden layer (features → hidden → embedding). */
-  imageHidden: number;
+  imageHidden: z.number().int().positive(),
   /** Width of the word embeddings and of the text MLP's hidden layer. */
-  textHidden: number;
+  textHidden: z.number().int().positive(),
   /** Dimension of the shared, normalised embedding space. */
-  embedDim: number;
+  embedDim: z.number().int().positive(),
   /** Score = logitScale × cosine (PickScore's CLIP logit scale, 100). */
-  logitScale: number;
-}
+  logitScale: z.number().positive(),
+});
+export type ScorerConfig = z.infer<typeof scorerConfigSchema>;
 
 export function defaultScorerConfig(vocabSize: number, maxTokens: number): ScorerConfig {
   return { vocabSize, maxTokens, imageSize: 32, channels: [16, 32, 64], imageHidden: 256, textHidden: 128, embedDim: 128, logitScale: 100 };
@@ -198,11 +205,6 @@ export function scoreTensors(s: Scorer, images: tf.Tensor4D, tokens: tf.Tensor2D
   return tf.mul(tf.sum(tf.mul(img, txt), 1), s.config.logitScale) as tf.Tensor1D;
 }
 
-/** Bradley–Terry loss: mean softplus(s_l − s_w) = −log softmax([s_w, s_l])[0]. */
-export function bradleyTerryLoss(sW: tf.Tensor1D, sL: tf.Tensor1D): tf.Scalar {
-  return tf.mean(tf.softplus(tf.sub(sL, sW))) as tf.Scalar;
-}
-
 const IMG_LEN = (n: number) => n * n * 3;
 
 function stackImages(images: Float32Array[], size: number): tf.Tensor4D {
@@ -215,7 +217,8 @@ function stackImages(images: Float32Array[], size: number): tf.Tensor4D {
   return tf.tensor4d(buf, [images.length, size, size, 3]);
 }
 
-function stackTokens(tokens: Int32Array[], maxTokens: number): tf.Tensor2D {
+/** Token rows [n][L] → an int32 tensor [n,L] (checks each row's length). */
+export function stackTokens(tokens: Int32Array[], maxTokens: number): tf.Tensor2D {
   const buf = new Int32Array(tokens.length * maxTokens);
   tokens.forEach((t, i) => {
     if (t.length !== maxTokens) throw new Error(`scorer: token row ${i} has length ${t.length}, expected ${maxTokens}`);
@@ -266,218 +269,4 @@ export async function pairAccuracy(s: Scorer, pairs: ScorerPair[], batchSize = 6
   let right = 0;
   for (let i = 0; i < pairs.length; i++) right += sw[i] > sl[i] ? 1 : sw[i] === sl[i] ? 0.5 : 0;
   return right / pairs.length;
-}
-
-export interface TrainScorerOptions {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  /** Shuffling and augmentation seed. */
-  seed: number;
-  /** Std of Gaussian pixel noise added to both images of a pair (0 = none). */
-  augmentNoise?: number;
-  /**
-   * Mirror augmentation: with probability ½ per pair, flip both images left↔right and map the
-   * prompt's tokens through `mirrorTokens` (token id → id of the mirrored word, e.g. left↔right).
-   * Exact when the preference is mirror-symmetric (in Pick-a-Shape every shape is).
-   */
-  mirrorTokens?: Int32Array;
-  /** 'cosine' (default): 3% linear warm-up, then cosine decay to lr/20; 'constant'. */
-  schedule?: 'cosine' | 'constant';
-  /** Held-out pairs, evaluated after each epoch (optional). */
-  validation?: ScorerPair[];
-  onEpoch?: (info: { epoch: number; step: number; loss: number; trainAcc: number; valAcc?: number; seconds: number }) => void;
-  /** Stop early when this returns true (checked between batches). */
-  shouldStop?: () => boolean;
-}
-
-export interface TrainScorerResult {
-  steps: number;
-  finalLoss: number;
-  seconds: number;
-  history: Array<{ epoch: number; loss: number; trainAcc: number; valAcc?: number }>;
-}
-
-/** Learning rate at step `step` (0-based) of `total`. */
-export function learningRateAt(step: number, total: number, lr: number, schedule: 'cosine' | 'constant'): number {
-  if (schedule === 'constant' || total <= 1) return lr;
-  const warm = Math.max(1, Math.round(0.03 * total));
-  if (step < warm) return (lr * (step + 1)) / warm;
-  const t = Math.min(1, (step - warm) / Math.max(1, total - warm - 1));
-  return lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * t)));
-}
-
-/** Flips an HWC image left↔right. */
-export function mirrorImage(im: Float32Array, size: number): Float32Array {
-  const out = new Float32Array(im.length);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const src = (y * size + x) * 3, dst = (y * size + (size - 1 - x)) * 3;
-      out[dst] = im[src];
-      out[dst + 1] = im[src + 1];
-      out[dst + 2] = im[src + 2];
-    }
-  }
-  return out;
-}
-
-function mirrorPair(p: ScorerPair, map: Int32Array, size: number): ScorerPair {
-  return { tokens: p.tokens.map((t) => map[t]), winner: mirrorImage(p.winner, size), loser: mirrorImage(p.loser, size) };
-}
-
-/**
- * Adam on the Bradley–Terry loss. Deterministic for a given seed and backend: the data order
- * and the augmentation noise come from `Rng`. Full batches only (the remainder of an epoch's
- * shuffle is dropped), so every step has the same shapes.
- */
-export async function trainScorer(s: Scorer, pairs: ScorerPair[], opts: TrainScorerOptions): Promise<TrainScorerResult> {
-  const { epochs, batchSize, lr } = opts;
-  if (pairs.length < batchSize) throw new Error(`trainScorer: ${pairs.length} pairs is fewer than one batch of ${batchSize}`);
-  const vars = scorerParamShapes(s.config).map(([k]) => s.params[k]); // fixed order for Adam's slots
-  const opt = tf.train.adam(lr);
-  const stepsPerEpoch = Math.floor(pairs.length / batchSize);
-  const totalSteps = epochs * stepsPerEpoch;
-  const rng = new Rng(opts.seed).fork('scorer-train');
-  const imgLen = IMG_LEN(s.config.imageSize);
-  const t0 = Date.now();
-  const history: TrainScorerResult['history'] = [];
-  let steps = 0;
-  let lastLoss = NaN;
-  try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      const order = rng.fork(`epoch${epoch}`).shuffle(pairs.map((_, i) => i));
-      const noiseRng = rng.fork(`noise${epoch}`);
-      const augRng = rng.fork(`mirror${epoch}`);
-      let lossSum = 0;
-      let accSum = 0;
-      let batches = 0;
-      for (let b = 0; b + batchSize <= order.length; b += batchSize) {
-        if (opts.shouldStop?.()) break;
-        const batch = order.slice(b, b + batchSize).map((i) => (opts.mirrorTokens && augRng.bool() ? mirrorPair(pairs[i], opts.mirrorTokens, s.config.imageSize) : pairs[i]));
-        // Both halves in one forward: [winners; losers].
-        const imgs = new Float32Array(2 * batchSize * imgLen);
-        batch.forEach((p, i) => {
-          imgs.set(p.winner, i * imgLen);
-          imgs.set(p.loser, (batchSize + i) * imgLen);
-        });
-        if (opts.augmentNoise) {
-          const noise = noiseRng.normals(imgs.length);
-          for (let i = 0; i < imgs.length; i++) imgs[i] = Math.max(-1, Math.min(1, imgs[i] + opts.augmentNoise * noise[i]));
-        }
-        const toks = batch.map((p) => p.tokens);
-        // One forward over both halves, [winners; losers], then one Adam step.
-        const [lossT, accT] = tf.tidy(() => {
-          const x = tf.tensor4d(imgs, [2 * batchSize, s.config.imageSize, s.config.imageSize, 3]);
-          const t = stackTokens([...toks, ...toks], s.config.maxTokens);
-          let acc: tf.Scalar | null = null;
-          const { value, grads } = tf.variableGrads(() => {
-            const sc = scoreTensors(s, x, t); // [2B]
-            const sW = tf.slice(sc, 0, batchSize) as tf.Tensor1D;
-            const sL = tf.slice(sc, batchSize, batchSize) as tf.Tensor1D;
-            acc = tf.keep(tf.mean(tf.cast(tf.greater(sW, sL), 'float32')) as tf.Scalar);
-            return bradleyTerryLoss(sW, sL);
-          }, vars);
-          // tfjs's Adam reads its learningRate field at every step, so the schedule can set it.
-          (opt as unknown as { learningRate: number }).learningRate = learningRateAt(steps, totalSteps, lr, opts.schedule ?? 'cosine');
-          opt.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] }))); // fixed order
-          return [value, acc!] as [tf.Scalar, tf.Scalar];
-        });
-        const [lossV, accV] = await Promise.all([lossT.data(), accT.data()]);
-        lossT.dispose();
-        accT.dispose();
-        lossSum += lossV[0];
-        accSum += accV[0];
-        steps++;
-        batches++;
-      }
-      lastLoss = lossSum / Math.max(1, batches);
-      const valAcc = opts.validation ? await pairAccuracy(s, opts.validation) : undefined;
-      history.push({ epoch, loss: lastLoss, trainAcc: accSum / Math.max(1, batches), valAcc });
-      opts.onEpoch?.({ epoch, step: steps, loss: lastLoss, trainAcc: accSum / Math.max(1, batches), valAcc, seconds: (Date.now() - t0) / 1000 });
-      if (!Number.isFinite(lastLoss)) throw new Error(`trainScorer: loss became ${lastLoss} in epoch ${epoch}; lower the learning rate`);
-      if (opts.shouldStop?.()) break;
-    }
-  } finally {
-    opt.dispose();
-  }
-  return { steps, finalLoss: lastLoss, seconds: (Date.now() - t0) / 1000, history };
-}
-
-// ---- shipping: model.safetensors + config.json ----
-
-export const SCORER_FORMAT = 'seppo-scorer/1';
-
-const scorerConfigSchema = z.object({
-  vocabSize: z.number().int().positive(),
-  maxTokens: z.number().int().positive(),
-  imageSize: z.number().int().positive(),
-  channels: z.array(z.number().int().positive()).min(1),
-  imageHidden: z.number().int().positive(),
-  textHidden: z.number().int().positive(),
-  embedDim: z.number().int().positive(),
-  logitScale: z.number().positive(),
-});
-
-/** config.json of a shipped scorer: the architecture (required) plus free-form training records. */
-export const scorerFileSchema = z.looseObject({
-  format: z.literal(SCORER_FORMAT),
-  name: z.string().min(1),
-  config: scorerConfigSchema,
-  /** The tokenizer's vocabulary the weights were trained with (token ids are baked in). */
-  vocab: z.array(z.string()),
-});
-export type ScorerFileJson = z.infer<typeof scorerFileSchema> & Record<string, unknown>;
-
-/** The weights as safetensors (local names: `img/…`, `txt/…`) and config.json (with `extra` records). */
-export function serializeScorer(s: Scorer, vocab: readonly string[], extra: Record<string, unknown> = {}): { safetensors: Uint8Array; config: ScorerFileJson } {
-  if (vocab.length !== s.config.vocabSize) throw new Error(`serializeScorer: vocabulary has ${vocab.length} words, the scorer ${s.config.vocabSize}`);
-  const tensors = new Map<string, TensorEntry>();
-  for (const [key] of scorerParamShapes(s.config)) {
-    const v = s.params[key];
-    tensors.set(key, { shape: v.shape.slice(), data: v.dataSync() as Float32Array });
-  }
-  const config: ScorerFileJson = { ...extra, format: SCORER_FORMAT, name: s.name, config: s.config, vocab: [...vocab] };
-  return { safetensors: saveSafetensors(tensors, { format: SCORER_FORMAT, name: s.name }), config };
-}
-
-/**
- * Builds a scorer from shipped files. Checks config.json (schema, vocabulary = the world's
- * current one) and the weights (every name and shape, finite values) before creating any
- * variable; throws an Error naming the first problem.
- */
-export function loadScorer(bytes: Uint8Array, configJson: unknown, prefix: string, vocab: readonly string[]): Scorer {
-  const parsed = scorerFileSchema.safeParse(configJson);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`scorer config.json invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  const file = parsed.data;
-  if (file.vocab.length !== vocab.length || file.vocab.some((w, i) => w !== vocab[i])) {
-    throw new Error(`scorer ${file.name} was trained with a different vocabulary (${file.vocab.length} words) than the world's (${vocab.length}); retrain it with npm run train-scorers`);
-  }
-  if (file.config.vocabSize !== vocab.length) throw new Error(`scorer ${file.name}: config.vocabSize ${file.config.vocabSize} ≠ vocabulary size ${vocab.length}`);
-  const cfg: ScorerConfig = file.config;
-  const expected = Object.fromEntries(scorerParamShapes(cfg).map(([k, shape]) => [k, { shape }]));
-  let tensors: Map<string, TensorEntry>;
-  try {
-    tensors = loadSafetensors(bytes, expected);
-  } catch (e) {
-    throw new Error(`scorer ${file.name}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  for (const [name, t] of tensors) {
-    const bad = t.data.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new Error(`scorer ${file.name}: tensor ${name} has a non-finite value at index ${bad}`);
-  }
-  const params: Params = {};
-  for (const [key, shape] of scorerParamShapes(cfg)) {
-    const init = tf.tensor(tensors.get(key)!.data, shape);
-    params[key] = tf.variable(init, true, `${prefix}/${key}`); // the variable keeps the data
-    init.dispose();
-  }
-  const rec = file as Record<string, unknown>;
-  const trained: ScorerTrainingRecord = {};
-  for (const k of ['testAccuracy', 'ceiling', 'testPairs', 'trainPairs', 'seed', 'steps'] as const) {
-    if (typeof rec[k] === 'number' && Number.isFinite(rec[k])) trained[k] = rec[k] as number;
-  }
-  return { name: file.name, prefix, config: cfg, params, trained };
 }

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../backend';
 import { Rng } from '../rng';
 import { VOCAB, allPrompts, buildDataset, renderIdeal, renderWithDefects, tokenize, type Defect, type Prompt } from '../world';
-import { disposeScorer, loadScorer, pairAccuracy, scoreImages, type Scorer } from './scorer';
+import { disposeScorer, pairAccuracy, scoreImages, type Scorer } from './scorer';
+import { loadScorer } from './scorerFile';
 import { raterCeiling, toScorerPairs } from './trainScorers';
 
 const DIR = join(__dirname, '../../../public/models');

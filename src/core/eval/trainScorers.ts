@@ -10,10 +10,12 @@ import {
 } from '../world';
 import type { ReducedSD } from '../model/sd';
 import { aesthetic } from './aesthetic';
-import { evaluateModel, type EvalSampling, type ImageMetrics, type Scorers } from './evaluate';
+import { evaluateModel, type EvalSampling, type Scorers } from './evaluate';
+import type { ImageMetrics } from './metrics';
 import { alignment } from './alignment';
 import { analyse } from './pixels';
-import { defaultScorerConfig, initScorer, pairAccuracy, scoreImages, scorePairs, trainScorer, type Scorer, type ScorerConfig, type ScorerPair, type TrainScorerOptions } from './scorer';
+import { defaultScorerConfig, initScorer, pairAccuracy, scoreImages, scorePairs, type Scorer, type ScorerConfig, type ScorerPair } from './scorer';
+import { trainScorer, type TrainScorerOptions } from './scorerTraining';
 import { spearman } from './stats';
 
 /** Token map for mirror augmentation: 'left' ↔ 'right', every other word to itself. */
@@ -71,6 +73,12 @@ export function gapBreakdown(pairs: Pair[], sw: ArrayLike<number>, sl: ArrayLike
     bin.agree += gap > 0 ? 1 : 0;
   });
   return bins.map((b) => ({ lo: b.lo, hi: b.hi, n: b.n, accuracy: b.n ? b.right / b.n : NaN, ceiling: b.n ? b.agree / b.n : NaN }));
+}
+
+/** The pairs, accuracy and ceiling over all bins of a breakdown (each bin weighted by its pairs; empty bins count 0). */
+export function gapTotals(bins: GapAccuracy[]): { n: number; accuracy: number; ceiling: number } {
+  const n = bins.reduce((a, b) => a + b.n, 0);
+  return { n, accuracy: bins.reduce((a, b) => a + b.n * (b.n ? b.accuracy : 0), 0) / n, ceiling: bins.reduce((a, b) => a + b.n * (b.n ? b.ceiling : 0), 0) / n };
 }
 
 /** Held-out accuracy broken down by the pair's pool-utility gap (scores the pairs, then `gapBreakdown`). */

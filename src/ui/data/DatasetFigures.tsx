@@ -1,5 +1,6 @@
 import type { DataSummary } from '../../worker/protocol-views';
 import { num, pct } from './format';
+import { poolLabel, splitLabel } from './wording';
 
 /** The dataset's figures: pairs, unique prompts and ties per split; rater agreement by utility gap. */
 export function DatasetFigures({ summary }: { summary: DataSummary }) {
@@ -14,7 +15,7 @@ export function DatasetFigures({ summary }: { summary: DataSummary }) {
           <tbody>
             {summary.splits.filter((s) => s.pairs > 0).map((s) => (
               <tr key={s.name}>
-                <td>{s.name}</td><td>{s.pairs}</td><td>{s.uniquePrompts}</td><td>{s.tiesDropped}</td>
+                <td>{splitLabel(s.name)}</td><td>{s.pairs}</td><td>{s.uniquePrompts}</td><td>{s.tiesDropped}</td>
               </tr>
             ))}
           </tbody>
@@ -31,7 +32,7 @@ export function DatasetFigures({ summary }: { summary: DataSummary }) {
           <thead>
             <tr>
               <th>utility gap</th>
-              {summary.agreement.map((a) => <th key={a.pool}>{a.label}</th>)}
+              {summary.agreement.map((a) => <th key={a.pool}>{poolLabel(a.pool)}</th>)}
             </tr>
           </thead>
           <tbody>

@@ -1,6 +1,7 @@
 import { ImageTile } from '../common/ImageTile';
 import type { ImageView, PairView } from '../../worker/protocol-views';
 import { num } from './format';
+import { defectText } from './wording';
 
 const PARTS = ['colour', 'shape', 'sharpness', 'background'] as const;
 
@@ -30,7 +31,7 @@ function PairImage({ img, won, text, testId }: { img: ImageView; won: boolean; t
             ))}
           </tbody>
         </table>
-        {img.defects.length > 0 && <div className="data-defects">defects: {img.defects.join(', ')}</div>}
+        {img.defects.length > 0 && <div className="data-defects">defects: {img.defects.map(defectText).join(', ')}</div>}
       </figcaption>
     </figure>
   );

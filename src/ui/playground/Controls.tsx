@@ -9,6 +9,7 @@ import {
   ARM_LIBRARY,
   ARM_METHODS,
   FLIP_VARIANTS,
+  armHyperParameters,
   PRESET_DESCRIPTIONS,
   PRESET_NAMES,
   REF_STRATEGIES,
@@ -209,7 +210,7 @@ export function Controls({
                 </label>
                 <label title="this arm's β (empty: the experiment's β)">
                   <span>β</span>
-                  <NumberField compact optional label={`β of arm ${a.name}`} value={a.beta} placeholder={String(config.beta)} disabled={disabled} onCommit={(v) => setArm(i, { beta: v })} />
+                  <NumberField compact optional label={`β of arm ${a.name}`} value={a.beta} placeholder={String(armHyperParameters(config, { ...a, beta: undefined }).beta)} disabled={disabled} onCommit={(v) => setArm(i, { beta: v })} />
                 </label>
               </div>
             </div>

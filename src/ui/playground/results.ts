@@ -6,7 +6,7 @@
  * (the one schema) and the records' shape here, and answers readable errors instead of throwing.
  */
 import { z } from 'zod';
-import { safeParseExperimentConfig, type ExperimentConfig } from '../../core/config';
+import { armHyperParameters, safeParseExperimentConfig, type ExperimentConfig } from '../../core/config';
 import type { ExpCheckpointRecord, ExpSnapshot, ExpUpdateRecord, Metrics } from '../../worker/protocol-experiment';
 import type { RunState } from './runState';
 import type { RunMeta } from '../../core/align/report';
@@ -40,8 +40,7 @@ export function resultsFromState(s: RunState, meta: ResultsMeta): ResultsJson {
     arms: s.config.arms.map((a) => ({
       name: a.name,
       config: a,
-      beta: a.beta ?? s.config.beta,
-      lr: a.lr ?? s.config.lr,
+      ...armHyperParameters(s.config, a),
       halted: s.halted[a.name] ?? null,
       updates: s.records[a.name] ?? [],
       checkpoints: s.checkpoints[a.name] ?? [],

@@ -67,20 +67,5 @@ export function searchWithConfig(search: string, config: ExperimentConfig): stri
   return `?${params.toString()}`;
 }
 
-/** Equal configurations (key order independent, via the codec's canonical JSON of parsed values). */
-export function sameConfig(a: ExperimentConfig, b: ExperimentConfig): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
-
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') {
-    const o: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const x = (v as Record<string, unknown>)[k];
-      if (x !== undefined) o[k] = canonical(x);
-    }
-    return o;
-  }
-  return v;
-}
+/** Equal configurations, key order independent: the config's one canonical form (core/config.ts). */
+export { sameConfig } from '../../core/config';

@@ -1,0 +1,247 @@
+/**
+ * One arm of an experiment: its state (policy θ, Adam, the checkpoint pool θ₀…θ_{k−1}, the
+ * reference-sample cache) and one update of Algorithm 1 (DESIGN §4), in named steps:
+ *
+ *   1. `chooseReference`    θ_ref from the pool by the arm's strategy, once per iteration k (pool.ts);
+ *   2. `trainingLatents`    x^w from the data: the winners, or SePPOʳ's seeded pick of winner/loser;
+ *   3. `losingLatents`      x^l: on-policy DDIM samples of θ_ref (refsamples.ts), or the real loser for 'dpo';
+ *   4. `lossAndGradients`   m = ‖ε_θ(x_t, t, c) − ε‖², r = ‖ε_ref(x_t, t, c) − ε‖² (r outside the tape) and
+ *                           the gradients of the SePPO loss (loss.ts: eq. 8 with the AAF flipper of eq. 9),
+ *                           or of SFT's mean m_w;
+ *   5. `readBack`           the one read-back of the update, unpacked by name (`SEPPO_READBACK`, `Readback`);
+ *   6. apply the Adam step, unless the loss is non-finite: then the arm halts (the others go on);
+ *   7. `updateRecord`       the record of the update, with the loss diagnostics (diagnostics.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { armHyperParameters, type ArmConfig, type ExperimentConfig } from '../config';
+import { qSample, type Schedule } from '../diffusion/schedule';
+import { unetForward, type Params, type ReducedSD, type UNetConfig } from '../model/sd';
+import { Rng } from '../rng';
+import type { SharedBatch } from './batch';
+import { aafRateOf, implicitAccuracyOf, lossDiagnostics } from './diagnostics';
+import { perSampleMse, seppoLoss, sftLoss } from './loss';
+import { CheckpointPool, type PoolEntry } from './pool';
+import type { CheckpointRecord, UpdateRecord } from './records';
+import { RefSampleCache, refNoise, sampleReferenceLatents } from './refsamples';
+import type { EncodedTrainingSet } from './trainingSet';
+
+export interface ArmState {
+  cfg: ArmConfig;
+  /** The arm's effective β and learning rate (config.ts's armHyperParameters). */
+  beta: number;
+  lr: number;
+  policy: Params;
+  vars: tf.Variable[];
+  opt: tf.Optimizer;
+  pool: CheckpointPool;
+  cache: RefSampleCache;
+  ref: PoolEntry | null;
+  refIter: number;
+  halted: string | null;
+  updates: UpdateRecord[];
+  checkpoints: CheckpointRecord[];
+}
+
+/**
+ * A fresh arm: a policy initialised from the base UNet (variables named `<armPrefix>…`), Adam at
+ * the arm's learning rate, and a pool holding θ₀ = the base UNet itself (shared, never trained,
+ * never disposed here).
+ */
+export function createArm(cfg: ArmConfig, config: ExperimentConfig, base: ReducedSD, basePrefix: string, armPrefix: string, latentShape: [number, number, number]): ArmState {
+  const policy: Params = {};
+  for (const [name, v] of Object.entries(base.unet)) {
+    const nn = armPrefix + name.slice(basePrefix.length);
+    policy[nn] = tf.variable(v, true, nn); // shares the base's data until the first assign
+  }
+  const { beta, lr } = armHyperParameters(config, cfg);
+  const pool = new CheckpointPool(config.maxCheckpoints, armPrefix);
+  pool.addShared(base.unet, 0);
+  return {
+    cfg,
+    beta,
+    lr,
+    policy,
+    vars: Object.keys(policy).map((k) => policy[k]), // FIXED order: Adam matches slots by position
+    opt: tf.train.adam(lr),
+    pool,
+    cache: new RefSampleCache(config.refRegenerateEvery, latentShape),
+    ref: null,
+    refIter: -1,
+    halted: null,
+    updates: [],
+    checkpoints: [],
+  };
+}
+
+export function disposeArm(arm: ArmState): void {
+  arm.pool.dispose();
+  arm.opt.dispose();
+  tf.dispose(arm.vars);
+  arm.cache.clear();
+}
+
+/** Everything one update shares across arms. */
+export interface UpdateContext {
+  config: ExperimentConfig;
+  unet: UNetConfig;
+  latentShape: [number, number, number];
+  schedule: Schedule;
+  data: EncodedTrainingSet;
+  /** 0-based index of this update. */
+  update: number;
+  /** The batch's training items, timesteps (as read by the diagnostics) and shared tensors (batch.ts). */
+  idx: number[];
+  t: Int32Array;
+  shared: SharedBatch;
+  /** Reference latents sampled this update, by θ_ref: arms with the same reference at this update share them. */
+  refMemo: Map<Params, tf.Tensor4D>;
+}
+
+/**
+ * The one read-back of an arm's update, in one tensor [1 + k·B]: the loss, then k per-sample
+ * vectors of length B in the order of `SEPPO_READBACK` (SePPO and DPO) or `SFT_READBACK` (SFT).
+ */
+export const SEPPO_READBACK = ['mW', 'mL', 'rW', 'rL', 'inside', 's'] as const;
+export const SFT_READBACK = ['mW'] as const;
+
+/** A read-back by name: the loss and, per field, its [B] per-sample values (m_w, m_l, r_w, r_l, inside, s). */
+export type Readback<F extends readonly string[]> = { loss: number } & Record<F[number], Float32Array>;
+
+function packReadback(loss: tf.Scalar, perSample: tf.Tensor1D[]): tf.Tensor1D {
+  return tf.concat([loss.reshape([1]), ...perSample]) as tf.Tensor1D;
+}
+
+function unpackReadback<F extends readonly string[]>(v: Float32Array, fields: F, B: number): Readback<F> {
+  const out = { loss: v[0] } as Record<string, number | Float32Array>;
+  fields.forEach((f, k) => (out[f] = v.subarray(1 + k * B, 1 + (k + 1) * B)));
+  return out as Readback<F>;
+}
+
+/** Step 1. Algorithm 1: the reference model is drawn once per iteration k = ⌊u / N⌋ (seeded by k, not by arm). */
+function chooseReference(arm: ArmState, c: UpdateContext): void {
+  const iter = Math.floor(c.update / c.config.checkpointEvery);
+  if (arm.refIter !== iter) {
+    arm.ref = arm.pool.pick(arm.cfg.refStrategy, new Rng(c.config.seed).fork(`refpick/${iter}`));
+    arm.refIter = iter;
+  }
+}
+
+/** Step 2. x^w [B,S,S,C]: the winners, or for 'random' data the seeded pick of winner or loser. */
+function trainingLatents(arm: ArmState, c: UpdateContext): tf.Tensor4D {
+  return c.data.gatherLatents(c.data.trainingRows(c.idx, arm.cfg.data));
+}
+
+/** On-policy reference samples x^l for this arm's batch (shared across arms with the same θ_ref at this update). */
+async function referenceSamples(arm: ArmState, c: UpdateContext): Promise<tf.Tensor4D> {
+  const ref = arm.ref!;
+  if (!arm.cache.needsRegeneration(c.idx, c.update, ref.k)) return arm.cache.batch(c.idx);
+  let lat = c.refMemo.get(ref.params);
+  if (!lat) {
+    const B = c.idx.length;
+    const [S, , C] = c.latentShape;
+    const z = tf.tensor4d(refNoise(c.config.seed, c.update, B, S * S * C), [B, S, S, C]);
+    lat = sampleReferenceLatents(ref.params, c.unet, c.shared.ctx, c.data.uncond, z, {
+      steps: c.config.refSteps,
+      guidance: c.config.refGuidance,
+    });
+    z.dispose();
+    c.refMemo.set(ref.params, lat);
+  }
+  await arm.cache.store(c.idx, lat, c.update, ref.k);
+  return tf.clone(lat);
+}
+
+/** Step 3. x^l [B,S,S,C]: the real losers ('dpo'), the reference samples ('seppo'), none ('sft'). */
+async function losingLatents(arm: ArmState, c: UpdateContext): Promise<tf.Tensor4D | null> {
+  if (arm.cfg.method === 'dpo') return c.data.gatherLatents(c.data.loserRows(c.idx));
+  if (arm.cfg.method === 'seppo') return referenceSamples(arm, c);
+  return null;
+}
+
+/**
+ * Step 4. The gradients of the arm's loss w.r.t. its policy and the packed read-back tensor.
+ * SFT: loss = mean(m_w). SePPO / DPO: both halves go through the UNet as one [2B] batch with the
+ * same t and ε; r_w, r_l are the reference's errors, computed outside the gradient tape.
+ */
+function lossAndGradients(arm: ArmState, c: UpdateContext, xw: tf.Tensor4D, xl: tf.Tensor4D | null): { grads: tf.NamedTensorMap; packed: tf.Tensor1D } {
+  const sh = c.shared;
+  const ucfg = c.unet;
+  return tf.tidy(() => {
+    if (arm.cfg.method === 'sft') {
+      const zt = qSample(xw, sh.t, sh.eps, c.schedule);
+      let kept: tf.Tensor1D | null = null;
+      const g = tf.variableGrads(() => {
+        const m = perSampleMse(unetForward(arm.policy, ucfg, zt, sh.tF, sh.ctx), sh.eps); // m_w [B]
+        kept = tf.keep(m);
+        return sftLoss(m);
+      }, arm.vars);
+      const packed = packReadback(g.value, [kept!]); // SFT_READBACK
+      kept!.dispose();
+      return { grads: g.grads, packed };
+    }
+    const zt2 = qSample(tf.concat([xw, xl!]) as tf.Tensor4D, sh.t2, sh.eps2, c.schedule); // [2B,S,S,C]
+    // r_w, r_l: the reference's errors, computed outside the gradient tape (no gradient).
+    const r = perSampleMse(unetForward(arm.ref!.params, ucfg, zt2, sh.tF2, sh.ctx2), sh.eps2);
+    const [rW, rL] = tf.split(r, 2) as tf.Tensor1D[];
+    let kept: { mW: tf.Tensor1D; mL: tf.Tensor1D; inside: tf.Tensor1D; s: tf.Tensor1D } | null = null;
+    const g = tf.variableGrads(() => {
+      const m = perSampleMse(unetForward(arm.policy, ucfg, zt2, sh.tF2, sh.ctx2), sh.eps2); // [2B]
+      const [mW, mL] = tf.split(m, 2) as tf.Tensor1D[];
+      const res = seppoLoss({ modelW: mW, modelL: mL, refW: rW, refL: rL }, { beta: arm.beta, flip: arm.cfg.flip });
+      kept = { mW: tf.keep(mW), mL: tf.keep(mL), inside: tf.keep(res.inside), s: tf.keep(res.s) };
+      return res.loss;
+    }, arm.vars);
+    const k = kept!;
+    const packed = packReadback(g.value, [k.mW, k.mL, rW, rL, k.inside, k.s]); // SEPPO_READBACK order
+    tf.dispose([k.mW, k.mL, k.inside, k.s]);
+    return { grads: g.grads, packed };
+  });
+}
+
+/** Step 5. The one read-back of this arm's update (`await data()`, so a worker can interleave messages). */
+async function readBack(packed: tf.Tensor1D): Promise<Float32Array> {
+  const v = (await packed.data()) as Float32Array;
+  packed.dispose();
+  return v;
+}
+
+/** Step 7. The record of the update, from its read-back (fields that do not apply to the arm's method are null). */
+function updateRecord(arm: ArmState, c: UpdateContext, v: Float32Array, refMs: number): UpdateRecord {
+  const B = c.idx.length;
+  const base = { arm: arm.cfg.name, update: c.update + 1, loss: v[0], refK: arm.cfg.method === 'sft' ? null : arm.ref!.k, refMs, ms: 0 };
+  if (arm.cfg.method === 'sft') {
+    const rb = unpackReadback(v, SFT_READBACK, B);
+    const mW = rb.mW.reduce((a, b) => a + b, 0) / B;
+    return { ...base, mW, mL: null, rW: null, rL: null, implicitAcc: null, aafRate: null, rewardW: null, rewardL: null, margin: null, insideHist: null, accByTBucket: null, flippedShare: null };
+  }
+  const rb = unpackReadback(v, SEPPO_READBACK, B);
+  const d = lossDiagnostics({ beta: arm.beta, mW: rb.mW, mL: rb.mL, rW: rb.rW, rL: rb.rL, inside: rb.inside, s: rb.s, t: c.t });
+  return { ...base, ...d, implicitAcc: implicitAccuracyOf(rb.inside), aafRate: aafRateOf(rb.s) };
+}
+
+/** One update of one arm (steps 1–7); null when the arm halted on a non-finite loss (`arm.halted` says why). */
+export async function updateArm(arm: ArmState, c: UpdateContext): Promise<UpdateRecord | null> {
+  const t0 = performance.now();
+  if (arm.cfg.method !== 'sft') chooseReference(arm, c);
+  const xw = trainingLatents(arm, c);
+  const tr = performance.now();
+  const xl = await losingLatents(arm, c);
+  const refMs = performance.now() - tr;
+  const { grads, packed } = lossAndGradients(arm, c, xw, xl);
+  tf.dispose([xw, ...(xl ? [xl] : [])]);
+
+  const v = await readBack(packed);
+  // Step 6. One Adam step on the policy, unless the loss is non-finite.
+  const loss = v[0];
+  if (!Number.isFinite(loss)) {
+    tf.dispose(grads); // never apply a non-finite update
+    arm.halted = `${arm.cfg.name}: non-finite loss (${loss}) at update ${c.update + 1}; this arm is halted, the others go on`;
+    return null;
+  }
+  arm.opt.applyGradients(grads);
+  tf.dispose(grads);
+
+  const rec = updateRecord(arm, c, v, refMs);
+  rec.ms = performance.now() - t0;
+  return rec;
+}

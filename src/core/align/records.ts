@@ -1,0 +1,98 @@
+/**
+ * The records of an alignment run, as plain data: what one arm did in one update, what it measured
+ * at a checkpoint (with the per-image evaluations that paired intervals need), what one step of
+ * the experiment returns, and the serialisable results. No tfjs and no DOM: the worker protocol,
+ * the report and the page import these types without loading the engine.
+ */
+import type { ArmConfig, ExperimentConfig } from '../config';
+import type { LossDiagnostics } from './diagnostics';
+
+/** Metric name → value (the evaluator's keys; eval/metrics.ts's ImageMetrics for the shipped evaluator). */
+export type Metrics = Record<string, number>;
+
+/** One model's evaluation on the fixed prompts and noise: per image, the mean, and (optionally) the images. */
+export interface EvalResult {
+  perImage: Metrics[];
+  mean: Metrics;
+  images?: Float32Array[];
+}
+
+/** What one arm did in one update. Fields that do not apply to the arm's method are null. */
+export interface UpdateRecord extends Omit<LossDiagnostics, 'mL' | 'rW' | 'rL' | 'rewardW' | 'rewardL' | 'margin' | 'insideHist' | 'accByTBucket' | 'flippedShare'> {
+  arm: string;
+  /** Updates done so far by this arm, 1-based (the x axis). */
+  update: number;
+  loss: number;
+  implicitAcc: number | null;
+  aafRate: number | null;
+  mL: number | null;
+  rW: number | null;
+  rL: number | null;
+  rewardW: number | null;
+  rewardL: number | null;
+  margin: number | null;
+  insideHist: number[] | null;
+  accByTBucket: (number | null)[] | null;
+  flippedShare: number | null;
+  /** k of the reference checkpoint θ_k used (null for SFT). */
+  refK: number | null;
+  /** Wall time of this arm's update, reference sampling included, and of the sampling alone. */
+  ms: number;
+  refMs: number;
+}
+
+export interface CheckpointRecord {
+  arm: string;
+  update: number;
+  /** k of the snapshot saved to the pool at this checkpoint (null when the arm's strategy never needs it). */
+  savedK: number | null;
+  /** Mean metrics over the evaluation prompts (null without an evaluator). */
+  metrics: Metrics | null;
+  /** Per metric: share of evaluation prompts where this arm beats the base (ties count ½). */
+  winRate: Metrics | null;
+  poolCheckpoints: number;
+  poolBytes: number;
+  ms: number;
+  /** Per-image metrics of this evaluation, in prompt order (paired with the base's); none without an evaluator. Not serialised by `results()`. */
+  perImage?: Metrics[];
+  /** The evaluation images (same noise for every arm), for sample grids; not serialised by `results()`. */
+  images?: Float32Array[];
+}
+
+/** A checkpoint as `results()` serialises it: without its images and per-image metrics. */
+export type SerialisedCheckpoint = Omit<CheckpointRecord, 'images' | 'perImage'>;
+
+export interface StepResult {
+  update: number;
+  records: UpdateRecord[];
+  checkpoints: CheckpointRecord[];
+  halted: { arm: string; message: string }[];
+}
+
+export interface ArmSummary {
+  name: string;
+  config: ArmConfig;
+  beta: number;
+  lr: number;
+  halted: string | null;
+  updates: number;
+}
+
+/** One arm in the serialisable results. */
+export interface ArmResults {
+  name: string;
+  config: ArmConfig;
+  beta: number;
+  lr: number;
+  halted: string | null;
+  updates: UpdateRecord[];
+  checkpoints: SerialisedCheckpoint[];
+}
+
+/** `Experiment.results()`: config, base evaluation, per-arm update and checkpoint records (no images). */
+export interface RunResults {
+  config: ExperimentConfig;
+  updatesDone: number;
+  base: { metrics: Metrics } | null;
+  arms: ArmResults[];
+}
