@@ -29,7 +29,7 @@ beforeAll(async () => {
   disposeReducedSD(m);
   files = new Map<string, Uint8Array>([
     [ASSET_URLS.baseWeights, safetensors],
-    [ASSET_URLS.baseConfig, new TextEncoder().encode(JSON.stringify({ ...config, trainSteps: 12, quality: { meanTrueUtility: 0.5 }, baseQuality: { meanTrueUtility: 0.6, ratioToGenerators: 0.9, guidance: 3, ddimSteps: 20 } }))],
+    [ASSET_URLS.baseConfig, new TextEncoder().encode(JSON.stringify({ ...config, trainSteps: 12, quality: { meanTrueUtility: 0.5 }, baseQuality: { meanTrueUtility: 0.6, ratioToGenerators: 0.9, guidance: 3, ddimSteps: 20, headroom: 0.2, decoderCeiling: { winnersReconstructed: { total: 0.8 } } } }))],
   ]);
   setAssetFetch(async (url) => {
     const body = files.get(url);
@@ -72,7 +72,7 @@ describe('model requests', () => {
     expect(info.params.total).toBeGreaterThan(1000);
     expect(info.record.trainSteps).toBe(12);
     expect(info.record['quality.meanTrueUtility']).toBe(0.5);
-    expect(info.quality).toMatchObject({ meanTrueUtility: 0.6, ratioToGenerators: 0.9, guidance: 3, ddimSteps: 20 });
+    expect(info.quality).toMatchObject({ meanTrueUtility: 0.6, ratioToGenerators: 0.9, guidance: 3, ddimSteps: 20, headroom: 0.2, decoderCeiling: 0.8 });
   });
 
   it('samples step by step with previews, scores the image, and leaks nothing', async () => {

@@ -119,6 +119,8 @@ async function modelLoad(emit: Emit): Promise<ModelInfo> {
           nPrompts: n(q.nPrompts),
           ddimSteps: n(q.ddimSteps),
           guidance: n(q.guidance),
+          decoderCeiling: n((q.decoderCeiling as { winnersReconstructed?: { total?: unknown } } | undefined)?.winnersReconstructed?.total),
+          headroom: n(q.headroom),
         }
       : undefined;
   return { params: m.params, bytes: m.bytes, loadMs: m.loadMs, record, quality };

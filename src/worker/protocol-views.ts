@@ -85,6 +85,10 @@ export interface ModelInfo {
     /** The sampling settings it was measured with (the view's defaults). */
     ddimSteps?: number;
     guidance?: number;
+    /** The decoder's ceiling: winners on the same prompts after encode → decode (DESIGN §3). */
+    decoderCeiling?: number;
+    /** decoderCeiling − meanTrueUtility: how far alignment can move the base. */
+    headroom?: number;
   };
 }
 

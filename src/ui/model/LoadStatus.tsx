@@ -50,6 +50,8 @@ export function LoadStatus({ state, retry }: { state: BaseModelState; retry: () 
             {q.ratioToGenerators !== undefined && ` (${(100 * q.ratioToGenerators).toFixed(0)}% of the generators')`}
             {q.guidance !== undefined && `, measured at guidance ${q.guidance}`}
             {q.ddimSteps !== undefined && `, ${q.ddimSteps} steps`}
+            {q.decoderCeiling !== undefined && ` · decoder ceiling ${q.decoderCeiling.toFixed(3)} (winners through the autoencoder)`}
+            {q.headroom !== undefined && ` · headroom ${q.headroom.toFixed(3)}`}
           </span>
         )}
       </summary>
