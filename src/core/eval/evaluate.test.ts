@@ -18,7 +18,7 @@ beforeAll(async () => {
   scorers = { pickScore: initScorer('pickscore-mini', 'ev-ps', cfg, 1), hps: initScorer('hps-mini', 'ev-hps', cfg, 2) };
   // A tiny, untrained reduced SD: enough to check plumbing, determinism and leaks of evaluateModel.
   const sd = defaultSDConfig(VOCAB.length, MAX_TOKENS);
-  const tiny = { ...sd, ae: { ...sd.ae, channels: [4, 8, 8], groups: 4 }, text: { ...sd.text, dim: 16, heads: 2 }, unet: { ...sd.unet, channels: [8, 8] as [number, number], timeDim: 8, ctxDim: 16, heads: 2, groups: 4 } };
+  const tiny = { ...sd, ae: { ...sd.ae, channels: [4, 8, 8], groups: 4 }, text: { ...sd.text, dim: 16, heads: 2 }, unet: { ...sd.unet, latentSize: 8, patch: 1, channels: [8, 8] as [number, number], timeDim: 8, ctxDim: 16, heads: 2, groups: 4 } };
   model = initReducedSD('ev-m1', tiny, 1);
   model2 = initReducedSD('ev-m2', tiny, 2);
 });

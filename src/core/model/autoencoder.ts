@@ -14,7 +14,7 @@ export interface AEConfig {
   imageChannels: number; // 3
   latentChannels: number; // 4
   /** Channels per level, from full resolution down; each level after the first halves H and W. */
-  channels: number[]; // [16, 32, 64] → 32×32, 16×16, 8×8
+  channels: number[]; // [16, 32] → 32×32, 16×16 (the first base: [16, 32, 64] → …, 8×8)
   groups: number; // GroupNorm groups
   /** A residual block at full resolution too (costly: 32×32 convolutions); false = conv only there. Default true. */
   fullResBlock?: boolean;
@@ -30,7 +30,8 @@ export interface AEConfig {
   blocks?: number;
 }
 
-export const DEFAULT_AE: AEConfig = { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [16, 32, 64], groups: 8, fullResBlock: false };
+/** The shipped autoencoder: 32×32 → 16×16 (one pooling), 16×16×4 latents (see README.md, "The decoder's ceiling"). */
+export const DEFAULT_AE: AEConfig = { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [16, 32], groups: 8, fullResBlock: false };
 
 export function latentSize(cfg: AEConfig): number {
   return (cfg.imageSize / (cfg.inputPatch ?? 1)) >> (cfg.channels.length - 1);
