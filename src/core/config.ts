@@ -8,7 +8,7 @@
 import { z } from 'zod';
 
 export const ARM_METHODS = ['seppo', 'sft', 'dpo'] as const;
-export const ARM_DATA = ['winners', 'random', 'pairs'] as const;
+export const ARM_DATA = ['winners', 'random', 'pairs', 'losers'] as const;
 export const REF_STRATEGIES = ['init', 'latest', 'random'] as const;
 export const FLIP_VARIANTS = ['sign', 'indicator', 'off'] as const;
 
@@ -27,7 +27,8 @@ const num = (min: number, max: number) => z.number().min(min).max(max);
  *  - 'sft':   plain denoising loss on the training images (refStrategy and flip unused);
  *  - 'dpo':   Diffusion-DPO, the real losers of the pairs as x^l (data must be 'pairs').
  * `data`: 'winners' (the winner of each pair, SePPOʷ/SFTʷ), 'random' (a seeded random pick of
- * winner or loser per pair, SePPOʳ), 'pairs' (winner + real loser, Diffusion-DPO).
+ * winner or loser per pair, SePPOʳ), 'pairs' (winner + real loser, Diffusion-DPO), 'losers' (the
+ * loser of each pair as x^w: the SFT-on-losers sanity gate).
  */
 export const armSchema = z
   .object({
@@ -38,8 +39,15 @@ export const armSchema = z
     flip: z.enum(FLIP_VARIANTS).default('sign'),
     /** Overrides the experiment's β for this arm. */
     beta: num(1e-3, 1e7).optional(),
-    /** Overrides the experiment's learning rate for this arm. */
-    lr: num(1e-8, 1).optional(),
+    /** Overrides the experiment's learning rate for this arm (0: the arm never moves from θ₀, e.g. the base-vs-itself gate). */
+    lr: num(0, 1).optional(),
+    /** Linear learning-rate warm-up over this arm's first `warmup` updates (lr · min(1, u/warmup), u 1-based). */
+    warmup: int(1, 100000).optional(),
+    /**
+     * 'fresh': this arm's evaluations use noise of their own (keyed by its name) instead of the noise
+     * shared by every arm and the base — paired with the base by prompt only (the base-vs-itself gate).
+     */
+    evalNoise: z.enum(['shared', 'fresh']).optional(),
     /** Chart colour, '#rrggbb'. */
     colour: z
       .string()
@@ -77,6 +85,20 @@ export const experimentSchema = z
     evalPrompts: int(1, 1024),
     evalSteps: int(1, 500),
     evalGuidance: num(0, 30),
+    // --- The evaluation protocol and diagnostics of issue 13 (all optional: a config without them runs as before).
+    /** Seed of the evaluation noise (checkpoints and final), independent of the training seed; default: derived from `seed`. */
+    evalSeed: int(0, 2 ** 31 - 1).optional(),
+    /** Prompts evaluations use: 'validation' (validation_unique, the default) or 'tuning' (a disjoint held-out split, for sweeps). */
+    evalSplit: z.enum(['validation', 'tuning']).optional(),
+    /** Final evaluation: the last checkpoint (and the base) on finalEvalPrompts × finalEvalNoises paired images. */
+    finalEvalPrompts: int(1, 1024).optional(),
+    finalEvalNoises: int(1, 1024).optional(),
+    /** Keep every checkpoint's per-image metrics in results.json (paired intervals per checkpoint, time to separation). */
+    keepPerImage: z.boolean().optional(),
+    /** Likelihood-displacement monitor: this many training pairs (winner and loser) at fixed t and ε, measured at every checkpoint. */
+    probePairs: int(1, 1024).optional(),
+    /** AAF skill against the truth: decode every update's x^w and x^l and score them with the true utility (costs one decoder pass of 2B images per SePPO arm per update). */
+    aafSkill: z.boolean().optional(),
     arms: z.array(armSchema).min(1).max(12),
   })
   .strict()
@@ -89,9 +111,12 @@ export const experimentSchema = z
         ctx.addIssue({ code: 'custom', path: ['arms', i, 'data'], message: `method 'dpo' trains on real pairs: data must be 'pairs', got '${a.data}'` });
       }
       if (a.method !== 'dpo' && a.data === 'pairs') {
-        ctx.addIssue({ code: 'custom', path: ['arms', i, 'data'], message: `data 'pairs' is for method 'dpo'; method '${a.method}' takes 'winners' or 'random'` });
+        ctx.addIssue({ code: 'custom', path: ['arms', i, 'data'], message: `data 'pairs' is for method 'dpo'; method '${a.method}' takes 'winners', 'random' or 'losers'` });
       }
     });
+    if (c.finalEvalNoises !== undefined && c.finalEvalPrompts === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['finalEvalNoises'], message: 'finalEvalNoises needs finalEvalPrompts (the final evaluation is finalEvalPrompts × finalEvalNoises images)' });
+    }
     if (c.batchSize > c.dataSize) {
       ctx.addIssue({ code: 'custom', path: ['batchSize'], message: `batchSize (${c.batchSize}) must not exceed dataSize (${c.dataSize})` });
     }
