@@ -6,6 +6,7 @@
  */
 import { METRIC_KEYS, type MetricKey } from '../eval/metrics';
 import { INSIDE_HIST_EDGES, T_BUCKETS } from './bins';
+import { aafSkillMarkdown, displacementMarkdown, finalEvalMarkdown, formatDelta, formatWin, pooledComparison, sweepMarkdown } from './protocolReport';
 import type { Metrics, RunResults, UpdateRecord } from './records';
 
 export interface RunMeta {
@@ -35,7 +36,9 @@ function csvCell(v: unknown): string {
 export function metricsCsv(r: Pick<ExperimentResults, 'arms'>): string {
   const buckets = T_BUCKETS.slice(0, -1).map((lo, i) => `acc_t${lo}_${T_BUCKETS[i + 1]}`);
   const hist = INSIDE_HIST_EDGES.slice(0, -1).map((lo, i) => `inside_${lo}_${INSIDE_HIST_EDGES[i + 1]}`);
-  const lines = [['arm', 'update', ...CSV_SCALARS, ...buckets, ...hist].join(',')];
+  // With aafSkill: the update's AAF confusion (columns only when some record has it, so older runs keep their shape).
+  const skill = r.arms.some((a) => (a.updates as UpdateRecord[]).some((u) => u.aafSkill)) ? (['goodAtLeast', 'goodWorse', 'loserAtLeast', 'loserWorse'] as const) : [];
+  const lines = [['arm', 'update', ...CSV_SCALARS, ...buckets, ...hist, ...skill.map((k) => `aaf_${k}`), ...(skill.length ? ['skillMs'] : [])].join(',')];
   for (const a of r.arms) {
     for (const u of a.updates as UpdateRecord[]) {
       lines.push(
@@ -45,6 +48,8 @@ export function metricsCsv(r: Pick<ExperimentResults, 'arms'>): string {
           ...CSV_SCALARS.map((k) => csvCell(u[k])),
           ...buckets.map((_, i) => csvCell(u.accByTBucket?.[i] ?? null)),
           ...hist.map((_, i) => csvCell(u.insideHist?.[i] ?? null)),
+          ...skill.map((k) => csvCell(u.aafSkill?.[k] ?? null)),
+          ...(skill.length ? [csvCell(u.skillMs ?? null)] : []),
         ].join(','),
       );
     }
@@ -134,6 +139,8 @@ export function summaryMarkdown(r: ExperimentResults): string {
     markdownTable(curveHead, aafRows),
     '',
   ];
+  // Issue 13's protocol and diagnostics, where the run has them.
+  for (const extra of [finalEvalMarkdown(r), displacementMarkdown(r), aafSkillMarkdown(r), sweepMarkdown(r)]) if (extra) lines.push(extra);
   return lines.join('\n');
 }
 
@@ -205,12 +212,44 @@ export function seedsSummaryMarkdown(runs: ExperimentResults[]): string {
       `${wt.filter((w) => w > 0.5).length} of ${runs.length}`,
     ];
   });
+  const paired = pooledPairedMarkdown(runs);
   return [
     `# ${first.meta.preset ?? 'experiment'} over ${runs.length} seed${runs.length > 1 ? 's' : ''}`,
     '',
     `Final checkpoint (update ${first.config.updates}) of each seed; win rates against the base on ${n} validation prompts with the same noise for every arm (ties ½).`,
     `The pooled intervals treat every (prompt, noise) as independent; runs with the same dataset seed evaluate the same prompts with new noise, so read them as somewhat optimistic.`,
     `Assets: ${[...new Set(runs.map((r) => r.meta.assets))].join('; ')}.`,
+    '',
+    markdownTable(head, rows),
+    '',
+    ...(paired ? [paired] : []),
+  ].join('\n');
+}
+
+/**
+ * Pooled over seeds from the paired images themselves (final evaluations, or the last checkpoint's
+ * per-image metrics with keepPerImage): per arm, win rate against the base [Wilson] and Δ [paired
+ * t] for the true preference and PickScore-mini. Null when some run has no per-image metrics.
+ */
+export function pooledPairedMarkdown(runs: RunResults[]): string | null {
+  const names = runs[0].arms.map((a) => a.name);
+  const keys = ['trueUtility', 'pickScore'];
+  const rows: string[][] = [];
+  let n = 0;
+  let source = '';
+  for (const name of names) {
+    const p = pooledComparison(runs, name, null, keys.filter((k) => runs[0].base?.metrics[k] !== undefined));
+    if (!p) return null;
+    n = p.n;
+    source = p.source;
+    rows.push([name, ...Object.keys(p.cmp).flatMap((k) => [formatWin(p.cmp[k].win), formatDelta(p.cmp[k].delta, k)])]);
+  }
+  const present = keys.filter((k) => runs[0].base?.metrics[k] !== undefined);
+  const head = ['Arm', ...present.flatMap((k) => [`${COLUMN[k as MetricKey]?.label ?? k}: win rate vs base [95 % Wilson]`, `Δ [95 % paired t]`])];
+  return [
+    `## Pooled over the seeds' paired images (${n} per arm, ${source === 'final' ? 'final evaluations' : 'last checkpoint'})`,
+    '',
+    'Every (prompt, noise) image of every seed paired with the base image of the same seed, prompt and noise; a tie counts ½ (ties stated).',
     '',
     markdownTable(head, rows),
     '',
