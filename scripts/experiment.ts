@@ -3,7 +3,12 @@
  *
  *   npm run experiment -- --preset NAME [--config FILE.json] [--seed N] [--updates N]
  *                         [--backend webgpu|webgl|wasm|cpu] [--engine browser|node] [--out DIR]
- *                         [--random-base]
+ *                         [--random-base] [--sweep lr=A,B,…] [--final-eval PxR] [--eval-seed N]
+ *
+ * `--sweep lr=…` replaces every arm by one arm per learning rate (`<arm> @ lr <value>`) and, unless
+ * the config says otherwise, evaluates on the tuning split (disjoint from the evaluation split);
+ * summary.md then carries the sweep table. `--final-eval PxR` sets the final evaluation to P
+ * prompts × R noises; `--eval-seed` the evaluation noise's seed.
  *
  * By default it runs the SAME core code the page runs, in headless Chromium (launch options from
  * scripts/chromium.ts), on WebGPU: Vite serves the repository on localhost, runner.html +
@@ -18,7 +23,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../src/core/backend';
-import { ConfigError, PRESET_NAMES, parseExperimentConfig, presetConfig, safeParseExperimentConfig, type ExperimentConfig } from '../src/core/config';
+import { ALL_PRESET_NAMES, ConfigError, parseExperimentConfig, presetConfig, safeParseExperimentConfig, sweepArms, type ExperimentConfig } from '../src/core/config';
 import type { ExperimentResults } from '../src/core/align/report';
 
 // Kept local (not imported from backend.ts) so that a bad flag is answered before tfjs loads.
@@ -41,18 +46,24 @@ interface Args {
   out: string | null;
   randomBase: boolean;
   baseDir: string | null;
+  sweep: number[] | null;
+  finalEval: [number, number] | null;
+  evalSeed: number | null;
 }
 
 const USAGE = `usage: npm run experiment -- --preset NAME | --config FILE.json [--seed N] [--updates N]
        [--backend webgpu|webgl|wasm|cpu] [--engine browser|node] [--out DIR] [--random-base]
-presets: ${PRESET_NAMES.join(', ')}
+       [--sweep lr=A,B,…] [--final-eval PxR] [--eval-seed N]
+presets: ${ALL_PRESET_NAMES.join(', ')}
 --engine browser (default): headless Chromium, backend webgpu by default
 --engine node: Node, backend wasm by default (wasm or cpu only)
 --random-base: a tiny random model and untrained scorers instead of public/models (dry run)
---base DIR (node engine): take the base model's config.json + model.safetensors from DIR`;
+--base DIR (node engine): take the base model's config.json + model.safetensors from DIR
+--sweep lr=A,B,…: one arm per arm and lr, scored on the tuning split (summary.md's sweep table)
+--final-eval PxR: final evaluation on P prompts × R noises (e.g. 64x16); --eval-seed N: evaluation noise seed`;
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { preset: null, configFile: null, seed: null, updates: null, backend: null, engine: 'browser', out: null, randomBase: false, baseDir: null };
+  const a: Args = { preset: null, configFile: null, seed: null, updates: null, backend: null, engine: 'browser', out: null, randomBase: false, baseDir: null, sweep: null, finalEval: null, evalSeed: null };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag}: a value is required`);
@@ -67,8 +78,8 @@ function parseArgs(argv: string[]): Args {
     switch (f) {
       case '--preset':
         a.preset = value(i++, f);
-        if (!(PRESET_NAMES as readonly string[]).includes(a.preset)) {
-          throw new UsageError(`--preset: expected one of ${PRESET_NAMES.join(' | ')}, got '${a.preset}'`);
+        if (!(ALL_PRESET_NAMES as readonly string[]).includes(a.preset)) {
+          throw new UsageError(`--preset: expected one of ${ALL_PRESET_NAMES.join(' | ')}, got '${a.preset}'`);
         }
         break;
       case '--config':
@@ -98,6 +109,24 @@ function parseArgs(argv: string[]): Args {
       case '--random-base':
         a.randomBase = true;
         break;
+      case '--sweep': {
+        const v = value(i++, f);
+        const m = /^lr=(.+)$/.exec(v);
+        const lrs = m ? m[1].split(',').map(Number) : [];
+        if (!m || lrs.length === 0 || lrs.some((x) => !(x > 0 && x <= 1))) throw new UsageError(`--sweep: expected lr=A,B,… with learning rates in (0, 1], got '${v}'`);
+        a.sweep = lrs;
+        break;
+      }
+      case '--final-eval': {
+        const v = value(i++, f);
+        const m = /^(\d+)x(\d+)$/.exec(v);
+        if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new UsageError(`--final-eval: expected PxR (prompts × noises, e.g. 64x16), got '${v}'`);
+        a.finalEval = [Number(m[1]), Number(m[2])];
+        break;
+      }
+      case '--eval-seed':
+        a.evalSeed = intArg(value(i++, f), f, 0);
+        break;
       case '--base':
         a.baseDir = value(i++, f);
         if (!existsSync(path.join(a.baseDir, 'config.json')) || !existsSync(path.join(a.baseDir, 'model.safetensors'))) {
@@ -110,10 +139,10 @@ function parseArgs(argv: string[]): Args {
         process.exit(0);
       // eslint-disable-next-line no-fallthrough
       default:
-        throw new UsageError(`unknown flag '${f}'; allowed: --preset, --config, --seed, --updates, --backend, --engine, --out, --random-base, --base, --help`);
+        throw new UsageError(`unknown flag '${f}'; allowed: --preset, --config, --seed, --updates, --backend, --engine, --out, --random-base, --base, --sweep, --final-eval, --eval-seed, --help`);
     }
   }
-  if (!a.preset && !a.configFile) throw new UsageError(`give --preset (one of ${PRESET_NAMES.join(' | ')}) or --config FILE.json`);
+  if (!a.preset && !a.configFile) throw new UsageError(`give --preset (one of ${ALL_PRESET_NAMES.join(' | ')}) or --config FILE.json`);
   if (a.preset && a.configFile) throw new UsageError('give either --preset or --config, not both');
   if (a.baseDir && a.engine !== 'node') throw new UsageError('--base: only with --engine node (the browser engine serves public/models/)');
   if (a.engine === 'node' && a.backend && a.backend !== 'wasm' && a.backend !== 'cpu') {
@@ -143,7 +172,14 @@ async function loadConfig(a: Args): Promise<ExperimentConfig> {
   } else {
     cfg = presetConfig(a.preset!);
   }
-  const over = { ...cfg, ...(a.seed !== null ? { seed: a.seed } : {}), ...(a.updates !== null ? { updates: a.updates } : {}) };
+  const over = {
+    ...cfg,
+    ...(a.seed !== null ? { seed: a.seed } : {}),
+    ...(a.updates !== null ? { updates: a.updates } : {}),
+    ...(a.evalSeed !== null ? { evalSeed: a.evalSeed } : {}),
+    ...(a.finalEval ? { finalEvalPrompts: a.finalEval[0], finalEvalNoises: a.finalEval[1] } : {}),
+    ...(a.sweep ? { arms: sweepArms(cfg.arms, a.sweep), evalSplit: cfg.evalSplit ?? 'tuning' } : {}),
+  };
   const r = safeParseExperimentConfig(over);
   if (!r.ok) throw new ConfigError(r.errors);
   return r.config;

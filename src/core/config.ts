@@ -248,6 +248,22 @@ export const DEFAULTS: Omit<ExperimentConfig, 'arms'> = {
   evalGuidance: 5,
 };
 
+/**
+ * The evaluation protocol of issue 13 ("Evaluation with power", DESIGN §5), carried by the full
+ * presets: evaluation noise keyed by its own seed (not the training seed), the final checkpoint on
+ * 64 held-out prompts × 16 noises = 1,024 paired images (per-checkpoint evaluations stay at
+ * evalPrompts), per-image metrics kept, the likelihood-displacement probe on 32 training pairs and
+ * the AAF decision scored against the truth. The smoke preset leaves them out (it stays as it was).
+ */
+export const PROTOCOL = {
+  evalSeed: 1013,
+  finalEvalPrompts: 64,
+  finalEvalNoises: 16,
+  keepPerImage: true,
+  probePairs: 32,
+  aafSkill: true,
+} as const satisfies Partial<ExperimentConfig>;
+
 const C = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 
 /** Named arms of the paper (Table 1 / Table 4 rows), reused by presets and the page's "add arm". */
@@ -278,6 +294,7 @@ function buildPresets(): Record<PresetName, ExperimentConfig> {
   const raw: Record<PresetName, ExperimentInput> = {
     'reference-strategies': {
       ...DEFAULTS,
+      ...PROTOCOL,
       arms: colour([
         { ...L['SePPOʷ'], name: 'ref = init θ₀', refStrategy: 'init' },
         { ...L['SePPOʷ'], name: 'ref = latest θ_{k−1}', refStrategy: 'latest' },
@@ -286,6 +303,7 @@ function buildPresets(): Record<PresetName, ExperimentConfig> {
     },
     'aaf-ablation': {
       ...DEFAULTS,
+      ...PROTOCOL,
       arms: colour([
         { ...L['SePPOʷ'], name: 'AAF sign (SePPO)', flip: 'sign' },
         { ...L['SePPOʷ'], name: 'AAF indicator', flip: 'indicator' },
@@ -294,10 +312,12 @@ function buildPresets(): Record<PresetName, ExperimentConfig> {
     },
     table1: {
       ...DEFAULTS,
+      ...PROTOCOL,
       arms: colour([L['SFTʷ'], L['Diffusion-DPO'], L['SPIN-like'], L['SePPOʳ'], L['SePPOʷ']]),
     },
     'beta-sweep': {
       ...DEFAULTS,
+      ...PROTOCOL,
       arms: colour(
         [DEFAULTS.beta / 10, DEFAULTS.beta / 3, DEFAULTS.beta, DEFAULTS.beta * 3, DEFAULTS.beta * 10].map((b) => ({
           ...L['SePPOʷ'],
@@ -330,10 +350,63 @@ export function isPresetName(x: unknown): x is PresetName {
   return typeof x === 'string' && (PRESET_NAMES as readonly string[]).includes(x);
 }
 
-/** A fresh deep copy of a preset (safe to edit). Throws naming the allowed presets. */
+// ---------------------------------------------------------------------------------------------
+// Protocol presets (issue 13), for the headless runner (`npm run experiment -- --preset NAME`,
+// `npm run gates`), not the page's list: the sanity gates and the lr sweep.
+
+/** One arm per learning rate, named `<arm> @ lr <value>` (the report's sweep table reads the names). */
+export function sweepArms(arms: readonly ArmInput[], lrs: readonly number[]): ArmInput[] {
+  return arms.flatMap((a, i) => lrs.map((lr) => ({ ...a, name: `${a.name} @ lr ${lr}`, lr, colour: C[i % C.length] })));
+}
+
+/**
+ * The sanity gates of issue 13, point 4, in one run (they share the base's evaluation):
+ *  1. the base against itself with fresh noise (SFT at lr 0: θ stays θ₀; its evaluation noise is its own) ≈ 50 %;
+ *  2. SFTʷ beats the base (pooled win rate ≥ 70 %, interval's lower end above 60 %);
+ *  3. SFT on the losers loses to the base;
+ *  4. Diffusion-DPO on the real pairs beats the base (and, head to head, against SFTʷ).
+ * Diffusion-DPO's lr 1e-5 is provisional: at 1e-4 its winners' error drifted +18 … +57 % against θ₀
+ * (issue 13, old base), at 1e-5 about +2 %; replace it by the lr sweep's choice on the new base.
+ */
+export const GATE_ARMS: readonly ArmInput[] = [
+  { name: 'base (fresh noise)', method: 'sft', data: 'winners', lr: 0, evalNoise: 'fresh' },
+  { ...ARM_LIBRARY['SFTʷ'] },
+  { name: 'SFT on losers', method: 'sft', data: 'losers', refStrategy: 'init', flip: 'off' },
+  { ...ARM_LIBRARY['Diffusion-DPO'], lr: 1e-5 },
+];
+
+/** The families of the lr sweep and its grid (a tiny grid: three values a decade and a half apart). */
+export const SWEEP_LRS = [1e-5, 3e-5, 1e-4] as const;
+export const SWEEP_FAMILIES: readonly ArmInput[] = [
+  ARM_LIBRARY['SFTʷ'],
+  ARM_LIBRARY['Diffusion-DPO'],
+  ARM_LIBRARY['SePPOʷ'],
+  { ...ARM_LIBRARY['SePPOʷ'], name: 'SePPO indicator', flip: 'indicator' },
+];
+
+export const PROTOCOL_PRESET_NAMES = ['gates', 'lr-sweep'] as const;
+export type ProtocolPresetName = (typeof PROTOCOL_PRESET_NAMES)[number];
+export const ALL_PRESET_NAMES = [...PRESET_NAMES, ...PROTOCOL_PRESET_NAMES] as const;
+
+export const PROTOCOL_PRESET_DESCRIPTIONS: Record<ProtocolPresetName, string> = {
+  gates: 'Issue 13 sanity gates: base vs itself (fresh noise), SFTʷ, SFT on losers, Diffusion-DPO — each against the base, 1,024 paired final images.',
+  'lr-sweep': 'lr sweep (1e-5, 3e-5, 1e-4) of SFTʷ, Diffusion-DPO, SePPOʷ and SePPO indicator, scored by true preference on the tuning split (disjoint from evaluation).',
+};
+
+function buildProtocolPresets(): Record<ProtocolPresetName, ExperimentConfig> {
+  return {
+    gates: parseExperimentConfig({ ...DEFAULTS, ...PROTOCOL, aafSkill: false, arms: colour(GATE_ARMS.map((a) => ({ ...a }))) }),
+    'lr-sweep': parseExperimentConfig({ ...DEFAULTS, ...PROTOCOL, evalSplit: 'tuning', arms: sweepArms(SWEEP_FAMILIES, SWEEP_LRS) }),
+  };
+}
+
+export const PROTOCOL_PRESETS: Readonly<Record<ProtocolPresetName, ExperimentConfig>> = buildProtocolPresets();
+
+/** A fresh deep copy of a preset, the page's or a protocol preset (safe to edit). Throws naming the allowed presets. */
 export function presetConfig(name: string): ExperimentConfig {
-  if (!isPresetName(name)) throw new ConfigError([`preset: expected one of ${PRESET_NAMES.map((p) => `'${p}'`).join(' | ')}, got '${name}'`]);
-  return structuredClone(PRESETS[name]);
+  if (isPresetName(name)) return structuredClone(PRESETS[name]);
+  if ((PROTOCOL_PRESET_NAMES as readonly string[]).includes(name)) return structuredClone(PROTOCOL_PRESETS[name as ProtocolPresetName]);
+  throw new ConfigError([`preset: expected one of ${ALL_PRESET_NAMES.map((p) => `'${p}'`).join(' | ')}, got '${name}'`]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -67,3 +67,20 @@ describe('protocol reports', () => {
     expect(seedsSummaryMarkdown([run(0), run(1)])).toContain("Pooled over the seeds' paired images (8 per arm, final evaluations)");
   });
 });
+
+describe('gates', () => {
+  it('verdicts on pooled paired images, by the rules of issue 13', async () => {
+    const { gateVerdicts, gatesMarkdown } = await import('./protocolReport');
+    const r = run(0);
+    r.arms[0].name = 'SFTʷ';
+    r.arms[1].name = 'base (fresh noise)';
+    const v = gateVerdicts([r, r]);
+    expect(v.map((g) => g.arm)).toEqual(['base (fresh noise)', 'SFTʷ']);
+    // flat vs base: wins 2 (0.41 > 0.4, 0.61 > 0.6), ties 1 (0.5), losses 1 → (2 + ½)/4 = 62.5 % → outside 50 ± 3.
+    expect(v[0].win!.rate).toBeCloseTo(0.625, 12);
+    expect(v[0].pass).toBe(false);
+    expect(v[1].win!.rate).toBe(1);
+    expect(v[1].pass).toBe(true); // 8/8: Wilson lower end 67.6 % > 60 %
+    expect(gatesMarkdown([r, r])).toContain('**pass**');
+  });
+});

@@ -301,3 +301,78 @@ export function sweepMarkdown(r: RunResults, metric = 'trueUtility'): string | n
     '',
   ].join('\n');
 }
+
+// ---------------------------------------------------------------------------------------------
+// The sanity gates (issue 13, point 4) over seeds.
+
+export interface GateVerdict {
+  gate: string;
+  arm: string;
+  against: string;
+  rule: string;
+  n: number;
+  win: PairedComparison['win'] | null;
+  delta: MeanInterval | null;
+  pass: boolean | null;
+}
+
+/** The gates' rules on pooled true-preference win rates (null arms are skipped when a run lacks them). */
+export function gateVerdicts(runs: RunResults[]): GateVerdict[] {
+  const rules: { gate: string; arm: string; against: string | null; rule: string; ok: (w: PairedComparison['win']) => boolean }[] = [
+    { gate: '1. base vs itself, fresh noise', arm: 'base (fresh noise)', against: null, rule: 'win rate within 50 ± 3 %', ok: (w) => Math.abs(w.rate - 0.5) <= 0.03 },
+    { gate: '2. SFTʷ beats the base', arm: 'SFTʷ', against: null, rule: 'win rate ≥ 70 %, lower end > 60 %', ok: (w) => w.rate >= 0.7 && w.lo > 0.6 },
+    { gate: '3. SFT on losers loses', arm: 'SFT on losers', against: null, rule: 'upper end < 50 %', ok: (w) => w.hi < 0.5 },
+    { gate: '4. Diffusion-DPO beats the base', arm: 'Diffusion-DPO', against: null, rule: 'lower end > 50 %', ok: (w) => w.lo > 0.5 },
+    { gate: '4b. Diffusion-DPO vs SFTʷ (head to head)', arm: 'Diffusion-DPO', against: 'SFTʷ', rule: 'reported, no threshold', ok: () => true },
+  ];
+  const out: GateVerdict[] = [];
+  for (const g of rules) {
+    if (!runs.every((r) => r.arms.some((a) => a.name === g.arm) && (g.against === null || r.arms.some((a) => a.name === g.against)))) continue;
+    const p = pooledComparison(runs, g.arm, g.against, ['trueUtility']);
+    const win = p?.cmp.trueUtility.win ?? null;
+    out.push({
+      gate: g.gate,
+      arm: g.arm,
+      against: g.against ?? 'base',
+      rule: g.rule,
+      n: p?.n ?? 0,
+      win,
+      delta: p?.cmp.trueUtility.delta ?? null,
+      pass: win ? (g.against === null ? g.ok(win) : null) : null,
+    });
+  }
+  return out;
+}
+
+/** The gates' pooled table, with each arm's final displacement per seed (the diagnostics a failing gate is read with). */
+export function gatesMarkdown(runs: RunResults[]): string {
+  const v = gateVerdicts(runs);
+  const rows = v.map((g) => [
+    g.gate,
+    `${g.arm} vs ${g.against}`,
+    String(g.n),
+    g.win ? formatWin(g.win) : '—',
+    g.delta ? formatDelta(g.delta, 'trueUtility') : '—',
+    g.rule,
+    g.pass === null ? (g.win ? 'reported' : 'no per-image data') : g.pass ? '**pass**' : '**FAIL**',
+  ]);
+  const disp = runs[0].arms.map((a) => [
+    a.name,
+    ...runs.map((r) => {
+      const p = r.arms.find((x) => x.name === a.name)?.checkpoints.at(-1)?.probe;
+      return p ? `${signed(100 * p.winners, 1)} / ${signed(100 * p.losers, 1)}${p.flagged ? ' ⚠' : ''}` : '—';
+    }),
+  ]);
+  return [
+    `# Sanity gates over ${runs.length} seed${runs.length > 1 ? 's' : ''} (${runs.map((r) => r.config.seed).join(', ')})`,
+    '',
+    'True preference, final evaluation, every seed\'s paired images pooled (a tie counts ½, stated); Wilson interval for the win rate, paired t for Δ.',
+    '',
+    table(['Gate', 'comparison', 'images', 'win rate [95 %]', 'Δ true pref. [95 %]', 'rule', 'verdict'], rows),
+    '',
+    '## Likelihood displacement at the last checkpoint, winners / losers (%), per seed',
+    '',
+    table(['Arm', ...runs.map((r) => `seed ${r.config.seed}`)], disp),
+    '',
+  ].join('\n');
+}
