@@ -3,7 +3,8 @@
  *
  * Issue 13's sanity gates (config.ts's `gates` preset: base vs itself with fresh noise, SFTʷ, SFT
  * on losers, Diffusion-DPO), one run per seed with `npm run experiment --engine node` (each in its
- * own process, written to OUT_DIR/seed-N), then the pooled table with intervals and the verdicts
+ * own process, written to OUT_DIR/seed-N; seed N evaluates with evalSeed 1013 + N, so that no image
+ * is pooled twice), then the pooled table with intervals and the verdicts
  * (core/align/protocolReport.ts's gatesMarkdown), the seeds table (npm run seeds) and the time to
  * visible separation of each arm from the base; written to OUT_DIR/gates.md.
  *
@@ -49,7 +50,10 @@ function main(argv: string[]): number {
   }
   const runs: ExperimentResults[] = [];
   for (const seed of seeds) {
-    const cfg: ExperimentConfig = parseExperimentConfig({ ...presetConfig('gates'), ...(small ? SMALL : {}), seed, ...(updates ? { updates } : {}) });
+    // Each seed its own evaluation noise (evalSeed + seed): with one evalSeed for all, the base's images
+    // (and the lr-0 arm's) would be the same in every seed, and pooling would count them several times.
+    const preset = presetConfig('gates');
+    const cfg: ExperimentConfig = parseExperimentConfig({ ...preset, ...(small ? SMALL : {}), seed, evalSeed: (preset.evalSeed ?? 0) + seed, ...(updates ? { updates } : {}) });
     const dir = path.join(outDir, `seed-${seed}`);
     mkdirSync(dir, { recursive: true });
     const cfgFile = path.join(dir, 'config.json');

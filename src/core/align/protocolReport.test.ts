@@ -84,3 +84,12 @@ describe('gates', () => {
     expect(gatesMarkdown([r, r])).toContain('**pass**');
   });
 });
+
+describe('pooling over seeds', () => {
+  it('warns when the runs share one evaluation seed (the base images would be pooled several times)', () => {
+    expect(seedsSummaryMarkdown([run(0), run(1)])).toContain('Warning: every run evaluated with evalSeed 3');
+    const b = run(1);
+    b.config.evalSeed = 4;
+    expect(seedsSummaryMarkdown([run(0), b])).not.toContain('Warning');
+  });
+});

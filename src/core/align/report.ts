@@ -213,12 +213,19 @@ export function seedsSummaryMarkdown(runs: ExperimentResults[]): string {
     ];
   });
   const paired = pooledPairedMarkdown(runs);
+  const evalSeeds = runs.map((r) => r.config.evalSeed);
+  const sharedEvalSeed = runs.length > 1 && evalSeeds[0] !== undefined && evalSeeds.every((s) => s === evalSeeds[0]);
   return [
     `# ${first.meta.preset ?? 'experiment'} over ${runs.length} seed${runs.length > 1 ? 's' : ''}`,
     '',
     `Final checkpoint (update ${first.config.updates}) of each seed; win rates against the base on ${n} validation prompts with the same noise for every arm (ties ½).`,
     `The pooled intervals treat every (prompt, noise) as independent; runs with the same dataset seed evaluate the same prompts with new noise, so read them as somewhat optimistic.`,
     `Assets: ${[...new Set(runs.map((r) => r.meta.assets))].join('; ')}.`,
+    ...(sharedEvalSeed
+      ? [
+          `**Warning: every run evaluated with evalSeed ${evalSeeds[0]}: the base's images are the same in every seed, so the pooled intervals count them ${runs.length} times and are too narrow. Give each seed its own --eval-seed (npm run gates uses 1013 + seed).**`,
+        ]
+      : []),
     '',
     markdownTable(head, rows),
     '',
