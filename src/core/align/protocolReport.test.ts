@@ -61,6 +61,8 @@ describe('protocol reports', () => {
     const sw = sweepMarkdown(r)!;
     expect(sw).toContain('Best lr by mean Δ: SFT: lr 1e-4.');
     expect(summaryMarkdown(r)).toContain('## lr sweep');
+    // The main table's win rates carry their Wilson intervals when per-image metrics are kept (last checkpoint: 4 of 4 wins).
+    expect(summaryMarkdown(r)).toContain('| 100% [51%, 100%] / 100% [51%, 100%] |');
     const p = pooledComparison([run(0), run(1)] as RunResults[], 'SFT @ lr 1e-4', null, ['trueUtility'])!;
     expect(p.n).toBe(8);
     expect(p.cmp.trueUtility.win.wins).toBe(8);

@@ -4,6 +4,7 @@
  * the Fig. 2 / Fig. 3-left curves per checkpoint). Pure functions on plain data; no tfjs (it reads
  * the bins from bins.ts and the records' types from records.ts), so the page could import it too.
  */
+import { pairedWin, type MetricColumns } from '../eval/intervals';
 import { METRIC_KEYS, type MetricKey } from '../eval/metrics';
 import { INSIDE_HIST_EDGES, T_BUCKETS } from './bins';
 import { aafSkillMarkdown, displacementMarkdown, finalEvalMarkdown, formatDelta, formatWin, pooledComparison, sweepMarkdown } from './protocolReport';
@@ -81,6 +82,18 @@ export function finalAafRate(updates: readonly UpdateRecord[], n: number): numbe
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
 }
 
+/** "75% / 81%", or with per-image metrics kept (keepPerImage) "75% [63%, 84%] / 81% [70%, 89%]" (Wilson, ties ½). */
+function winCell(r: RunResults, per: MetricColumns | undefined, w: Metrics): string {
+  const base = r.base?.perImage;
+  if (!per || !base) return `${pct(w.trueUtility)} / ${pct(w.pickScore)}`;
+  const one = (k: string) => {
+    if (!per[k] || !base[k]) return pct(w[k]);
+    const c = pairedWin(per[k], base[k]);
+    return `${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}]`;
+  };
+  return `${one('trueUtility')} / ${one('pickScore')}`;
+}
+
 /** The Table-4-shaped summary (final checkpoint per arm) and per-checkpoint curves, as Markdown. */
 export function summaryMarkdown(r: ExperimentResults): string {
   const N = r.config.checkpointEvery;
@@ -95,7 +108,7 @@ export function summaryMarkdown(r: ExperimentResults): string {
     rows.push([
       label,
       ...COLS.map((c) => fmt(m?.[c.key], c.digits)),
-      w ? `${pct(w.trueUtility)} / ${pct(w.pickScore)}` : '—',
+      w ? winCell(r, last!.perImage, w) : '—',
       a.config.method === 'sft' ? 'n/a (SFT)' : fmt(finalAafRate(a.updates as UpdateRecord[], N), 3),
     ]);
   }
