@@ -260,6 +260,7 @@ export async function updateArm(arm: ArmState, c: UpdateContext): Promise<Update
   const refMs = performance.now() - tr;
   const { grads, packed } = lossAndGradients(arm, c, xw, xl);
   // AAF skill: decode x^w ‖ x^l with the frozen decoder (read back after the update's own read-back).
+  const ts0 = performance.now();
   const decoded = arm.skill && xl && c.base ? tf.tidy(() => tf.clipByValue(decodeLatents(c.base!, tf.concat([xw, xl]) as tf.Tensor4D), -1, 1)) : null;
   tf.dispose([xw, ...(xl ? [xl] : [])]);
 
@@ -278,11 +279,12 @@ export async function updateArm(arm: ArmState, c: UpdateContext): Promise<Update
 
   const rec = updateRecord(arm, c, v, refMs);
   if (decoded) {
+    const decodeMs = performance.now() - ts0; // the decoder pass (synchronous on WASM/CPU)
     const ts = performance.now();
     const conf = await skillOf(decoded, v, c);
     arm.skill = addConfusion(arm.skill!, conf);
     rec.aafSkill = conf;
-    rec.skillMs = performance.now() - ts;
+    rec.skillMs = decodeMs + performance.now() - ts;
   }
   rec.ms = performance.now() - t0;
   return rec;
