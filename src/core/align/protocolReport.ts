@@ -212,7 +212,13 @@ export function separationMarkdown(s: Separation): string {
     `## Time to visible separation: ${s.armA} vs ${s.armB} by ${label(k)}`,
     '',
     `Each arm's Δ against the base with its 95 % paired t-interval ('base' is 0 exactly); the intervals first stop overlapping at ${when(s.firstNoOverlap)}; ` +
-      `the paired interval of ${s.armA} − ${s.armB} on the same images first excludes 0 at ${when(s.firstPairedExcludesZero)}.`,
+      `the paired interval of ${s.armA} − ${s.armB} on the same images first excludes 0 at ${when(s.firstPairedExcludesZero)}.` +
+      (() => {
+        const f = s.rows.find((x) => x.kind === 'final');
+        if (!f) return '';
+        const ex = f.aMinusB.lo > 0 || f.aMinusB.hi < 0;
+        return ` At the final evaluation (${f.n} images) the intervals ${f.overlap ? 'overlap' : 'are apart'} and the paired interval ${ex ? 'excludes' : 'contains'} 0.`;
+      })(),
     '',
     s.rows.length ? table(['Checkpoint', 'images', `Δ ${s.armA}`, `Δ ${s.armB}`, 'intervals', `${s.armA} − ${s.armB} [paired]`], rows) : '(no per-image metrics in this run: set keepPerImage or finalEvalPrompts)',
     '',
