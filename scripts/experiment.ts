@@ -195,14 +195,34 @@ async function baseNote(dir: string | null): Promise<Record<string, string>> {
   }
 }
 
-/** Node engine: files under public/ stand in for the page's fetches. */
+/**
+ * Issue 13's protocol check: the base and the alignment data must come from one world. When the
+ * base was pretrained on another dataset seed than the run's, validation_unique may hold prompts the
+ * base trained on; the warning goes to stderr and to the top of summary.md (results.json is left as is).
+ */
+let protocolWarning: string | null = null;
+async function checkWorld(dir: string | null, cfg: ExperimentConfig): Promise<void> {
+  try {
+    const c = JSON.parse(await readFile(path.join(dir ?? path.join(ROOT, 'public/models/base'), 'config.json'), 'utf8'));
+    const seed = c.dataset?.seed;
+    if (typeof seed === 'number' && seed !== cfg.dataSeed) {
+      protocolWarning =
+        `Protocol warning: the base model was pretrained on dataset seed ${seed}, this run aligns and evaluates on dataset seed ${cfg.dataSeed}: ` +
+        `its evaluation prompts may include prompts the base trained on, and its training pairs combinations held out from the base (issue 13). Use a base and data of one world.`;
+      console.error(protocolWarning);
+    }
+  } catch {
+    // no config.json (a dry run): nothing to check
+  }
+}
+
 /** Writes results.json, metrics.csv and summary.md into `out`; returns the summary. */
 async function writeResults(out: string, results: ExperimentResults): Promise<string> {
   const { metricsCsv, summaryMarkdown } = await import('../src/core/align/report');
   await mkdir(out, { recursive: true });
   await writeFile(path.join(out, 'results.json'), JSON.stringify(results, null, 1));
   await writeFile(path.join(out, 'metrics.csv'), metricsCsv(results));
-  const summary = summaryMarkdown(results);
+  const summary = (protocolWarning && !results.meta.assets.startsWith('random') ? `> ${protocolWarning}\n\n` : '') + summaryMarkdown(results);
   await writeFile(path.join(out, 'summary.md'), summary);
   return summary;
 }
@@ -305,6 +325,7 @@ async function main(): Promise<number> {
   const out = path.resolve(a.out ?? path.join(ROOT, 'runs', a.preset ?? path.basename(a.configFile!, '.json')));
   console.log(`experiment ${a.preset ?? a.configFile}: ${cfg.arms.length} arms × ${cfg.updates} updates, engine ${a.engine}, backend ${backend} → ${out}`);
   const t0 = performance.now();
+  if (!a.randomBase) await checkWorld(a.baseDir, cfg);
   const results = a.engine === 'node' ? await runNode(cfg, a, backend as 'wasm' | 'cpu', out) : await runBrowser(cfg, a, backend, out);
   const summary = await writeResults(out, results);
   console.log('\n' + summary);
