@@ -97,6 +97,12 @@ export const experimentSchema = z
     keepPerImage: z.boolean().optional(),
     /** Likelihood-displacement monitor: this many training pairs (winner and loser) at fixed t and ε, measured at every checkpoint. */
     probePairs: int(1, 1024).optional(),
+    /**
+     * Prompt dropout during alignment: each training item sees the empty prompt in the loss's forwards
+     * with this probability (seeded by update, the same for every arm), so the unconditional branch
+     * that guidance uses is trained too; reference samples stay conditional. Default: none.
+     */
+    alignDropout: num(0, 1).optional(),
     /** AAF skill against the truth: decode every update's x^w and x^l and score them with the true utility (costs one decoder pass of 2B images per SePPO arm per update). */
     aafSkill: z.boolean().optional(),
     arms: z.array(armSchema).min(1).max(12),

@@ -151,7 +151,7 @@ async function referenceSamples(arm: ArmState, c: UpdateContext): Promise<tf.Ten
     const B = c.idx.length;
     const [S, , C] = c.latentShape;
     const z = tf.tensor4d(refNoise(c.config.seed, c.update, B, S * S * C), [B, S, S, C]);
-    lat = sampleReferenceLatents(ref.params, c.unet, c.shared.ctx, c.data.uncond, z, {
+    lat = sampleReferenceLatents(ref.params, c.unet, c.shared.sampleCtx, c.data.uncond, z, {
       steps: c.config.refSteps,
       guidance: c.config.refGuidance,
     });

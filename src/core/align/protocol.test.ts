@@ -17,6 +17,7 @@ import { warmupLr } from './armUpdate';
 import { aafConfusion, confusionRates, displacement } from './diagnostics';
 import { perSampleMse } from './loss';
 import { refNoise, sampleReferenceLatents } from './refsamples';
+import { dropoutMask, updateNoise } from './batch';
 import { Experiment, probeDraw, type Evaluator } from './trainer';
 import { tinyAlignmentDataset } from './testFixtures';
 
@@ -219,5 +220,39 @@ describe('a regime per arm', () => {
     } finally {
       x.dispose();
     }
+  });
+});
+
+describe('the unconditional branch', () => {
+  it('alignDropout: dropped items see the empty prompt in the loss (by hand at update 1), seeded by update, leak-free', async () => {
+    expect(dropoutMask(3, 5, 8, 0.5)).toEqual(dropoutMask(3, 5, 8, 0.5));
+    expect(dropoutMask(3, 5, 64, 0.5)).not.toEqual(dropoutMask(3, 6, 64, 0.5));
+    expect(dropoutMask(3, 5, 8, 1).every((m) => m)).toBe(true);
+    const arms = [{ name: 'SFT', method: 'sft', data: 'winners' }] as const;
+    const mk = (p?: number) => cfg({ updates: 2, checkpointEvery: 2, batchSize: 4, ...(p !== undefined ? { alignDropout: p } : {}), arms: arms.map((a) => ({ ...a })) });
+    const before = tf.memory().numTensors;
+    const all = await run(mk(1), false);
+    const none = await run(mk(), false);
+    try {
+      const idx = all.batchIndices(0);
+      const pairs = ds.train.slice(0, 8);
+      const S = 8, C = 4, B = 4;
+      const n = updateNoise(0, 0, B, S * S * C);
+      const mW = tf.tidy(() => {
+        const imgs = new Float32Array(B * IMAGE_LEN);
+        idx.forEach((it, j) => imgs.set(pairs[it].winner, j * IMAGE_LEN));
+        const t = tf.tensor1d(n.t, 'int32');
+        const eps = tf.tensor4d(n.eps, [B, S, S, C]);
+        const zt = qSample(encodeImages(base, tf.tensor4d(imgs, [B, IMAGE_SIZE, IMAGE_SIZE, 3])), t, eps, makeSchedule());
+        const ctx = tf.tile(uncondContext(base.text, base.config.text, 1), [B, 1, 1]) as tf.Tensor3D;
+        return perSampleMse(unetForward(base.unet, base.config.unet, zt, t.toFloat() as tf.Tensor1D, ctx), eps).mean().dataSync()[0];
+      });
+      expect(all.updateRecords('SFT')[0].mW).toBeCloseTo(mW, 4);
+      expect(all.updateRecords('SFT')[0].mW).not.toBeCloseTo(none.updateRecords('SFT')[0].mW, 6);
+    } finally {
+      all.dispose();
+      none.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

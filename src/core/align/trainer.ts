@@ -34,7 +34,7 @@ import { unetForward, type Params, type ReducedSD } from '../model/sd';
 import { Rng } from '../rng';
 import type { Pair, Prompt } from '../world';
 import { createArm, disposeArm, updateArm, type ArmState } from './armUpdate';
-import { BatchOrder, sharedBatchTensors, updateNoise } from './batch';
+import { BatchOrder, dropoutMask, sharedBatchTensors, updateNoise } from './batch';
 import { displacement } from './diagnostics';
 import { perSampleMse } from './loss';
 import type { ArmSummary, CheckpointRecord, EvalResult, FinalEvalRecord, Metrics, RunResults, SerialisedCheckpoint, StepResult, UpdateRecord } from './records';
@@ -333,7 +333,8 @@ export class Experiment {
     const idx = this.batchIndices(u);
     const noise = updateNoise(c.seed, u, c.batchSize, S * S * C, this.schedule.T);
     const data = this.data!;
-    const shared = sharedBatchTensors(noise, idx, data.contexts, this.latentShape);
+    const drop = c.alignDropout ? { mask: dropoutMask(c.seed, u, c.batchSize, c.alignDropout), uncond: data.uncond } : undefined;
+    const shared = sharedBatchTensors(noise, idx, data.contexts, this.latentShape, drop);
     const refMemo = new Map<Params, tf.Tensor4D>();
     const ctx = { config: c, unet: this.base.config.unet, latentShape: this.latentShape, schedule: this.schedule, data, update: u, idx, t: noise.t, shared, refMemo, ...(c.aafSkill ? { base: this.base } : {}) };
     const result: StepResult = { update: u + 1, records: [], checkpoints: [], halted: [] };
