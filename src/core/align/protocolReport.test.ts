@@ -95,3 +95,20 @@ describe('pooling over seeds', () => {
     expect(seedsSummaryMarkdown([run(0), b])).not.toContain('Warning');
   });
 });
+
+describe('Fig. 3 left as a number', () => {
+  it('correlates the AAF rate of each checkpoint window with PickScore-mini (≥ 3 checkpoints)', async () => {
+    const { aafCorrelations } = await import('./protocolReport');
+    const r = run(0);
+    const up = (update: number, aafRate: number) => ({ arm: 'x', update, loss: 1, implicitAcc: 0.5, aafRate, mW: 0, mL: 0, rW: 0, rL: 0, rewardW: 0, rewardL: 0, margin: 0, insideHist: null, accByTBucket: null, flippedShare: 0, refK: 0, ms: 0, refMs: 0 });
+    r.config.checkpointEvery = 2;
+    const a = r.arms[1];
+    a.updates = [up(1, 0.2), up(2, 0.4), up(3, 0.5), up(4, 0.5), up(5, 0.9), up(6, 0.7)]; // windows: 0.3, 0.5, 0.8
+    a.checkpoints = [2, 4, 6].map((u, i) => ({ ...cp(a.name, u, flat), metrics: { trueUtility: 0, pickScore: [20, 21, 23][i] } }));
+    const c = aafCorrelations(r);
+    expect(c.map((x) => x.arm)).toEqual(['SFT @ lr 1e-5']);
+    expect(c[0].spearman).toBeCloseTo(1, 12);
+    // Pearson of (0.3, 0.5, 0.8) and (20, 21, 23): centred (−0.2333, −0.0333, 0.2667) and (−1.3333, −0.3333, 1.6667)
+    expect(c[0].pearson).toBeCloseTo(0.7667 / Math.sqrt(0.12667 * 4.6667), 3);
+  });
+});

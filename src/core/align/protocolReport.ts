@@ -11,6 +11,7 @@
  */
 import { comparePaired, fromColumns, overlaps, pairedDelta, type MeanInterval, type MetricColumns, type PairedComparison } from '../eval/intervals';
 import { METRIC_INFO, type MetricKey } from '../eval/metrics';
+import { pearson, spearman } from '../eval/stats';
 import { confusionRates, DISPLACEMENT_FLAG } from './diagnostics';
 import type { ArmResults, Metrics, RunResults } from './records';
 
@@ -379,6 +380,43 @@ export function gatesMarkdown(runs: RunResults[]): string {
     '## Likelihood displacement at the last checkpoint, winners / losers (%), per seed',
     '',
     table(['Arm', ...runs.map((r) => `seed ${r.config.seed}`)], disp),
+    '',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fig. 3 (left) as a number: AAF rate against PickScore-mini across checkpoints.
+
+/** Per non-SFT arm with ≥ 3 evaluated checkpoints: the AAF rate (mean over the N updates before each checkpoint) and PickScore-mini, and their correlations. */
+export function aafCorrelations(r: RunResults): { arm: string; k: number; pearson: number; spearman: number }[] {
+  const N = r.config.checkpointEvery;
+  const out: { arm: string; k: number; pearson: number; spearman: number }[] = [];
+  for (const a of r.arms) {
+    if (a.config.method === 'sft') continue;
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (const c of a.checkpoints) {
+      const us = a.updates.filter((u) => u.update > c.update - N && u.update <= c.update && u.aafRate !== null);
+      const ps = c.metrics?.pickScore;
+      if (us.length === 0 || ps === undefined) continue;
+      xs.push(us.reduce((s, u) => s + u.aafRate!, 0) / us.length);
+      ys.push(ps);
+    }
+    if (xs.length >= 3) out.push({ arm: a.name, k: xs.length, pearson: pearson(xs, ys), spearman: spearman(xs, ys) });
+  }
+  return out;
+}
+
+export function aafCorrelationMarkdown(r: RunResults): string | null {
+  const c = aafCorrelations(r);
+  if (c.length === 0) return null;
+  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '—');
+  return [
+    '## AAF rate against PickScore-mini across checkpoints (Fig. 3 left, as a correlation)',
+    '',
+    `Per arm: the AAF rate over the ${r.config.checkpointEvery} updates before each checkpoint against that checkpoint's PickScore-mini (k checkpoints; with k ≈ 7 only a large correlation means much).`,
+    '',
+    table(['Arm', 'k', 'Pearson', 'Spearman'], c.map((x) => [x.arm, String(x.k), f(x.pearson), f(x.spearman)])),
     '',
   ].join('\n');
 }

@@ -7,7 +7,7 @@
 import { pairedWin, type MetricColumns } from '../eval/intervals';
 import { METRIC_KEYS, type MetricKey } from '../eval/metrics';
 import { INSIDE_HIST_EDGES, T_BUCKETS } from './bins';
-import { aafSkillMarkdown, displacementMarkdown, finalEvalMarkdown, formatDelta, formatWin, pooledComparison, sweepMarkdown } from './protocolReport';
+import { aafCorrelationMarkdown, aafSkillMarkdown, displacementMarkdown, finalEvalMarkdown, formatDelta, formatWin, pooledComparison, sweepMarkdown } from './protocolReport';
 import type { Metrics, RunResults, UpdateRecord } from './records';
 
 export interface RunMeta {
@@ -153,7 +153,7 @@ export function summaryMarkdown(r: ExperimentResults): string {
     '',
   ];
   // Issue 13's protocol and diagnostics, where the run has them.
-  for (const extra of [finalEvalMarkdown(r), displacementMarkdown(r), aafSkillMarkdown(r), sweepMarkdown(r)]) if (extra) lines.push(extra);
+  for (const extra of [finalEvalMarkdown(r), displacementMarkdown(r), aafSkillMarkdown(r), aafCorrelationMarkdown(r), sweepMarkdown(r)]) if (extra) lines.push(extra);
   return lines.join('\n');
 }
 
