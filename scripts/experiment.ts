@@ -3,7 +3,7 @@
  *
  *   npm run experiment -- --preset NAME [--config FILE.json] [--seed N] [--updates N]
  *                         [--backend webgpu|webgl|wasm|cpu] [--engine browser|node] [--out DIR]
- *                         [--random-base] [--sweep lr=A,B,…] [--final-eval PxR] [--eval-seed N]
+ *                         [--random-base] [--sweep lr=A,B,…] [--final-eval PxR] [--final-eval-ood] [--eval-seed N]
  *
  * `--sweep lr=…` replaces every arm by one arm per learning rate (`<arm> @ lr <value>`) and, unless
  * the config says otherwise, evaluates on the tuning split (disjoint from the evaluation split);
@@ -48,22 +48,24 @@ interface Args {
   baseDir: string | null;
   sweep: number[] | null;
   finalEval: [number, number] | null;
+  finalEvalOod: boolean;
   evalSeed: number | null;
 }
 
 const USAGE = `usage: npm run experiment -- --preset NAME | --config FILE.json [--seed N] [--updates N]
        [--backend webgpu|webgl|wasm|cpu] [--engine browser|node] [--out DIR] [--random-base]
-       [--sweep lr=A,B,…] [--final-eval PxR] [--eval-seed N]
+       [--sweep lr=A,B,…] [--final-eval PxR] [--final-eval-ood] [--eval-seed N]
 presets: ${ALL_PRESET_NAMES.join(', ')}
 --engine browser (default): headless Chromium, backend webgpu by default
 --engine node: Node, backend wasm by default (wasm or cpu only)
 --random-base: a tiny random model and untrained scorers instead of public/models (dry run)
 --base DIR (node engine): take the base model's config.json + model.safetensors from DIR
 --sweep lr=A,B,…: one arm per arm and lr, scored on the tuning split (summary.md's sweep table)
---final-eval PxR: final evaluation on P prompts × R noises (e.g. 64x16); --eval-seed N: evaluation noise seed`;
+--final-eval PxR: final evaluation on P prompts × R noises (e.g. 64x16); --eval-seed N: evaluation noise seed
+--final-eval-ood: the final evaluation also on oodComposition and oodRaters (the paper's Table 2)`;
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { preset: null, configFile: null, seed: null, updates: null, backend: null, engine: 'browser', out: null, randomBase: false, baseDir: null, sweep: null, finalEval: null, evalSeed: null };
+  const a: Args = { preset: null, configFile: null, seed: null, updates: null, backend: null, engine: 'browser', out: null, randomBase: false, baseDir: null, sweep: null, finalEval: null, finalEvalOod: false, evalSeed: null };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag}: a value is required`);
@@ -124,6 +126,9 @@ function parseArgs(argv: string[]): Args {
         a.finalEval = [Number(m[1]), Number(m[2])];
         break;
       }
+      case '--final-eval-ood':
+        a.finalEvalOod = true;
+        break;
       case '--eval-seed':
         a.evalSeed = intArg(value(i++, f), f, 0);
         break;
@@ -139,7 +144,7 @@ function parseArgs(argv: string[]): Args {
         process.exit(0);
       // eslint-disable-next-line no-fallthrough
       default:
-        throw new UsageError(`unknown flag '${f}'; allowed: --preset, --config, --seed, --updates, --backend, --engine, --out, --random-base, --base, --sweep, --final-eval, --eval-seed, --help`);
+        throw new UsageError(`unknown flag '${f}'; allowed: --preset, --config, --seed, --updates, --backend, --engine, --out, --random-base, --base, --sweep, --final-eval, --final-eval-ood, --eval-seed, --help`);
     }
   }
   if (!a.preset && !a.configFile) throw new UsageError(`give --preset (one of ${ALL_PRESET_NAMES.join(' | ')}) or --config FILE.json`);
@@ -178,6 +183,7 @@ async function loadConfig(a: Args): Promise<ExperimentConfig> {
     ...(a.updates !== null ? { updates: a.updates } : {}),
     ...(a.evalSeed !== null ? { evalSeed: a.evalSeed } : {}),
     ...(a.finalEval ? { finalEvalPrompts: a.finalEval[0], finalEvalNoises: a.finalEval[1] } : {}),
+    ...(a.finalEvalOod ? { finalEvalOod: true } : {}),
     ...(a.sweep ? { arms: sweepArms(cfg.arms, a.sweep), evalSplit: cfg.evalSplit ?? 'tuning' } : {}),
   };
   const r = safeParseExperimentConfig(over);

@@ -93,6 +93,8 @@ export const experimentSchema = z
     /** Final evaluation: the last checkpoint (and the base) on finalEvalPrompts × finalEvalNoises paired images. */
     finalEvalPrompts: int(1, 1024).optional(),
     finalEvalNoises: int(1, 1024).optional(),
+    /** With finalEvalPrompts: also evaluate the final checkpoint on the world's two out-of-distribution prompt sets (oodComposition, oodRaters; the paper's Table 2). */
+    finalEvalOod: z.boolean().optional(),
     /** Keep every checkpoint's per-image metrics in results.json (paired intervals per checkpoint, time to separation). */
     keepPerImage: z.boolean().optional(),
     /** Likelihood-displacement monitor: this many training pairs (winner and loser) at fixed t and ε, measured at every checkpoint. */
@@ -122,6 +124,9 @@ export const experimentSchema = z
     });
     if (c.finalEvalNoises !== undefined && c.finalEvalPrompts === undefined) {
       ctx.addIssue({ code: 'custom', path: ['finalEvalNoises'], message: 'finalEvalNoises needs finalEvalPrompts (the final evaluation is finalEvalPrompts × finalEvalNoises images)' });
+    }
+    if (c.finalEvalOod && c.finalEvalPrompts === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['finalEvalOod'], message: 'finalEvalOod needs finalEvalPrompts (each set is evaluated on finalEvalPrompts × finalEvalNoises images)' });
     }
     if (c.batchSize > c.dataSize) {
       ctx.addIssue({ code: 'custom', path: ['batchSize'], message: `batchSize (${c.batchSize}) must not exceed dataSize (${c.dataSize})` });

@@ -346,8 +346,8 @@ export class ExperimentSession {
 }
 
 /** The key of an evaluation: the base (arm null or '') or an arm at an update. */
-function evalKey(s: { arm: string | null; update: number; final?: boolean }): string {
-  return (s.arm ? `${s.arm}@${s.update}` : 'base') + (s.final ? '/final' : '');
+function evalKey(s: { arm: string | null; update: number; final?: boolean; split?: string }): string {
+  return (s.arm ? `${s.arm}@${s.update}` : 'base') + (s.final ? '/final' : '') + (s.split ? `/${s.split}` : '');
 }
 
 /** Reads every variable asynchronously (no dataSync on WebGPU) and packs safetensors bytes. */

@@ -77,6 +77,24 @@ describe('evaluation with power', () => {
     }
   });
 
+  it("finalEvalOod: the final checkpoint also on the world's two out-of-distribution prompt sets (Table 2), with intervals", async () => {
+    const oodDs = { ...ds, oodComposition: ds.trainingPrompts.slice(0, 3), oodRaters: { prompts: ds.trainingPrompts.slice(3, 5) } };
+    const x = await run(cfg({ finalEvalPrompts: 2, finalEvalNoises: 2, finalEvalOod: true, evalSeed: 7 }), true, oodDs);
+    try {
+      expect(x.oodPrompts.oodComposition).toEqual([...oodDs.oodComposition.slice(0, 2), ...oodDs.oodComposition.slice(0, 2)]);
+      const r = x.results();
+      const b = r.base!.finalEvalOod!;
+      expect(b.oodRaters).toMatchObject({ n: 4, prompts: 2, noises: 2, split: 'oodRaters', vsBase: null });
+      const a = r.arms[0].finalEvalOod!.oodComposition!;
+      expect(a.vsBase).toEqual(comparePaired(fromColumns(a.perImage), fromColumns(b.oodComposition!.perImage), ['trueUtility', 'meanPixel']));
+      // Its own noise: the base's images on another prompt set are not those of the main final evaluation.
+      expect(b.oodRaters!.perImage.meanPixel).not.toEqual(r.base!.finalEval!.perImage.meanPixel);
+    } finally {
+      x.dispose();
+    }
+    await expect(Experiment.create(cfg({ finalEvalPrompts: 2, finalEvalOod: true }), base, ds)).rejects.toThrow(/no oodComposition prompts/);
+  });
+
   it('evaluation noise follows evalSeed, not the training seed; without the options results are as before', async () => {
     const a = await run(cfg({ seed: 1, evalSeed: 7, updates: 1, checkpointEvery: 1 }));
     const b = await run(cfg({ seed: 2, evalSeed: 7, updates: 1, checkpointEvery: 1 }));

@@ -55,6 +55,11 @@ describe('protocol reports', () => {
     const r = run(0);
     expect(finalEvalMarkdown(r)).toContain('4 paired images (2 tuning prompts × 2 noises');
     expect(finalEvalMarkdown(r)).toContain('100.0% [51.0%, 100.0%]'); // Wilson 4/4
+    expect(finalEvalMarkdown(r, 'oodRaters')).toBeNull();
+    r.base!.finalEvalOod = { oodRaters: { ...fe(base, null), split: 'oodRaters' } };
+    r.arms[0].finalEvalOod = { oodRaters: { ...fe(up2, base), split: 'oodRaters' } };
+    expect(finalEvalMarkdown(r, 'oodRaters')).toContain("## Final evaluation on oodRaters: 4 paired images (2 oodRaters prompts × 2 noises, update 2; out of distribution, the second rater pool's prompts (Table 2))");
+    expect(summaryMarkdown(r)).toContain('Final evaluation on oodRaters');
     expect(displacementMarkdown(r)).toContain('+7.0 / +10.0 ⚠');
     expect(displacementMarkdown(r)).toContain('flagged: SFT @ lr 1e-4');
     expect(aafSkillMarkdown(r)).toContain('| 1 | 3 | 0 | 4 | 62.5% | 25.0% | 100.0% |');

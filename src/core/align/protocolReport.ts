@@ -42,23 +42,25 @@ function orderedKeys(keys: string[]): string[] {
   return [...first.filter((k) => keys.includes(k)), ...keys.filter((k) => !first.includes(k))];
 }
 
-/** The final evaluation table (null when the run has none). */
-export function finalEvalMarkdown(r: RunResults): string | null {
-  const bf = r.base?.finalEval;
+/** The final evaluation table (null when the run has none); with `ood`, the one on that out-of-distribution prompt set (Table 2). */
+export function finalEvalMarkdown(r: RunResults, ood?: 'oodComposition' | 'oodRaters'): string | null {
+  const bf = ood ? r.base?.finalEvalOod?.[ood] : r.base?.finalEval;
   if (!bf) return null;
+  const rec = (a: ArmResults) => (ood ? a.finalEvalOod?.[ood] : a.finalEval);
   const keys = orderedKeys(Object.keys(bf.mean));
   const head = ['Arm', ...keys.flatMap((k) => [`${label(k)}: win rate vs base [95 % Wilson]`, `Δ ${label(k)} [95 % paired t]`])];
   const rows = [['base (θ₀)', ...keys.flatMap((k) => [`mean ${bf.mean[k].toFixed(digits(k))}`, '—'])]];
   for (const a of r.arms) {
-    const f = a.finalEval;
+    const f = rec(a);
     if (!f?.vsBase) {
       rows.push([a.halted ? `${a.name} (halted)` : a.name, ...keys.flatMap(() => ['—', '—'])]);
       continue;
     }
     rows.push([a.name, ...keys.flatMap((k) => [formatWin(f.vsBase![k].win), formatDelta(f.vsBase![k].delta, k)])]);
   }
+  const what = ood ? `out of distribution, ${ood === 'oodComposition' ? 'held-out shape×colour combinations' : 'the second rater pool\'s prompts'} (Table 2)` : 'the protocol';
   return [
-    `## Final evaluation: ${bf.n} paired images (${bf.prompts} ${bf.split} prompts × ${bf.noises} noises, update ${r.arms[0]?.finalEval?.update ?? r.updatesDone})`,
+    `## Final evaluation${ood ? ` on ${ood}` : ''}: ${bf.n} paired images (${bf.prompts} ${bf.split} prompts × ${bf.noises} noises, update ${r.arms.map(rec).find((x) => x)?.update ?? r.updatesDone}; ${what})`,
     '',
     `Each arm's image against the base's for the same prompt and noise (evaluation seed ${r.config.evalSeed ?? `from seed ${r.config.seed}`}). ` +
       'Win rate: a tie counts ½ (ties are stated), interval Wilson at n = all images. Δ: mean of the paired differences with a Student-t interval.',

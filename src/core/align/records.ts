@@ -60,7 +60,7 @@ export interface FinalEvalRecord {
   prompts: number;
   noises: number;
   n: number;
-  split: 'validation' | 'tuning';
+  split: 'validation' | 'tuning' | 'oodComposition' | 'oodRaters';
   mean: Metrics;
   /** Per image (image i: prompt i mod prompts, noise i), as columns per metric. */
   perImage: MetricColumns;
@@ -119,6 +119,8 @@ export interface ArmResults {
   checkpoints: SerialisedCheckpoint[];
   /** With `finalEvalPrompts`: the final evaluation (absent when the run stopped early or the arm halted). */
   finalEval?: FinalEvalRecord;
+  /** With `finalEvalOod`: the final evaluation on each out-of-distribution prompt set (the paper's Table 2). */
+  finalEvalOod?: Partial<Record<'oodComposition' | 'oodRaters', FinalEvalRecord>>;
   /** With `aafSkill` (SePPO arms): the AAF confusion summed over every update. */
   aafSkill?: AafConfusion;
 }
@@ -127,6 +129,6 @@ export interface ArmResults {
 export interface RunResults {
   config: ExperimentConfig;
   updatesDone: number;
-  base: { metrics: Metrics; perImage?: MetricColumns; finalEval?: FinalEvalRecord } | null;
+  base: { metrics: Metrics; perImage?: MetricColumns; finalEval?: FinalEvalRecord; finalEvalOod?: Partial<Record<'oodComposition' | 'oodRaters', FinalEvalRecord>> } | null;
   arms: ArmResults[];
 }

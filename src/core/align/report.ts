@@ -153,7 +153,7 @@ export function summaryMarkdown(r: ExperimentResults): string {
     '',
   ];
   // Issue 13's protocol and diagnostics, where the run has them.
-  for (const extra of [finalEvalMarkdown(r), displacementMarkdown(r), aafSkillMarkdown(r), aafCorrelationMarkdown(r), sweepMarkdown(r)]) if (extra) lines.push(extra);
+  for (const extra of [finalEvalMarkdown(r), finalEvalMarkdown(r, 'oodComposition'), finalEvalMarkdown(r, 'oodRaters'), displacementMarkdown(r), aafSkillMarkdown(r), aafCorrelationMarkdown(r), sweepMarkdown(r)]) if (extra) lines.push(extra);
   return lines.join('\n');
 }
 

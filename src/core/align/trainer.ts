@@ -46,6 +46,8 @@ export interface EvalSubject {
   update: number;
   /** The final evaluation (finalEvalPrompts × finalEvalNoises images), not a checkpoint's. */
   final?: boolean;
+  /** For an out-of-distribution final evaluation (finalEvalOod): its prompt set. */
+  split?: OodSplit;
 }
 
 /** The prompt splits an experiment may evaluate on: validation_unique, and a disjoint tuning split for sweeps. */
@@ -54,7 +56,15 @@ export interface ExperimentDataset {
   validationUnique: Prompt[];
   /** Held-out prompts disjoint from validation_unique and from every training split (`evalSplit: 'tuning'`). */
   tuning?: Prompt[];
+  /** The world's two out-of-distribution prompt sets (`finalEvalOod`, the paper's Table 2). */
+  oodComposition?: Prompt[];
+  /** The out-of-distribution raters' prompts (the world's Dataset.oodRaters, or its prompts). */
+  oodRaters?: Prompt[] | { prompts: Prompt[] };
 }
+
+/** The out-of-distribution prompt sets a final evaluation may add (finalEvalOod). */
+export const OOD_SPLITS = ['oodComposition', 'oodRaters'] as const;
+export type OodSplit = (typeof OOD_SPLITS)[number];
 
 /**
  * The fixed probe set of the likelihood-displacement monitor: P training pairs (winners at 0…P−1,
@@ -119,6 +129,10 @@ export class Experiment {
   readonly finalPrompts: Prompt[] | null;
   baseEval: EvalResult | null = null;
   baseFinal: FinalEvalRecord | null = null;
+  /** finalEvalOod: the prompts × noises of each out-of-distribution set, and the base's evaluation on them. */
+  readonly oodPrompts: Partial<Record<OodSplit, Prompt[]>> = {};
+  baseOod: Partial<Record<OodSplit, FinalEvalRecord>> = {};
+  private oods = new Map<string, Partial<Record<OodSplit, FinalEvalRecord>>>();
   probe: Probe | null = null;
 
   private readonly opts: ExperimentOptions;
@@ -159,6 +173,15 @@ export class Experiment {
       const P = prompts.slice(0, config.finalEvalPrompts);
       const R = config.finalEvalNoises ?? 1;
       this.finalPrompts = Array.from({ length: P.length * R }, (_, i) => P[i % P.length]);
+      if (config.finalEvalOod) {
+        for (const split of OOD_SPLITS) {
+          const raw = dataset[split];
+          const set = raw && !Array.isArray(raw) ? raw.prompts : raw;
+          if (!set || set.length === 0) throw new Error(`finalEvalOod: the dataset has no ${split} prompts`);
+          const Q = set.slice(0, config.finalEvalPrompts);
+          this.oodPrompts[split] = Array.from({ length: Q.length * R }, (_, i) => Q[i % Q.length]);
+        }
+      }
     } else this.finalPrompts = null;
     const u = base.config.unet;
     this.latentShape = [u.latentSize, u.latentSize, u.latentChannels];
@@ -241,24 +264,28 @@ export class Experiment {
   }
 
   /** The final evaluation of a model (the base when arm is null) on the finalEvalPrompts × finalEvalNoises images. */
-  private async finalEval(arm: ArmState | null, update: number): Promise<FinalEvalRecord> {
+  private async finalEval(arm: ArmState | null, update: number, ood?: OodSplit): Promise<FinalEvalRecord> {
     const c = this.config;
     const t0 = performance.now();
-    const prompts = this.finalPrompts!;
+    const prompts = ood ? this.oodPrompts[ood]! : this.finalPrompts!;
+    const baseRec = ood ? this.baseOod[ood] : this.baseFinal;
     const name = arm?.cfg.name ?? null;
-    this.opts.onProgress?.(`final evaluation of ${name ?? 'the base'} on ${prompts.length} images`, 0);
+    this.opts.onProgress?.(`final evaluation of ${name ?? 'the base'} on ${prompts.length} images${ood ? ` (${ood})` : ''}`, 0);
     const model = arm ? { ...this.base, unet: arm.policy } : this.base;
-    const ev = await this.evaluateChecked(model, prompts, this.evalOptions(arm, true), { arm: name, update, final: true });
+    const o = this.evalOptions(arm, true);
+    if (ood) o.seed = new Rng(o.seed).fork(ood).seed; // its own noise stream per prompt set
+    const ev = await this.evaluateChecked(model, prompts, o, { arm: name, update, final: true, ...(ood ? { split: ood } : {}) });
     const keys = Object.keys(ev.perImage[0]);
+    const R = c.finalEvalNoises ?? 1;
     return {
       update,
-      prompts: c.finalEvalPrompts!,
-      noises: c.finalEvalNoises ?? 1,
+      prompts: prompts.length / R,
+      noises: R,
       n: prompts.length,
-      split: c.evalSplit ?? 'validation',
+      split: ood ?? c.evalSplit ?? 'validation',
       mean: ev.mean,
       perImage: toColumns(ev.perImage),
-      vsBase: arm && this.baseFinal ? comparePaired(ev.perImage, fromColumnsOf(this.baseFinal), keys) : null,
+      vsBase: arm && baseRec ? comparePaired(ev.perImage, fromColumnsOf(baseRec), keys) : null,
       ms: performance.now() - t0,
     };
   }
@@ -361,8 +388,13 @@ export class Experiment {
     }
     if (this.u === c.updates && this.finalPrompts && this.opts.evaluate) {
       this.baseFinal = await this.finalEval(null, 0);
+      for (const split of OOD_SPLITS) if (this.oodPrompts[split]) this.baseOod[split] = await this.finalEval(null, 0, split);
       for (const arm of this.arms) {
-        if (!arm.halted) this.finals.set(arm.cfg.name, await this.finalEval(arm, this.u));
+        if (arm.halted) continue;
+        this.finals.set(arm.cfg.name, await this.finalEval(arm, this.u));
+        const o: Partial<Record<OodSplit, FinalEvalRecord>> = {};
+        for (const split of OOD_SPLITS) if (this.oodPrompts[split]) o[split] = await this.finalEval(arm, this.u, split);
+        if (Object.keys(o).length) this.oods.set(arm.cfg.name, o);
       }
     }
     return result;
@@ -433,7 +465,7 @@ export class Experiment {
       return keep && perImage ? { ...rest, perImage: toColumns(perImage) } : rest;
     };
     const base = this.baseEval
-      ? { metrics: this.baseEval.mean, ...(keep ? { perImage: toColumns(this.baseEval.perImage) } : {}), ...(this.baseFinal ? { finalEval: this.baseFinal } : {}) }
+      ? { metrics: this.baseEval.mean, ...(keep ? { perImage: toColumns(this.baseEval.perImage) } : {}), ...(this.baseFinal ? { finalEval: this.baseFinal } : {}), ...(Object.keys(this.baseOod).length ? { finalEvalOod: this.baseOod } : {}) }
       : null;
     return {
       config: this.config,
@@ -450,6 +482,7 @@ export class Experiment {
           updates: a.updates,
           checkpoints: a.checkpoints.map(strip),
           ...(fin ? { finalEval: fin } : {}),
+          ...(this.oods.has(a.cfg.name) ? { finalEvalOod: this.oods.get(a.cfg.name) } : {}),
           ...(a.skill ? { aafSkill: { ...a.skill } } : {}),
         };
       }),
