@@ -3,7 +3,12 @@
  *
  *   npm run experiment -- --preset NAME [--config FILE.json] [--seed N] [--updates N]
  *                         [--backend webgpu|webgl|wasm|cpu] [--engine browser|node] [--out DIR]
- *                         [--random-base]
+ *                         [--random-base] [--sweep lr=A,B,…] [--final-eval PxR] [--final-eval-ood] [--eval-seed N]
+ *
+ * `--sweep lr=…` replaces every arm by one arm per learning rate (`<arm> @ lr <value>`) and, unless
+ * the config says otherwise, evaluates on the tuning split (disjoint from the evaluation split);
+ * summary.md then carries the sweep table. `--final-eval PxR` sets the final evaluation to P
+ * prompts × R noises; `--eval-seed` the evaluation noise's seed.
  *
  * By default it runs the SAME core code the page runs, in headless Chromium (launch options from
  * scripts/chromium.ts), on WebGPU: Vite serves the repository on localhost, runner.html +
@@ -18,7 +23,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendName } from '../src/core/backend';
-import { ConfigError, PRESET_NAMES, parseExperimentConfig, presetConfig, safeParseExperimentConfig, type ExperimentConfig } from '../src/core/config';
+import { ALL_PRESET_NAMES, ConfigError, parseExperimentConfig, presetConfig, safeParseExperimentConfig, sweepArms, type ExperimentConfig } from '../src/core/config';
 import type { ExperimentResults } from '../src/core/align/report';
 
 // Kept local (not imported from backend.ts) so that a bad flag is answered before tfjs loads.
@@ -41,18 +46,26 @@ interface Args {
   out: string | null;
   randomBase: boolean;
   baseDir: string | null;
+  sweep: number[] | null;
+  finalEval: [number, number] | null;
+  finalEvalOod: boolean;
+  evalSeed: number | null;
 }
 
 const USAGE = `usage: npm run experiment -- --preset NAME | --config FILE.json [--seed N] [--updates N]
        [--backend webgpu|webgl|wasm|cpu] [--engine browser|node] [--out DIR] [--random-base]
-presets: ${PRESET_NAMES.join(', ')}
+       [--sweep lr=A,B,…] [--final-eval PxR] [--final-eval-ood] [--eval-seed N]
+presets: ${ALL_PRESET_NAMES.join(', ')}
 --engine browser (default): headless Chromium, backend webgpu by default
 --engine node: Node, backend wasm by default (wasm or cpu only)
 --random-base: a tiny random model and untrained scorers instead of public/models (dry run)
---base DIR (node engine): take the base model's config.json + model.safetensors from DIR`;
+--base DIR (node engine): take the base model's config.json + model.safetensors from DIR
+--sweep lr=A,B,…: one arm per arm and lr, scored on the tuning split (summary.md's sweep table)
+--final-eval PxR: final evaluation on P prompts × R noises (e.g. 64x16); --eval-seed N: evaluation noise seed
+--final-eval-ood: the final evaluation also on oodComposition and oodRaters (the paper's Table 2)`;
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { preset: null, configFile: null, seed: null, updates: null, backend: null, engine: 'browser', out: null, randomBase: false, baseDir: null };
+  const a: Args = { preset: null, configFile: null, seed: null, updates: null, backend: null, engine: 'browser', out: null, randomBase: false, baseDir: null, sweep: null, finalEval: null, finalEvalOod: false, evalSeed: null };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag}: a value is required`);
@@ -67,8 +80,8 @@ function parseArgs(argv: string[]): Args {
     switch (f) {
       case '--preset':
         a.preset = value(i++, f);
-        if (!(PRESET_NAMES as readonly string[]).includes(a.preset)) {
-          throw new UsageError(`--preset: expected one of ${PRESET_NAMES.join(' | ')}, got '${a.preset}'`);
+        if (!(ALL_PRESET_NAMES as readonly string[]).includes(a.preset)) {
+          throw new UsageError(`--preset: expected one of ${ALL_PRESET_NAMES.join(' | ')}, got '${a.preset}'`);
         }
         break;
       case '--config':
@@ -98,6 +111,27 @@ function parseArgs(argv: string[]): Args {
       case '--random-base':
         a.randomBase = true;
         break;
+      case '--sweep': {
+        const v = value(i++, f);
+        const m = /^lr=(.+)$/.exec(v);
+        const lrs = m ? m[1].split(',').map(Number) : [];
+        if (!m || lrs.length === 0 || lrs.some((x) => !(x > 0 && x <= 1))) throw new UsageError(`--sweep: expected lr=A,B,… with learning rates in (0, 1], got '${v}'`);
+        a.sweep = lrs;
+        break;
+      }
+      case '--final-eval': {
+        const v = value(i++, f);
+        const m = /^(\d+)x(\d+)$/.exec(v);
+        if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new UsageError(`--final-eval: expected PxR (prompts × noises, e.g. 64x16), got '${v}'`);
+        a.finalEval = [Number(m[1]), Number(m[2])];
+        break;
+      }
+      case '--final-eval-ood':
+        a.finalEvalOod = true;
+        break;
+      case '--eval-seed':
+        a.evalSeed = intArg(value(i++, f), f, 0);
+        break;
       case '--base':
         a.baseDir = value(i++, f);
         if (!existsSync(path.join(a.baseDir, 'config.json')) || !existsSync(path.join(a.baseDir, 'model.safetensors'))) {
@@ -110,10 +144,10 @@ function parseArgs(argv: string[]): Args {
         process.exit(0);
       // eslint-disable-next-line no-fallthrough
       default:
-        throw new UsageError(`unknown flag '${f}'; allowed: --preset, --config, --seed, --updates, --backend, --engine, --out, --random-base, --base, --help`);
+        throw new UsageError(`unknown flag '${f}'; allowed: --preset, --config, --seed, --updates, --backend, --engine, --out, --random-base, --base, --sweep, --final-eval, --final-eval-ood, --eval-seed, --help`);
     }
   }
-  if (!a.preset && !a.configFile) throw new UsageError(`give --preset (one of ${PRESET_NAMES.join(' | ')}) or --config FILE.json`);
+  if (!a.preset && !a.configFile) throw new UsageError(`give --preset (one of ${ALL_PRESET_NAMES.join(' | ')}) or --config FILE.json`);
   if (a.preset && a.configFile) throw new UsageError('give either --preset or --config, not both');
   if (a.baseDir && a.engine !== 'node') throw new UsageError('--base: only with --engine node (the browser engine serves public/models/)');
   if (a.engine === 'node' && a.backend && a.backend !== 'wasm' && a.backend !== 'cpu') {
@@ -143,7 +177,15 @@ async function loadConfig(a: Args): Promise<ExperimentConfig> {
   } else {
     cfg = presetConfig(a.preset!);
   }
-  const over = { ...cfg, ...(a.seed !== null ? { seed: a.seed } : {}), ...(a.updates !== null ? { updates: a.updates } : {}) };
+  const over = {
+    ...cfg,
+    ...(a.seed !== null ? { seed: a.seed } : {}),
+    ...(a.updates !== null ? { updates: a.updates } : {}),
+    ...(a.evalSeed !== null ? { evalSeed: a.evalSeed } : {}),
+    ...(a.finalEval ? { finalEvalPrompts: a.finalEval[0], finalEvalNoises: a.finalEval[1] } : {}),
+    ...(a.finalEvalOod ? { finalEvalOod: true } : {}),
+    ...(a.sweep ? { arms: sweepArms(cfg.arms, a.sweep), evalSplit: cfg.evalSplit ?? 'tuning' } : {}),
+  };
   const r = safeParseExperimentConfig(over);
   if (!r.ok) throw new ConfigError(r.errors);
   return r.config;
@@ -159,14 +201,34 @@ async function baseNote(dir: string | null): Promise<Record<string, string>> {
   }
 }
 
-/** Node engine: files under public/ stand in for the page's fetches. */
+/**
+ * Issue 13's protocol check: the base and the alignment data must come from one world. When the
+ * base was pretrained on another dataset seed than the run's, validation_unique may hold prompts the
+ * base trained on; the warning goes to stderr and to the top of summary.md (results.json is left as is).
+ */
+let protocolWarning: string | null = null;
+async function checkWorld(dir: string | null, cfg: ExperimentConfig): Promise<void> {
+  try {
+    const c = JSON.parse(await readFile(path.join(dir ?? path.join(ROOT, 'public/models/base'), 'config.json'), 'utf8'));
+    const seed = c.dataset?.seed;
+    if (typeof seed === 'number' && seed !== cfg.dataSeed) {
+      protocolWarning =
+        `Protocol warning: the base model was pretrained on dataset seed ${seed}, this run aligns and evaluates on dataset seed ${cfg.dataSeed}: ` +
+        `its evaluation prompts may include prompts the base trained on, and its training pairs combinations held out from the base (issue 13). Use a base and data of one world.`;
+      console.error(protocolWarning);
+    }
+  } catch {
+    // no config.json (a dry run): nothing to check
+  }
+}
+
 /** Writes results.json, metrics.csv and summary.md into `out`; returns the summary. */
 async function writeResults(out: string, results: ExperimentResults): Promise<string> {
   const { metricsCsv, summaryMarkdown } = await import('../src/core/align/report');
   await mkdir(out, { recursive: true });
   await writeFile(path.join(out, 'results.json'), JSON.stringify(results, null, 1));
   await writeFile(path.join(out, 'metrics.csv'), metricsCsv(results));
-  const summary = summaryMarkdown(results);
+  const summary = (protocolWarning && !results.meta.assets.startsWith('random') ? `> ${protocolWarning}\n\n` : '') + summaryMarkdown(results);
   await writeFile(path.join(out, 'summary.md'), summary);
   return summary;
 }
@@ -269,6 +331,7 @@ async function main(): Promise<number> {
   const out = path.resolve(a.out ?? path.join(ROOT, 'runs', a.preset ?? path.basename(a.configFile!, '.json')));
   console.log(`experiment ${a.preset ?? a.configFile}: ${cfg.arms.length} arms × ${cfg.updates} updates, engine ${a.engine}, backend ${backend} → ${out}`);
   const t0 = performance.now();
+  if (!a.randomBase) await checkWorld(a.baseDir, cfg);
   const results = a.engine === 'node' ? await runNode(cfg, a, backend as 'wasm' | 'cpu', out) : await runBrowser(cfg, a, backend, out);
   const summary = await writeResults(out, results);
   console.log('\n' + summary);

@@ -111,3 +111,31 @@ describe('derived values', () => {
     expect(flips).toEqual([['seppo', 'winners', 'random', 'sign'], ['seppo', 'winners', 'random', 'indicator'], ['seppo', 'winners', 'random', 'off']]);
   });
 });
+
+describe('issue 13: protocol options and presets', async () => {
+  const { PROTOCOL, PROTOCOL_PRESETS, PRESETS: P, presetConfig: pc, safeParseExperimentConfig: parse } = await import('./config');
+  it('the full presets carry the protocol (≥ 1,024 final images), smoke does not; protocol presets are runner-only', () => {
+    for (const k of ['reference-strategies', 'aaf-ablation', 'table1', 'beta-sweep'] as const) {
+      expect(P[k]).toMatchObject(PROTOCOL);
+      expect(P[k].finalEvalPrompts! * P[k].finalEvalNoises!).toBeGreaterThanOrEqual(1024);
+    }
+    expect(P.smoke.finalEvalPrompts).toBeUndefined();
+    expect(P.smoke.evalSeed).toBeUndefined();
+    expect(PROTOCOL_PRESETS.gates.arms.map((a) => a.name)).toEqual(['base (fresh noise)', 'SFTʷ', 'SFT on losers', 'Diffusion-DPO']);
+    expect(PROTOCOL_PRESETS.gates.arms[0]).toMatchObject({ lr: 0, evalNoise: 'fresh' });
+    expect(PROTOCOL_PRESETS['lr-sweep'].evalSplit).toBe('tuning');
+    expect(PROTOCOL_PRESETS['lr-sweep'].arms.length).toBe(12);
+    expect(pc('gates')).toEqual(PROTOCOL_PRESETS.gates);
+    expect(() => pc('nope')).toThrow(/'smoke' \| 'gates' \| 'lr-sweep'/);
+  });
+  it('bad protocol values get readable messages', () => {
+    const bad = parse({ ...P.smoke, finalEvalNoises: 4, arms: [{ ...P.smoke.arms[0], data: 'losers', method: 'dpo' }] });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.errors).toContain('finalEvalNoises: finalEvalNoises needs finalEvalPrompts (the final evaluation is finalEvalPrompts × finalEvalNoises images)');
+      expect(bad.errors).toContain("arms[0].data: method 'dpo' trains on real pairs: data must be 'pairs', got 'losers'");
+    }
+    const lr = parse({ ...P.smoke, arms: [{ ...P.smoke.arms[0], lr: -1 }] });
+    expect(lr.ok).toBe(false);
+  });
+});

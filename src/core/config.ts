@@ -8,7 +8,7 @@
 import { z } from 'zod';
 
 export const ARM_METHODS = ['seppo', 'sft', 'dpo'] as const;
-export const ARM_DATA = ['winners', 'random', 'pairs'] as const;
+export const ARM_DATA = ['winners', 'random', 'pairs', 'losers'] as const;
 export const REF_STRATEGIES = ['init', 'latest', 'random'] as const;
 export const FLIP_VARIANTS = ['sign', 'indicator', 'off'] as const;
 
@@ -27,7 +27,8 @@ const num = (min: number, max: number) => z.number().min(min).max(max);
  *  - 'sft':   plain denoising loss on the training images (refStrategy and flip unused);
  *  - 'dpo':   Diffusion-DPO, the real losers of the pairs as x^l (data must be 'pairs').
  * `data`: 'winners' (the winner of each pair, SePPOʷ/SFTʷ), 'random' (a seeded random pick of
- * winner or loser per pair, SePPOʳ), 'pairs' (winner + real loser, Diffusion-DPO).
+ * winner or loser per pair, SePPOʳ), 'pairs' (winner + real loser, Diffusion-DPO), 'losers' (the
+ * loser of each pair as x^w: the SFT-on-losers sanity gate).
  */
 export const armSchema = z
   .object({
@@ -38,8 +39,15 @@ export const armSchema = z
     flip: z.enum(FLIP_VARIANTS).default('sign'),
     /** Overrides the experiment's β for this arm. */
     beta: num(1e-3, 1e7).optional(),
-    /** Overrides the experiment's learning rate for this arm. */
-    lr: num(1e-8, 1).optional(),
+    /** Overrides the experiment's learning rate for this arm (0: the arm never moves from θ₀, e.g. the base-vs-itself gate). */
+    lr: num(0, 1).optional(),
+    /** Linear learning-rate warm-up over this arm's first `warmup` updates (lr · min(1, u/warmup), u 1-based). */
+    warmup: int(1, 100000).optional(),
+    /**
+     * 'fresh': this arm's evaluations use noise of their own (keyed by its name) instead of the noise
+     * shared by every arm and the base — paired with the base by prompt only (the base-vs-itself gate).
+     */
+    evalNoise: z.enum(['shared', 'fresh']).optional(),
     /** Chart colour, '#rrggbb'. */
     colour: z
       .string()
@@ -77,6 +85,28 @@ export const experimentSchema = z
     evalPrompts: int(1, 1024),
     evalSteps: int(1, 500),
     evalGuidance: num(0, 30),
+    // --- The evaluation protocol and diagnostics of issue 13 (all optional: a config without them runs as before).
+    /** Seed of the evaluation noise (checkpoints and final), independent of the training seed; default: derived from `seed`. */
+    evalSeed: int(0, 2 ** 31 - 1).optional(),
+    /** Prompts evaluations use: 'validation' (validation_unique, the default) or 'tuning' (a disjoint held-out split, for sweeps). */
+    evalSplit: z.enum(['validation', 'tuning']).optional(),
+    /** Final evaluation: the last checkpoint (and the base) on finalEvalPrompts × finalEvalNoises paired images. */
+    finalEvalPrompts: int(1, 1024).optional(),
+    finalEvalNoises: int(1, 1024).optional(),
+    /** With finalEvalPrompts: also evaluate the final checkpoint on the world's two out-of-distribution prompt sets (oodComposition, oodRaters; the paper's Table 2). */
+    finalEvalOod: z.boolean().optional(),
+    /** Keep every checkpoint's per-image metrics in results.json (paired intervals per checkpoint, time to separation). */
+    keepPerImage: z.boolean().optional(),
+    /** Likelihood-displacement monitor: this many training pairs (winner and loser) at fixed t and ε, measured at every checkpoint. */
+    probePairs: int(1, 1024).optional(),
+    /**
+     * Prompt dropout during alignment: each training item sees the empty prompt in the loss's forwards
+     * with this probability (seeded by update, the same for every arm), so the unconditional branch
+     * that guidance uses is trained too; reference samples stay conditional. Default: none.
+     */
+    alignDropout: num(0, 1).optional(),
+    /** AAF skill against the truth: decode every update's x^w and x^l and score them with the true utility (costs one decoder pass of 2B images per SePPO arm per update). */
+    aafSkill: z.boolean().optional(),
     arms: z.array(armSchema).min(1).max(12),
   })
   .strict()
@@ -89,9 +119,15 @@ export const experimentSchema = z
         ctx.addIssue({ code: 'custom', path: ['arms', i, 'data'], message: `method 'dpo' trains on real pairs: data must be 'pairs', got '${a.data}'` });
       }
       if (a.method !== 'dpo' && a.data === 'pairs') {
-        ctx.addIssue({ code: 'custom', path: ['arms', i, 'data'], message: `data 'pairs' is for method 'dpo'; method '${a.method}' takes 'winners' or 'random'` });
+        ctx.addIssue({ code: 'custom', path: ['arms', i, 'data'], message: `data 'pairs' is for method 'dpo'; method '${a.method}' takes 'winners', 'random' or 'losers'` });
       }
     });
+    if (c.finalEvalNoises !== undefined && c.finalEvalPrompts === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['finalEvalNoises'], message: 'finalEvalNoises needs finalEvalPrompts (the final evaluation is finalEvalPrompts × finalEvalNoises images)' });
+    }
+    if (c.finalEvalOod && c.finalEvalPrompts === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['finalEvalOod'], message: 'finalEvalOod needs finalEvalPrompts (each set is evaluated on finalEvalPrompts × finalEvalNoises images)' });
+    }
     if (c.batchSize > c.dataSize) {
       ctx.addIssue({ code: 'custom', path: ['batchSize'], message: `batchSize (${c.batchSize}) must not exceed dataSize (${c.dataSize})` });
     }
@@ -223,6 +259,22 @@ export const DEFAULTS: Omit<ExperimentConfig, 'arms'> = {
   evalGuidance: 5,
 };
 
+/**
+ * The evaluation protocol of issue 13 ("Evaluation with power", DESIGN §5), carried by the full
+ * presets: evaluation noise keyed by its own seed (not the training seed), the final checkpoint on
+ * 64 held-out prompts × 16 noises = 1,024 paired images (per-checkpoint evaluations stay at
+ * evalPrompts), per-image metrics kept, the likelihood-displacement probe on 32 training pairs and
+ * the AAF decision scored against the truth. The smoke preset leaves them out (it stays as it was).
+ */
+export const PROTOCOL = {
+  evalSeed: 1013,
+  finalEvalPrompts: 64,
+  finalEvalNoises: 16,
+  keepPerImage: true,
+  probePairs: 32,
+  aafSkill: true,
+} as const satisfies Partial<ExperimentConfig>;
+
 const C = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 
 /** Named arms of the paper (Table 1 / Table 4 rows), reused by presets and the page's "add arm". */
@@ -253,6 +305,7 @@ function buildPresets(): Record<PresetName, ExperimentConfig> {
   const raw: Record<PresetName, ExperimentInput> = {
     'reference-strategies': {
       ...DEFAULTS,
+      ...PROTOCOL,
       arms: colour([
         { ...L['SePPOʷ'], name: 'ref = init θ₀', refStrategy: 'init' },
         { ...L['SePPOʷ'], name: 'ref = latest θ_{k−1}', refStrategy: 'latest' },
@@ -261,6 +314,7 @@ function buildPresets(): Record<PresetName, ExperimentConfig> {
     },
     'aaf-ablation': {
       ...DEFAULTS,
+      ...PROTOCOL,
       arms: colour([
         { ...L['SePPOʷ'], name: 'AAF sign (SePPO)', flip: 'sign' },
         { ...L['SePPOʷ'], name: 'AAF indicator', flip: 'indicator' },
@@ -269,10 +323,12 @@ function buildPresets(): Record<PresetName, ExperimentConfig> {
     },
     table1: {
       ...DEFAULTS,
+      ...PROTOCOL,
       arms: colour([L['SFTʷ'], L['Diffusion-DPO'], L['SPIN-like'], L['SePPOʳ'], L['SePPOʷ']]),
     },
     'beta-sweep': {
       ...DEFAULTS,
+      ...PROTOCOL,
       arms: colour(
         [DEFAULTS.beta / 10, DEFAULTS.beta / 3, DEFAULTS.beta, DEFAULTS.beta * 3, DEFAULTS.beta * 10].map((b) => ({
           ...L['SePPOʷ'],
@@ -305,10 +361,63 @@ export function isPresetName(x: unknown): x is PresetName {
   return typeof x === 'string' && (PRESET_NAMES as readonly string[]).includes(x);
 }
 
-/** A fresh deep copy of a preset (safe to edit). Throws naming the allowed presets. */
+// ---------------------------------------------------------------------------------------------
+// Protocol presets (issue 13), for the headless runner (`npm run experiment -- --preset NAME`,
+// `npm run gates`), not the page's list: the sanity gates and the lr sweep.
+
+/** One arm per learning rate, named `<arm> @ lr <value>` (the report's sweep table reads the names). */
+export function sweepArms(arms: readonly ArmInput[], lrs: readonly number[]): ArmInput[] {
+  return arms.flatMap((a, i) => lrs.map((lr) => ({ ...a, name: `${a.name} @ lr ${lr}`, lr, colour: C[i % C.length] })));
+}
+
+/**
+ * The sanity gates of issue 13, point 4, in one run (they share the base's evaluation):
+ *  1. the base against itself with fresh noise (SFT at lr 0: θ stays θ₀; its evaluation noise is its own) ≈ 50 %;
+ *  2. SFTʷ beats the base (pooled win rate ≥ 70 %, interval's lower end above 60 %);
+ *  3. SFT on the losers loses to the base;
+ *  4. Diffusion-DPO on the real pairs beats the base (and, head to head, against SFTʷ).
+ * Diffusion-DPO's lr 1e-5 is provisional: at 1e-4 its winners' error drifted +18 … +57 % against θ₀
+ * (issue 13, old base), at 1e-5 about +2 %; replace it by the lr sweep's choice on the new base.
+ */
+export const GATE_ARMS: readonly ArmInput[] = [
+  { name: 'base (fresh noise)', method: 'sft', data: 'winners', lr: 0, evalNoise: 'fresh' },
+  { ...ARM_LIBRARY['SFTʷ'] },
+  { name: 'SFT on losers', method: 'sft', data: 'losers', refStrategy: 'init', flip: 'off' },
+  { ...ARM_LIBRARY['Diffusion-DPO'], lr: 1e-5 },
+];
+
+/** The families of the lr sweep and its grid (a tiny grid: three values a decade and a half apart). */
+export const SWEEP_LRS = [1e-5, 3e-5, 1e-4] as const;
+export const SWEEP_FAMILIES: readonly ArmInput[] = [
+  ARM_LIBRARY['SFTʷ'],
+  ARM_LIBRARY['Diffusion-DPO'],
+  ARM_LIBRARY['SePPOʷ'],
+  { ...ARM_LIBRARY['SePPOʷ'], name: 'SePPO indicator', flip: 'indicator' },
+];
+
+export const PROTOCOL_PRESET_NAMES = ['gates', 'lr-sweep'] as const;
+export type ProtocolPresetName = (typeof PROTOCOL_PRESET_NAMES)[number];
+export const ALL_PRESET_NAMES = [...PRESET_NAMES, ...PROTOCOL_PRESET_NAMES] as const;
+
+export const PROTOCOL_PRESET_DESCRIPTIONS: Record<ProtocolPresetName, string> = {
+  gates: 'Issue 13 sanity gates: base vs itself (fresh noise), SFTʷ, SFT on losers, Diffusion-DPO — each against the base, 1,024 paired final images.',
+  'lr-sweep': 'lr sweep (1e-5, 3e-5, 1e-4) of SFTʷ, Diffusion-DPO, SePPOʷ and SePPO indicator, scored by true preference on the tuning split (disjoint from evaluation).',
+};
+
+function buildProtocolPresets(): Record<ProtocolPresetName, ExperimentConfig> {
+  return {
+    gates: parseExperimentConfig({ ...DEFAULTS, ...PROTOCOL, aafSkill: false, arms: colour(GATE_ARMS.map((a) => ({ ...a }))) }),
+    'lr-sweep': parseExperimentConfig({ ...DEFAULTS, ...PROTOCOL, evalSplit: 'tuning', arms: sweepArms(SWEEP_FAMILIES, SWEEP_LRS) }),
+  };
+}
+
+export const PROTOCOL_PRESETS: Readonly<Record<ProtocolPresetName, ExperimentConfig>> = buildProtocolPresets();
+
+/** A fresh deep copy of a preset, the page's or a protocol preset (safe to edit). Throws naming the allowed presets. */
 export function presetConfig(name: string): ExperimentConfig {
-  if (!isPresetName(name)) throw new ConfigError([`preset: expected one of ${PRESET_NAMES.map((p) => `'${p}'`).join(' | ')}, got '${name}'`]);
-  return structuredClone(PRESETS[name]);
+  if (isPresetName(name)) return structuredClone(PRESETS[name]);
+  if ((PROTOCOL_PRESET_NAMES as readonly string[]).includes(name)) return structuredClone(PROTOCOL_PRESETS[name as ProtocolPresetName]);
+  throw new ConfigError([`preset: expected one of ${ALL_PRESET_NAMES.map((p) => `'${p}'`).join(' | ')}, got '${name}'`]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -82,7 +82,7 @@ export async function runExperimentHere(input: RunnerInput, meta: Omit<RunMeta, 
     const { dataset, buildMs } = getDataset(config.dataSize > 1000 ? { seed: config.dataSeed, nTrainPairs: config.dataSize } : { seed: config.dataSeed });
     hooks.log(`dataset: ${dataset.train.length} train pairs in ${(buildMs / 1000).toFixed(1)} s; encoding ${config.dataSize} pairs and evaluating the base`);
     let lastStage = '';
-    const exp = await Experiment.create(config, base, dataset, {
+    const exp = await Experiment.create(config, base, { train: dataset.train, validationUnique: dataset.validationUnique, tuning: dataset.scorerTestPrompts, oodComposition: dataset.oodComposition, oodRaters: dataset.oodRaters }, {
       onProgress: (stage) => {
         if (stage !== lastStage) hooks.log((lastStage = stage));
       },

@@ -137,7 +137,7 @@ export class ExperimentSession {
         this.replay.delete(evalKey(subject));
         return saved;
       }
-      const isBase = model.unet === assets.base.unet;
+      const isBase = model.unet === assets.base.unet && !subject.final; // the final evaluation has its own prompts × noises
       if (isBase && this.baseCache?.key === key) return this.baseCache.result;
       const r = await assets.evaluate(model, prompts, o, subject);
       if (isBase) this.baseCache = { key, result: r };
@@ -346,8 +346,8 @@ export class ExperimentSession {
 }
 
 /** The key of an evaluation: the base (arm null or '') or an arm at an update. */
-function evalKey(s: { arm: string | null; update: number }): string {
-  return s.arm ? `${s.arm}@${s.update}` : 'base';
+function evalKey(s: { arm: string | null; update: number; final?: boolean; split?: string }): string {
+  return (s.arm ? `${s.arm}@${s.update}` : 'base') + (s.final ? '/final' : '') + (s.split ? `/${s.split}` : '');
 }
 
 /** Reads every variable asynchronously (no dataSync on WebGPU) and packs safetensors bytes. */

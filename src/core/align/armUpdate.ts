@@ -15,10 +15,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { armHyperParameters, type ArmConfig, type ExperimentConfig } from '../config';
 import { qSample, type Schedule } from '../diffusion/schedule';
-import { unetForward, type Params, type ReducedSD, type UNetConfig } from '../model/sd';
+import { decodeLatents, unetForward, type Params, type ReducedSD, type UNetConfig } from '../model/sd';
+import { IMAGE_LEN, trueUtility } from '../world';
 import { Rng } from '../rng';
 import type { SharedBatch } from './batch';
-import { aafRateOf, implicitAccuracyOf, lossDiagnostics } from './diagnostics';
+import { aafConfusion, aafRateOf, addConfusion, emptyConfusion, implicitAccuracyOf, lossDiagnostics, type AafConfusion } from './diagnostics';
 import { perSampleMse, seppoLoss, sftLoss } from './loss';
 import { CheckpointPool, type PoolEntry } from './pool';
 import type { CheckpointRecord, UpdateRecord } from './records';
@@ -40,6 +41,8 @@ export interface ArmState {
   halted: string | null;
   updates: UpdateRecord[];
   checkpoints: CheckpointRecord[];
+  /** With `aafSkill` (SePPO arms): the AAF confusion summed over the updates so far. */
+  skill: AafConfusion | null;
 }
 
 /**
@@ -70,7 +73,13 @@ export function createArm(cfg: ArmConfig, config: ExperimentConfig, base: Reduce
     halted: null,
     updates: [],
     checkpoints: [],
+    skill: config.aafSkill && cfg.method === 'seppo' ? emptyConfusion() : null,
   };
+}
+
+/** The learning rate of the arm's update u (1-based): linear warm-up over `warmup` updates, then the arm's lr. */
+export function warmupLr(lr: number, warmup: number | undefined, u: number): number {
+  return warmup ? lr * Math.min(1, u / warmup) : lr;
 }
 
 export function disposeArm(arm: ArmState): void {
@@ -95,6 +104,8 @@ export interface UpdateContext {
   shared: SharedBatch;
   /** Reference latents sampled this update, by θ_ref: arms with the same reference at this update share them. */
   refMemo: Map<Params, tf.Tensor4D>;
+  /** With `aafSkill`: the base model, whose frozen decoder turns x^w and x^l into images for the true utility. */
+  base?: ReducedSD;
 }
 
 /**
@@ -140,7 +151,7 @@ async function referenceSamples(arm: ArmState, c: UpdateContext): Promise<tf.Ten
     const B = c.idx.length;
     const [S, , C] = c.latentShape;
     const z = tf.tensor4d(refNoise(c.config.seed, c.update, B, S * S * C), [B, S, S, C]);
-    lat = sampleReferenceLatents(ref.params, c.unet, c.shared.ctx, c.data.uncond, z, {
+    lat = sampleReferenceLatents(ref.params, c.unet, c.shared.sampleCtx, c.data.uncond, z, {
       steps: c.config.refSteps,
       guidance: c.config.refGuidance,
     });
@@ -219,6 +230,26 @@ function updateRecord(arm: ArmState, c: UpdateContext, v: Float32Array, refMs: n
   return { ...base, ...d, implicitAcc: implicitAccuracyOf(rb.inside), aafRate: aafRateOf(rb.s) };
 }
 
+/**
+ * The AAF decisions of this update against the truth: U(decoded x^l) ≥ U(decoded x^w)? Both halves go
+ * through the same frozen decoder (so the decoder's ceiling does not favour the real winner), and the
+ * decisions s are the update's own (read back with the loss).
+ */
+async function skillOf(decoded: tf.Tensor4D, v: Float32Array, c: UpdateContext): Promise<AafConfusion> {
+  const B = c.idx.length;
+  const px = (await decoded.data()) as Float32Array;
+  decoded.dispose();
+  const s = unpackReadback(v, SEPPO_READBACK, B).s;
+  const uW = new Float64Array(B);
+  const uRef = new Float64Array(B);
+  for (let i = 0; i < B; i++) {
+    const p = c.data.prompts[c.idx[i]];
+    uW[i] = trueUtility(p, px.subarray(i * IMAGE_LEN, (i + 1) * IMAGE_LEN)).total;
+    uRef[i] = trueUtility(p, px.subarray((B + i) * IMAGE_LEN, (B + i + 1) * IMAGE_LEN)).total;
+  }
+  return aafConfusion(s, uRef, uW);
+}
+
 /** One update of one arm (steps 1–7); null when the arm halted on a non-finite loss (`arm.halted` says why). */
 export async function updateArm(arm: ArmState, c: UpdateContext): Promise<UpdateRecord | null> {
   const t0 = performance.now();
@@ -228,6 +259,9 @@ export async function updateArm(arm: ArmState, c: UpdateContext): Promise<Update
   const xl = await losingLatents(arm, c);
   const refMs = performance.now() - tr;
   const { grads, packed } = lossAndGradients(arm, c, xw, xl);
+  // AAF skill: decode x^w ‖ x^l with the frozen decoder (read back after the update's own read-back).
+  const ts0 = performance.now();
+  const decoded = arm.skill && xl && c.base ? tf.tidy(() => tf.clipByValue(decodeLatents(c.base!, tf.concat([xw, xl]) as tf.Tensor4D), -1, 1)) : null;
   tf.dispose([xw, ...(xl ? [xl] : [])]);
 
   const v = await readBack(packed);
@@ -235,13 +269,23 @@ export async function updateArm(arm: ArmState, c: UpdateContext): Promise<Update
   const loss = v[0];
   if (!Number.isFinite(loss)) {
     tf.dispose(grads); // never apply a non-finite update
+    decoded?.dispose();
     arm.halted = `${arm.cfg.name}: non-finite loss (${loss}) at update ${c.update + 1}; this arm is halted, the others go on`;
     return null;
   }
+  if (arm.cfg.warmup) (arm.opt as unknown as { learningRate: number }).learningRate = warmupLr(arm.lr, arm.cfg.warmup, arm.updates.length + 1);
   arm.opt.applyGradients(grads);
   tf.dispose(grads);
 
   const rec = updateRecord(arm, c, v, refMs);
+  if (decoded) {
+    const decodeMs = performance.now() - ts0; // the decoder pass (synchronous on WASM/CPU)
+    const ts = performance.now();
+    const conf = await skillOf(decoded, v, c);
+    arm.skill = addConfusion(arm.skill!, conf);
+    rec.aafSkill = conf;
+    rec.skillMs = decodeMs + performance.now() - ts;
+  }
   rec.ms = performance.now() - t0;
   return rec;
 }

@@ -49,6 +49,16 @@ export class BatchOrder {
   }
 }
 
+/**
+ * Prompt dropout during alignment (`alignDropout` = p): which items of update u see the empty
+ * prompt in the loss's forwards — a function of (seed, u) only, the same for every arm. Trains the
+ * unconditional branch that classifier-free guidance uses, as pretraining's prompt dropout does.
+ */
+export function dropoutMask(seed: number, update: number, batch: number, p: number): boolean[] {
+  const r = new Rng(seed).fork(`dropout/${update}`);
+  return Array.from({ length: batch }, () => r.next() < p);
+}
+
 /** The tensors of update u that every arm shares (disposed by the trainer after the last arm). */
 export interface SharedBatch {
   /** Timesteps [B] (int32, for q_sample) and as floats (for the UNet's embedding). */
@@ -56,8 +66,10 @@ export interface SharedBatch {
   tF: tf.Tensor1D;
   /** ε [B,S,S,C]. */
   eps: tf.Tensor4D;
-  /** Text contexts of the batch's prompts [B,L,D]. */
+  /** Text contexts of the loss's forwards [B,L,D] (with prompt dropout: the empty prompt's for the dropped items). */
   ctx: tf.Tensor3D;
+  /** Text contexts of the batch's prompts [B,L,D], never dropped (reference sampling). */
+  sampleCtx: tf.Tensor3D;
   /** The same for a pair x^w ‖ x^l [2B,…]: the same t and ε for both halves of a pair. */
   t2: tf.Tensor1D;
   tF2: tf.Tensor1D;
@@ -71,18 +83,26 @@ export function sharedBatchTensors(
   idx: number[],
   contexts: tf.Tensor3D,
   latentShape: readonly [number, number, number],
+  dropout?: { mask: boolean[]; uncond: tf.Tensor3D },
 ): SharedBatch {
   const B = idx.length;
   const [S, , C] = latentShape;
   return tf.tidy(() => {
     const t = tf.tensor1d(noise.t, 'int32');
     const eps = tf.tensor4d(noise.eps, [B, S, S, C]);
-    const ctx = tf.gather(contexts, tf.tensor1d(idx, 'int32')) as tf.Tensor3D; // [B,L,D]
+    const sampleCtx = tf.gather(contexts, tf.tensor1d(idx, 'int32')) as tf.Tensor3D; // [B,L,D]
+    let ctx = sampleCtx;
+    if (dropout && dropout.mask.some((m) => m)) {
+      const [, L, D] = sampleCtx.shape;
+      const keep = tf.tensor3d(dropout.mask.map((m) => (m ? 0 : 1)), [B, 1, 1]);
+      ctx = sampleCtx.mul(keep).add(tf.broadcastTo(dropout.uncond, [B, L, D]).mul(tf.scalar(1).sub(keep))) as tf.Tensor3D;
+    }
     return {
       t,
       tF: t.toFloat() as tf.Tensor1D,
       eps,
       ctx,
+      sampleCtx,
       t2: tf.concat([t, t]) as tf.Tensor1D, // the same t and ε for both halves of a pair
       tF2: tf.concat([t, t]).toFloat() as tf.Tensor1D,
       eps2: tf.concat([eps, eps]) as tf.Tensor4D,

@@ -117,3 +117,74 @@ export function aafRateOf(s: ArrayLike<number>): number {
   for (let i = 0; i < s.length; i++) if (s[i] === -1) n++;
   return n / s.length;
 }
+
+/**
+ * The AAF decision against the truth (issue 13, 3b), for one update: per sample, the decision
+ * (s ≠ −1: "the reference sample is probably good", s = +1 under 'sign', 0 under 'indicator';
+ * s = −1: "it is a loser") against whether the decoded reference sample's true utility is at least
+ * the decoded x^w's. `goodAtLeast + loserWorse` are the decisions the truth agrees with.
+ */
+export interface AafConfusion {
+  /** s ≠ −1 and U(x^l) ≥ U(x^w): learned as a winner, rightly. */
+  goodAtLeast: number;
+  /** s ≠ −1 and U(x^l) < U(x^w): learned as a winner, though worse than the winner. */
+  goodWorse: number;
+  /** s = −1 and U(x^l) ≥ U(x^w): pushed away as a loser, though at least as good as the winner. */
+  loserAtLeast: number;
+  /** s = −1 and U(x^l) < U(x^w): pushed away as a loser, rightly. */
+  loserWorse: number;
+}
+
+export function emptyConfusion(): AafConfusion {
+  return { goodAtLeast: 0, goodWorse: 0, loserAtLeast: 0, loserWorse: 0 };
+}
+
+/** The confusion counts of one update from s [B], U(x^l) [B] and U(x^w) [B]. */
+export function aafConfusion(s: ArrayLike<number>, uRef: ArrayLike<number>, uWin: ArrayLike<number>): AafConfusion {
+  if (s.length !== uRef.length || s.length !== uWin.length) throw new Error(`aafConfusion: ${s.length} decisions, ${uRef.length} reference and ${uWin.length} winner utilities`);
+  const c = emptyConfusion();
+  for (let i = 0; i < s.length; i++) {
+    const atLeast = uRef[i] >= uWin[i];
+    if (s[i] === -1) atLeast ? c.loserAtLeast++ : c.loserWorse++;
+    else atLeast ? c.goodAtLeast++ : c.goodWorse++;
+  }
+  return c;
+}
+
+/** Sum of confusion counts (over updates). */
+export function addConfusion(a: AafConfusion, b: AafConfusion): AafConfusion {
+  return { goodAtLeast: a.goodAtLeast + b.goodAtLeast, goodWorse: a.goodWorse + b.goodWorse, loserAtLeast: a.loserAtLeast + b.loserAtLeast, loserWorse: a.loserWorse + b.loserWorse };
+}
+
+/** Share of AAF decisions the truth agrees with, and of s ≠ −1 decisions that fell on a sample at least as good as the winner. */
+export function confusionRates(c: AafConfusion): { n: number; agreement: number; goodPrecision: number | null; loserPrecision: number | null } {
+  const n = c.goodAtLeast + c.goodWorse + c.loserAtLeast + c.loserWorse;
+  const good = c.goodAtLeast + c.goodWorse;
+  const loser = c.loserAtLeast + c.loserWorse;
+  return {
+    n,
+    agreement: n ? (c.goodAtLeast + c.loserWorse) / n : NaN,
+    goodPrecision: good ? c.goodAtLeast / good : null,
+    loserPrecision: loser ? c.loserWorse / loser : null,
+  };
+}
+
+/** Displacement flag: the winners' probe error relative to θ₀ above this (+5 %). */
+export const DISPLACEMENT_FLAG = 0.05;
+
+/**
+ * Likelihood-displacement monitor (issue 13, 3a): the policy's denoising error on the fixed probe
+ * set relative to θ₀'s, as ratio of the summed errors − 1, for the winners (first P values) and
+ * the losers (last P values). `flagged` when the winners' rises past DISPLACEMENT_FLAG.
+ */
+export function displacement(policy: ArrayLike<number>, base: ArrayLike<number>, pairs: number): { winners: number; losers: number; flagged: boolean } {
+  if (policy.length !== 2 * pairs || base.length !== 2 * pairs) throw new Error(`displacement: expected ${2 * pairs} errors (winners then losers), got ${policy.length} and ${base.length}`);
+  const sum = (xs: ArrayLike<number>, a: number, b: number) => {
+    let s = 0;
+    for (let i = a; i < b; i++) s += xs[i];
+    return s;
+  };
+  const winners = sum(policy, 0, pairs) / sum(base, 0, pairs) - 1;
+  const losers = sum(policy, pairs, 2 * pairs) / sum(base, pairs, 2 * pairs) - 1;
+  return { winners, losers, flagged: winners > DISPLACEMENT_FLAG };
+}

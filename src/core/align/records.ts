@@ -5,7 +5,8 @@
  * the report and the page import these types without loading the engine.
  */
 import type { ArmConfig, ExperimentConfig } from '../config';
-import type { LossDiagnostics } from './diagnostics';
+import type { PairedComparison, MetricColumns } from '../eval/intervals';
+import type { AafConfusion, LossDiagnostics } from './diagnostics';
 
 /** Metric name → value (the evaluator's keys; eval/metrics.ts's ImageMetrics for the shipped evaluator). */
 export type Metrics = Record<string, number>;
@@ -39,6 +40,33 @@ export interface UpdateRecord extends Omit<LossDiagnostics, 'mL' | 'rW' | 'rL' |
   /** Wall time of this arm's update, reference sampling included, and of the sampling alone. */
   ms: number;
   refMs: number;
+  /** With `aafSkill` (SePPO arms): this update's AAF decisions against the decoded true utilities, and the wall time of that check. */
+  aafSkill?: AafConfusion;
+  skillMs?: number;
+}
+
+/** The likelihood-displacement probe at a checkpoint: error on the fixed probe set relative to θ₀ (ratio − 1). */
+export interface ProbeRecord {
+  winners: number;
+  losers: number;
+  /** The winners' error rose past +5 %. */
+  flagged: boolean;
+}
+
+/** The final evaluation of a model on finalEvalPrompts × finalEvalNoises paired (prompt, noise) images. */
+export interface FinalEvalRecord {
+  /** The update evaluated (the last), prompts and noises per prompt, images n = prompts × noises. */
+  update: number;
+  prompts: number;
+  noises: number;
+  n: number;
+  split: 'validation' | 'tuning' | 'oodComposition' | 'oodRaters';
+  mean: Metrics;
+  /** Per image (image i: prompt i mod prompts, noise i), as columns per metric. */
+  perImage: MetricColumns;
+  /** Against the base on the same images (null for the base itself): win rate with its Wilson interval and Δ with its paired t-interval, per metric. */
+  vsBase: Record<string, PairedComparison> | null;
+  ms: number;
 }
 
 export interface CheckpointRecord {
@@ -53,14 +81,16 @@ export interface CheckpointRecord {
   poolCheckpoints: number;
   poolBytes: number;
   ms: number;
-  /** Per-image metrics of this evaluation, in prompt order (paired with the base's); none without an evaluator. Not serialised by `results()`. */
+  /** Per-image metrics of this evaluation, in prompt order (paired with the base's); none without an evaluator. Serialised by `results()` (as columns) only with `keepPerImage`. */
   perImage?: Metrics[];
+  /** With `probePairs`: the likelihood-displacement probe. */
+  probe?: ProbeRecord;
   /** The evaluation images (same noise for every arm), for sample grids; not serialised by `results()`. */
   images?: Float32Array[];
 }
 
-/** A checkpoint as `results()` serialises it: without its images and per-image metrics. */
-export type SerialisedCheckpoint = Omit<CheckpointRecord, 'images' | 'perImage'>;
+/** A checkpoint as `results()` serialises it: without its images; per-image metrics as columns with `keepPerImage` only. */
+export type SerialisedCheckpoint = Omit<CheckpointRecord, 'images' | 'perImage'> & { perImage?: MetricColumns };
 
 export interface StepResult {
   update: number;
@@ -87,12 +117,18 @@ export interface ArmResults {
   halted: string | null;
   updates: UpdateRecord[];
   checkpoints: SerialisedCheckpoint[];
+  /** With `finalEvalPrompts`: the final evaluation (absent when the run stopped early or the arm halted). */
+  finalEval?: FinalEvalRecord;
+  /** With `finalEvalOod`: the final evaluation on each out-of-distribution prompt set (the paper's Table 2). */
+  finalEvalOod?: Partial<Record<'oodComposition' | 'oodRaters', FinalEvalRecord>>;
+  /** With `aafSkill` (SePPO arms): the AAF confusion summed over every update. */
+  aafSkill?: AafConfusion;
 }
 
 /** `Experiment.results()`: config, base evaluation, per-arm update and checkpoint records (no images). */
 export interface RunResults {
   config: ExperimentConfig;
   updatesDone: number;
-  base: { metrics: Metrics } | null;
+  base: { metrics: Metrics; perImage?: MetricColumns; finalEval?: FinalEvalRecord; finalEvalOod?: Partial<Record<'oodComposition' | 'oodRaters', FinalEvalRecord>> } | null;
   arms: ArmResults[];
 }

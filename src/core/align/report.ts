@@ -4,8 +4,10 @@
  * the Fig. 2 / Fig. 3-left curves per checkpoint). Pure functions on plain data; no tfjs (it reads
  * the bins from bins.ts and the records' types from records.ts), so the page could import it too.
  */
+import { pairedWin, type MetricColumns } from '../eval/intervals';
 import { METRIC_KEYS, type MetricKey } from '../eval/metrics';
 import { INSIDE_HIST_EDGES, T_BUCKETS } from './bins';
+import { aafCorrelationMarkdown, aafSkillMarkdown, displacementMarkdown, finalEvalMarkdown, formatDelta, formatWin, pooledComparison, sweepMarkdown } from './protocolReport';
 import type { Metrics, RunResults, UpdateRecord } from './records';
 
 export interface RunMeta {
@@ -35,7 +37,9 @@ function csvCell(v: unknown): string {
 export function metricsCsv(r: Pick<ExperimentResults, 'arms'>): string {
   const buckets = T_BUCKETS.slice(0, -1).map((lo, i) => `acc_t${lo}_${T_BUCKETS[i + 1]}`);
   const hist = INSIDE_HIST_EDGES.slice(0, -1).map((lo, i) => `inside_${lo}_${INSIDE_HIST_EDGES[i + 1]}`);
-  const lines = [['arm', 'update', ...CSV_SCALARS, ...buckets, ...hist].join(',')];
+  // With aafSkill: the update's AAF confusion (columns only when some record has it, so older runs keep their shape).
+  const skill = r.arms.some((a) => (a.updates as UpdateRecord[]).some((u) => u.aafSkill)) ? (['goodAtLeast', 'goodWorse', 'loserAtLeast', 'loserWorse'] as const) : [];
+  const lines = [['arm', 'update', ...CSV_SCALARS, ...buckets, ...hist, ...skill.map((k) => `aaf_${k}`), ...(skill.length ? ['skillMs'] : [])].join(',')];
   for (const a of r.arms) {
     for (const u of a.updates as UpdateRecord[]) {
       lines.push(
@@ -45,6 +49,8 @@ export function metricsCsv(r: Pick<ExperimentResults, 'arms'>): string {
           ...CSV_SCALARS.map((k) => csvCell(u[k])),
           ...buckets.map((_, i) => csvCell(u.accByTBucket?.[i] ?? null)),
           ...hist.map((_, i) => csvCell(u.insideHist?.[i] ?? null)),
+          ...skill.map((k) => csvCell(u.aafSkill?.[k] ?? null)),
+          ...(skill.length ? [csvCell(u.skillMs ?? null)] : []),
         ].join(','),
       );
     }
@@ -76,6 +82,18 @@ export function finalAafRate(updates: readonly UpdateRecord[], n: number): numbe
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
 }
 
+/** "75% / 81%", or with per-image metrics kept (keepPerImage) "75% [63%, 84%] / 81% [70%, 89%]" (Wilson, ties ½). */
+function winCell(r: RunResults, per: MetricColumns | undefined, w: Metrics): string {
+  const base = r.base?.perImage;
+  if (!per || !base) return `${pct(w.trueUtility)} / ${pct(w.pickScore)}`;
+  const one = (k: string) => {
+    if (!per[k] || !base[k]) return pct(w[k]);
+    const c = pairedWin(per[k], base[k]);
+    return `${pct(c.rate)} [${pct(c.lo)}, ${pct(c.hi)}]`;
+  };
+  return `${one('trueUtility')} / ${one('pickScore')}`;
+}
+
 /** The Table-4-shaped summary (final checkpoint per arm) and per-checkpoint curves, as Markdown. */
 export function summaryMarkdown(r: ExperimentResults): string {
   const N = r.config.checkpointEvery;
@@ -90,7 +108,7 @@ export function summaryMarkdown(r: ExperimentResults): string {
     rows.push([
       label,
       ...COLS.map((c) => fmt(m?.[c.key], c.digits)),
-      w ? `${pct(w.trueUtility)} / ${pct(w.pickScore)}` : '—',
+      w ? winCell(r, last!.perImage, w) : '—',
       a.config.method === 'sft' ? 'n/a (SFT)' : fmt(finalAafRate(a.updates as UpdateRecord[], N), 3),
     ]);
   }
@@ -134,6 +152,8 @@ export function summaryMarkdown(r: ExperimentResults): string {
     markdownTable(curveHead, aafRows),
     '',
   ];
+  // Issue 13's protocol and diagnostics, where the run has them.
+  for (const extra of [finalEvalMarkdown(r), finalEvalMarkdown(r, 'oodComposition'), finalEvalMarkdown(r, 'oodRaters'), displacementMarkdown(r), aafSkillMarkdown(r), aafCorrelationMarkdown(r), sweepMarkdown(r)]) if (extra) lines.push(extra);
   return lines.join('\n');
 }
 
@@ -205,12 +225,51 @@ export function seedsSummaryMarkdown(runs: ExperimentResults[]): string {
       `${wt.filter((w) => w > 0.5).length} of ${runs.length}`,
     ];
   });
+  const paired = pooledPairedMarkdown(runs);
+  const evalSeeds = runs.map((r) => r.config.evalSeed);
+  const sharedEvalSeed = runs.length > 1 && evalSeeds[0] !== undefined && evalSeeds.every((s) => s === evalSeeds[0]);
   return [
     `# ${first.meta.preset ?? 'experiment'} over ${runs.length} seed${runs.length > 1 ? 's' : ''}`,
     '',
     `Final checkpoint (update ${first.config.updates}) of each seed; win rates against the base on ${n} validation prompts with the same noise for every arm (ties ½).`,
     `The pooled intervals treat every (prompt, noise) as independent; runs with the same dataset seed evaluate the same prompts with new noise, so read them as somewhat optimistic.`,
     `Assets: ${[...new Set(runs.map((r) => r.meta.assets))].join('; ')}.`,
+    ...(sharedEvalSeed
+      ? [
+          `**Warning: every run evaluated with evalSeed ${evalSeeds[0]}: the base's images are the same in every seed, so the pooled intervals count them ${runs.length} times and are too narrow. Give each seed its own --eval-seed (npm run gates uses 1013 + seed).**`,
+        ]
+      : []),
+    '',
+    markdownTable(head, rows),
+    '',
+    ...(paired ? [paired] : []),
+  ].join('\n');
+}
+
+/**
+ * Pooled over seeds from the paired images themselves (final evaluations, or the last checkpoint's
+ * per-image metrics with keepPerImage): per arm, win rate against the base [Wilson] and Δ [paired
+ * t] for the true preference and PickScore-mini. Null when some run has no per-image metrics.
+ */
+export function pooledPairedMarkdown(runs: RunResults[]): string | null {
+  const names = runs[0].arms.map((a) => a.name);
+  const keys = ['trueUtility', 'pickScore'];
+  const rows: string[][] = [];
+  let n = 0;
+  let source = '';
+  for (const name of names) {
+    const p = pooledComparison(runs, name, null, keys.filter((k) => runs[0].base?.metrics[k] !== undefined));
+    if (!p) return null;
+    n = p.n;
+    source = p.source;
+    rows.push([name, ...Object.keys(p.cmp).flatMap((k) => [formatWin(p.cmp[k].win), formatDelta(p.cmp[k].delta, k)])]);
+  }
+  const present = keys.filter((k) => runs[0].base?.metrics[k] !== undefined);
+  const head = ['Arm', ...present.flatMap((k) => [`${COLUMN[k as MetricKey]?.label ?? k}: win rate vs base [95 % Wilson]`, `Δ [95 % paired t]`])];
+  return [
+    `## Pooled over the seeds' paired images (${n} per arm, ${source === 'final' ? 'final evaluations' : 'last checkpoint'})`,
+    '',
+    'Every (prompt, noise) image of every seed paired with the base image of the same seed, prompt and noise; a tie counts ½ (ties stated).',
     '',
     markdownTable(head, rows),
     '',

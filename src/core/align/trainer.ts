@@ -26,20 +26,80 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../config';
 import { makeSchedule, type Schedule } from '../diffusion/schedule';
+import { qSample } from '../diffusion/schedule';
+import { comparePaired, toColumns } from '../eval/intervals';
 import { winRates } from '../eval/metrics';
 import { commonPrefix } from '../model/layers';
-import type { Params, ReducedSD } from '../model/sd';
+import { unetForward, type Params, type ReducedSD } from '../model/sd';
 import { Rng } from '../rng';
 import type { Pair, Prompt } from '../world';
 import { createArm, disposeArm, updateArm, type ArmState } from './armUpdate';
-import { BatchOrder, sharedBatchTensors, updateNoise } from './batch';
-import type { ArmSummary, CheckpointRecord, EvalResult, Metrics, RunResults, StepResult, UpdateRecord } from './records';
+import { BatchOrder, dropoutMask, sharedBatchTensors, updateNoise } from './batch';
+import { displacement } from './diagnostics';
+import { perSampleMse } from './loss';
+import type { ArmSummary, CheckpointRecord, EvalResult, FinalEvalRecord, Metrics, RunResults, SerialisedCheckpoint, StepResult, UpdateRecord } from './records';
 import { EncodedTrainingSet } from './trainingSet';
 
 /** Which model an evaluation is of: the base (arm null, update 0) or an arm at a checkpoint. */
 export interface EvalSubject {
   arm: string | null;
   update: number;
+  /** The final evaluation (finalEvalPrompts × finalEvalNoises images), not a checkpoint's. */
+  final?: boolean;
+  /** For an out-of-distribution final evaluation (finalEvalOod): its prompt set. */
+  split?: OodSplit;
+}
+
+/** The prompt splits an experiment may evaluate on: validation_unique, and a disjoint tuning split for sweeps. */
+export interface ExperimentDataset {
+  train: Pair[];
+  validationUnique: Prompt[];
+  /** Held-out prompts disjoint from validation_unique and from every training split (`evalSplit: 'tuning'`). */
+  tuning?: Prompt[];
+  /** The world's two out-of-distribution prompt sets (`finalEvalOod`, the paper's Table 2). */
+  oodComposition?: Prompt[];
+  /** The out-of-distribution raters' prompts (the world's Dataset.oodRaters, or its prompts). */
+  oodRaters?: Prompt[] | { prompts: Prompt[] };
+}
+
+/** The out-of-distribution prompt sets a final evaluation may add (finalEvalOod). */
+export const OOD_SPLITS = ['oodComposition', 'oodRaters'] as const;
+export type OodSplit = (typeof OOD_SPLITS)[number];
+
+/**
+ * The fixed probe set of the likelihood-displacement monitor: P training pairs (winners at 0…P−1,
+ * losers at P…2P−1) noised at fixed t and ε (Rng(evalSeed ?? seed) forked 'probe…'), and θ₀'s errors on them.
+ */
+export interface Probe {
+  pairs: number;
+  items: number[];
+  zt: tf.Tensor4D;
+  tF: tf.Tensor1D;
+  eps: tf.Tensor4D;
+  ctx: tf.Tensor3D;
+  baseErrors: Float32Array;
+}
+
+/** The probe's items, t and ε: functions of (seed, dataSize, pairs) only. */
+export function probeDraw(seed: number, dataSize: number, pairs: number, latentLen: number, T = 1000): { items: number[]; t: Int32Array; eps: Float32Array } {
+  const rng = new Rng(seed);
+  const items = rng.fork('probe/items').shuffle(Array.from({ length: dataSize }, (_, i) => i)).slice(0, pairs);
+  const tr = rng.fork('probe/t');
+  const t = new Int32Array(2 * pairs);
+  for (let i = 0; i < pairs; i++) t[i] = t[pairs + i] = tr.int(T); // a pair's winner and loser share t and ε
+  const e = rng.fork('probe/eps').normals(pairs * latentLen);
+  const eps = new Float32Array(2 * pairs * latentLen);
+  eps.set(e, 0);
+  eps.set(e, pairs * latentLen);
+  return { items, t, eps };
+}
+
+/** Per-sample denoising errors of a UNet on the probe set, read back asynchronously. */
+export async function probeErrors(unet: Params, base: ReducedSD, probe: Pick<Probe, 'zt' | 'tF' | 'eps' | 'ctx'>): Promise<Float32Array> {
+  const m = tf.tidy(() => perSampleMse(unetForward(unet, base.config.unet, probe.zt, probe.tF, probe.ctx), probe.eps));
+  const v = (await m.data()) as Float32Array;
+  m.dispose();
+  return v;
 }
 
 /**
@@ -65,7 +125,15 @@ export class Experiment {
   readonly config: ExperimentConfig;
   readonly base: ReducedSD;
   readonly evalPrompts: Prompt[];
+  /** The final evaluation's prompts × noises: prompt i mod P for image i (each image its own noise). */
+  readonly finalPrompts: Prompt[] | null;
   baseEval: EvalResult | null = null;
+  baseFinal: FinalEvalRecord | null = null;
+  /** finalEvalOod: the prompts × noises of each out-of-distribution set, and the base's evaluation on them. */
+  readonly oodPrompts: Partial<Record<OodSplit, Prompt[]>> = {};
+  baseOod: Partial<Record<OodSplit, FinalEvalRecord>> = {};
+  private oods = new Map<string, Partial<Record<OodSplit, FinalEvalRecord>>>();
+  probe: Probe | null = null;
 
   private readonly opts: ExperimentOptions;
   private readonly schedule: Schedule = makeSchedule();
@@ -74,11 +142,12 @@ export class Experiment {
   private readonly order: BatchOrder;
   private data: EncodedTrainingSet | null = null;
   private arms: ArmState[] = [];
+  private finals = new Map<string, FinalEvalRecord>();
   private u = 0;
   private disposed = false;
   private busy = false;
 
-  private constructor(config: ExperimentConfig, base: ReducedSD, pairs: Pair[], validation: Prompt[], opts: ExperimentOptions) {
+  private constructor(config: ExperimentConfig, base: ReducedSD, pairs: Pair[], dataset: ExperimentDataset, opts: ExperimentOptions) {
     this.config = config;
     this.base = base;
     this.opts = opts;
@@ -86,11 +155,34 @@ export class Experiment {
     if (pairs.length < config.dataSize) {
       throw new Error(`dataSize: ${config.dataSize} training pairs asked for, the dataset has ${pairs.length}`);
     }
-    if (validation.length < config.evalPrompts) {
-      throw new Error(`evalPrompts: ${config.evalPrompts} asked for, the dataset has ${validation.length} validation prompts`);
+    const split = config.evalSplit ?? 'validation';
+    const prompts = split === 'tuning' ? dataset.tuning : dataset.validationUnique;
+    if (!prompts) throw new Error(`evalSplit: 'tuning' asked for, the dataset has no tuning prompts`);
+    if (prompts.length < config.evalPrompts) {
+      throw new Error(`evalPrompts: ${config.evalPrompts} asked for, the dataset has ${prompts.length} ${split} prompts`);
+    }
+    if (config.finalEvalPrompts !== undefined && prompts.length < config.finalEvalPrompts) {
+      throw new Error(`finalEvalPrompts: ${config.finalEvalPrompts} asked for, the dataset has ${prompts.length} ${split} prompts`);
+    }
+    if (config.probePairs !== undefined && config.probePairs > config.dataSize) {
+      throw new Error(`probePairs: ${config.probePairs} asked for, only ${config.dataSize} training pairs are used`);
     }
     this.order = new BatchOrder(config.seed, config.dataSize, config.batchSize);
-    this.evalPrompts = validation.slice(0, config.evalPrompts);
+    this.evalPrompts = prompts.slice(0, config.evalPrompts);
+    if (config.finalEvalPrompts !== undefined) {
+      const P = prompts.slice(0, config.finalEvalPrompts);
+      const R = config.finalEvalNoises ?? 1;
+      this.finalPrompts = Array.from({ length: P.length * R }, (_, i) => P[i % P.length]);
+      if (config.finalEvalOod) {
+        for (const split of OOD_SPLITS) {
+          const raw = dataset[split];
+          const set = raw && !Array.isArray(raw) ? raw.prompts : raw;
+          if (!set || set.length === 0) throw new Error(`finalEvalOod: the dataset has no ${split} prompts`);
+          const Q = set.slice(0, config.finalEvalPrompts);
+          this.oodPrompts[split] = Array.from({ length: Q.length * R }, (_, i) => Q[i % Q.length]);
+        }
+      }
+    } else this.finalPrompts = null;
     const u = base.config.unet;
     this.latentShape = [u.latentSize, u.latentSize, u.latentChannels];
   }
@@ -103,10 +195,10 @@ export class Experiment {
   static async create(
     config: ExperimentConfig,
     base: ReducedSD,
-    dataset: { train: Pair[]; validationUnique: Prompt[] },
+    dataset: ExperimentDataset,
     opts: ExperimentOptions = {},
   ): Promise<Experiment> {
-    const x = new Experiment(config, base, dataset.train, dataset.validationUnique, opts);
+    const x = new Experiment(config, base, dataset.train, dataset, opts);
     try {
       await x.setup(dataset.train.slice(0, config.dataSize));
     } catch (e) {
@@ -123,16 +215,79 @@ export class Experiment {
     // θ₀ is the base UNet itself, shared by every arm's pool (never trained, never disposed here).
     const basePrefix = commonPrefix(Object.keys(base.unet));
     this.arms = c.arms.map((cfg, i) => createArm(cfg, c, base, basePrefix, `${this.prefix}a${i}`, this.latentShape));
+    if (c.probePairs !== undefined) await this.buildProbe(c.probePairs);
 
     if (this.opts.evaluate) {
       progress('evaluating the base model', 0);
-      this.baseEval = await this.opts.evaluate(base, this.evalPrompts, this.evalOptions(), { arm: null, update: 0 });
+      this.baseEval = await this.opts.evaluate(base, this.evalPrompts, this.evalOptions(null), { arm: null, update: 0 });
       progress('evaluating the base model', 1);
     }
   }
 
-  private evalOptions() {
-    return { seed: new Rng(this.config.seed).fork('eval').seed, steps: this.config.evalSteps, guidance: this.config.evalGuidance };
+  private async buildProbe(pairs: number): Promise<void> {
+    const c = this.config;
+    const [S, , C] = this.latentShape;
+    const d = probeDraw(c.evalSeed ?? c.seed, c.dataSize, pairs, S * S * C, this.schedule.T);
+    const data = this.data!;
+    const rows = [...d.items, ...data.loserRows(d.items)];
+    const t = tf.tensor1d(d.t, 'int32');
+    const eps = tf.tensor4d(d.eps, [2 * pairs, S, S, C]);
+    const lat = data.gatherLatents(rows);
+    const zt = qSample(lat, t, eps, this.schedule);
+    const ctx = tf.tidy(() => tf.gather(data.contexts, tf.tensor1d([...d.items, ...d.items], 'int32')) as tf.Tensor3D);
+    const tF = t.toFloat() as tf.Tensor1D;
+    tf.dispose([t, lat]);
+    const probe = { pairs, items: d.items, zt, tF, eps, ctx, baseErrors: new Float32Array(0) };
+    this.probe = probe;
+    probe.baseErrors = (await probeErrors(this.base.unet, this.base, probe)) as Float32Array<ArrayBuffer>;
+  }
+
+  /**
+   * Evaluation noise: keyed by `evalSeed` when set (independent of the training seed), else by `seed`
+   * as before; arms with `evalNoise: 'fresh'` get noise of their own; the final evaluation its own stream.
+   */
+  private evalOptions(arm: ArmState | null, final = false) {
+    const c = this.config;
+    const root = c.evalSeed !== undefined ? new Rng(c.evalSeed) : new Rng(c.seed);
+    let label = final ? 'final-eval' : 'eval';
+    if (arm?.cfg.evalNoise === 'fresh') label += `/fresh/${arm.cfg.name}`;
+    return { seed: root.fork(label).seed, steps: c.evalSteps, guidance: c.evalGuidance };
+  }
+
+  /** Runs the evaluator and checks it answered one result per prompt. */
+  private async evaluateChecked(model: ReducedSD, prompts: Prompt[], o: { seed: number; steps: number; guidance: number }, subject: EvalSubject): Promise<EvalResult> {
+    const ev = await this.opts.evaluate!(model, prompts, o, subject);
+    if (ev.perImage.length !== prompts.length) {
+      throw new Error(`evaluator: ${ev.perImage.length} per-image results for ${prompts.length} prompts (${subject.arm ?? 'base'} at update ${subject.update}${subject.final ? ', final' : ''})`);
+    }
+    return ev;
+  }
+
+  /** The final evaluation of a model (the base when arm is null) on the finalEvalPrompts × finalEvalNoises images. */
+  private async finalEval(arm: ArmState | null, update: number, ood?: OodSplit): Promise<FinalEvalRecord> {
+    const c = this.config;
+    const t0 = performance.now();
+    const prompts = ood ? this.oodPrompts[ood]! : this.finalPrompts!;
+    const baseRec = ood ? this.baseOod[ood] : this.baseFinal;
+    const name = arm?.cfg.name ?? null;
+    this.opts.onProgress?.(`final evaluation of ${name ?? 'the base'} on ${prompts.length} images${ood ? ` (${ood})` : ''}`, 0);
+    const model = arm ? { ...this.base, unet: arm.policy } : this.base;
+    const o = this.evalOptions(arm, true);
+    if (ood) o.seed = new Rng(o.seed).fork(ood).seed; // its own noise stream per prompt set
+    const ev = await this.evaluateChecked(model, prompts, o, { arm: name, update, final: true, ...(ood ? { split: ood } : {}) });
+    const keys = Object.keys(ev.perImage[0]);
+    const R = c.finalEvalNoises ?? 1;
+    return {
+      update,
+      prompts: prompts.length / R,
+      noises: R,
+      n: prompts.length,
+      split: ood ?? c.evalSplit ?? 'validation',
+      mean: ev.mean,
+      perImage: toColumns(ev.perImage),
+      vsBase: arm && baseRec ? comparePaired(ev.perImage, fromColumnsOf(baseRec), keys) : null,
+      ms: performance.now() - t0,
+    };
   }
 
   /** Training-item indices of update u: epoch-wise seeded permutations (same for every arm; batch.ts). */
@@ -205,9 +360,10 @@ export class Experiment {
     const idx = this.batchIndices(u);
     const noise = updateNoise(c.seed, u, c.batchSize, S * S * C, this.schedule.T);
     const data = this.data!;
-    const shared = sharedBatchTensors(noise, idx, data.contexts, this.latentShape);
+    const drop = c.alignDropout ? { mask: dropoutMask(c.seed, u, c.batchSize, c.alignDropout), uncond: data.uncond } : undefined;
+    const shared = sharedBatchTensors(noise, idx, data.contexts, this.latentShape, drop);
     const refMemo = new Map<Params, tf.Tensor4D>();
-    const ctx = { config: c, unet: this.base.config.unet, latentShape: this.latentShape, schedule: this.schedule, data, update: u, idx, t: noise.t, shared, refMemo };
+    const ctx = { config: c, unet: this.base.config.unet, latentShape: this.latentShape, schedule: this.schedule, data, update: u, idx, t: noise.t, shared, refMemo, ...(c.aafSkill ? { base: this.base } : {}) };
     const result: StepResult = { update: u + 1, records: [], checkpoints: [], halted: [] };
     try {
       for (const arm of this.arms) {
@@ -230,6 +386,17 @@ export class Experiment {
         if (!arm.halted) result.checkpoints.push(await this.checkpoint(arm, this.u));
       }
     }
+    if (this.u === c.updates && this.finalPrompts && this.opts.evaluate) {
+      this.baseFinal = await this.finalEval(null, 0);
+      for (const split of OOD_SPLITS) if (this.oodPrompts[split]) this.baseOod[split] = await this.finalEval(null, 0, split);
+      for (const arm of this.arms) {
+        if (arm.halted) continue;
+        this.finals.set(arm.cfg.name, await this.finalEval(arm, this.u));
+        const o: Partial<Record<OodSplit, FinalEvalRecord>> = {};
+        for (const split of OOD_SPLITS) if (this.oodPrompts[split]) o[split] = await this.finalEval(arm, this.u, split);
+        if (Object.keys(o).length) this.oods.set(arm.cfg.name, o);
+      }
+    }
     return result;
   }
 
@@ -245,13 +412,14 @@ export class Experiment {
     let images: Float32Array[] | undefined;
     if (this.opts.evaluate) {
       this.opts.onProgress?.(`evaluating ${arm.cfg.name} at update ${update}`, 0);
-      const ev = await this.opts.evaluate({ ...this.base, unet: arm.policy }, this.evalPrompts, this.evalOptions(), { arm: arm.cfg.name, update });
+      const ev = await this.evaluateChecked({ ...this.base, unet: arm.policy }, this.evalPrompts, this.evalOptions(arm), { arm: arm.cfg.name, update });
       metrics = ev.mean;
       // Paired with the base image by image (same prompt, same noise), for every metric the evaluator gives.
       winRate = this.baseEval ? winRates(ev.perImage, this.baseEval.perImage, Object.keys(ev.perImage[0])) : null;
       perImage = ev.perImage;
       images = ev.images;
     }
+    const probe = this.probe ? displacement(await probeErrors(arm.policy, this.base, this.probe), this.probe.baseErrors, this.probe.pairs) : undefined;
     const m = arm.pool.memory();
     const rec: CheckpointRecord = {
       arm: arm.cfg.name,
@@ -264,6 +432,7 @@ export class Experiment {
       ms: performance.now() - t0,
       perImage,
       images,
+      ...(probe ? { probe } : {}),
     };
     arm.checkpoints.push(rec);
     return rec;
@@ -278,27 +447,45 @@ export class Experiment {
     }
   }
 
-  /** Serialisable results: config, base evaluation, per-arm update and checkpoint records (images and per-image metrics left out). */
+  /** The final evaluation of an arm (null before the end, without finalEvalPrompts, or when it halted). */
+  finalRecord(arm: string): FinalEvalRecord | null {
+    return this.finals.get(arm) ?? null;
+  }
+
+  /**
+   * Serialisable results: config, base evaluation, per-arm update and checkpoint records (images
+   * left out; per-image metrics as columns only with `keepPerImage`), and the protocol's additions
+   * where the config asks for them (final evaluations, AAF confusion).
+   */
   results(): RunResults {
-    const strip = (c: CheckpointRecord) => {
-      const { images: _images, perImage: _perImage, ...rest } = c;
+    const keep = this.config.keepPerImage === true;
+    const strip = (c: CheckpointRecord): SerialisedCheckpoint => {
+      const { images: _images, perImage, ...rest } = c;
       void _images;
-      void _perImage;
-      return rest;
+      return keep && perImage ? { ...rest, perImage: toColumns(perImage) } : rest;
     };
+    const base = this.baseEval
+      ? { metrics: this.baseEval.mean, ...(keep ? { perImage: toColumns(this.baseEval.perImage) } : {}), ...(this.baseFinal ? { finalEval: this.baseFinal } : {}), ...(Object.keys(this.baseOod).length ? { finalEvalOod: this.baseOod } : {}) }
+      : null;
     return {
       config: this.config,
       updatesDone: this.u,
-      base: this.baseEval ? { metrics: this.baseEval.mean } : null,
-      arms: this.arms.map((a) => ({
-        name: a.cfg.name,
-        config: a.cfg,
-        beta: a.beta,
-        lr: a.lr,
-        halted: a.halted,
-        updates: a.updates,
-        checkpoints: a.checkpoints.map(strip),
-      })),
+      base,
+      arms: this.arms.map((a) => {
+        const fin = this.finals.get(a.cfg.name);
+        return {
+          name: a.cfg.name,
+          config: a.cfg,
+          beta: a.beta,
+          lr: a.lr,
+          halted: a.halted,
+          updates: a.updates,
+          checkpoints: a.checkpoints.map(strip),
+          ...(fin ? { finalEval: fin } : {}),
+          ...(this.oods.has(a.cfg.name) ? { finalEvalOod: this.oods.get(a.cfg.name) } : {}),
+          ...(a.skill ? { aafSkill: { ...a.skill } } : {}),
+        };
+      }),
     };
   }
 
@@ -310,5 +497,12 @@ export class Experiment {
     this.arms = [];
     this.data?.dispose();
     this.data = null;
+    if (this.probe) tf.dispose([this.probe.zt, this.probe.tF, this.probe.eps, this.probe.ctx]);
+    this.probe = null;
   }
+}
+
+function fromColumnsOf(f: FinalEvalRecord): Metrics[] {
+  const keys = Object.keys(f.perImage);
+  return Array.from({ length: f.n }, (_, i) => Object.fromEntries(keys.map((k) => [k, f.perImage[k][i]])));
 }

@@ -8,13 +8,14 @@
  *   uncond   [1,L,D]     the empty prompt's context (classifier-free guidance of reference sampling)
  *
  * Which image an arm trains on as x^w depends on its data: the winner ('winners', 'pairs'), or a
- * seeded random pick of winner or loser per pair ('random', SePPOʳ; the world's randomPick).
+ * seeded random pick of winner or loser per pair ('random', SePPOʳ; the world's randomPick), or the
+ * loser ('losers', the SFT-on-losers gate).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ArmData } from '../config';
 import { encodeImages, encodeText, tokensTensor, uncondContext, type ReducedSD } from '../model/sd';
 import { Rng } from '../rng';
-import { IMAGE_LEN, IMAGE_SIZE, randomPick, tokenize, type Pair } from '../world';
+import { IMAGE_LEN, IMAGE_SIZE, randomPick, tokenize, type Pair, type Prompt } from '../world';
 
 /** Pairs encoded per forward of the frozen encoders. */
 const ENCODE_CHUNK = 64;
@@ -31,6 +32,8 @@ export class EncodedTrainingSet {
     readonly uncond: tf.Tensor3D,
     /** For 'random' data: whether item i shows its winner (world's randomPick, seeded). */
     private readonly randomIsWinner: boolean[],
+    /** The training prompts, item by item (the AAF-skill check scores decoded images against them). */
+    readonly prompts: Prompt[],
   ) {}
 
   /** Encodes every winner and loser and every prompt of `pairs` with the base's frozen encoders. */
@@ -56,11 +59,12 @@ export class EncodedTrainingSet {
     tf.dispose([...parts, ...ctxParts]);
     const uncond = uncondContext(base.text, base.config.text, 1);
     const randomIsWinner = randomPick({ train: pairs }, new Rng(seed).fork('randomPick')).map((s) => s.isWinner);
-    return new EncodedTrainingSet(pairs.length, latents, contexts, uncond, randomIsWinner);
+    return new EncodedTrainingSet(pairs.length, latents, contexts, uncond, randomIsWinner, pairs.map((p) => p.prompt));
   }
 
   /** Latent rows of the images x^w that items `idx` show to an arm trained on `data`. */
   trainingRows(idx: number[], data: ArmData): number[] {
+    if (data === 'losers') return this.loserRows(idx);
     return idx.map((i) => (data === 'random' && !this.randomIsWinner[i] ? this.size + i : i));
   }
 

@@ -108,6 +108,8 @@ export interface Dataset {
   oodRaters: { prompts: Prompt[]; pairs: Pair[] };
   /** Prompts that train / scorerTrain / hpsTrain draw from. */
   trainingPrompts: Prompt[];
+  /** The in-distribution prompts of scorerTest / hpsTest: never trained on by anything; the alignment runs' tuning split (issue 13). */
+  scorerTestPrompts: Prompt[];
   heldOutCombos: { shape: string; colour: string }[];
   stats: DatasetStats;
 }
@@ -272,6 +274,7 @@ export function buildDataset(options: DatasetOptions): Dataset {
     oodComposition,
     oodRaters: { prompts: oodRaterPrompts, pairs: oodRaters.pairs },
     trainingPrompts,
+    scorerTestPrompts,
     heldOutCombos,
     stats,
   };

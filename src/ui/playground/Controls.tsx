@@ -18,7 +18,8 @@ import {
 } from '../../core/config';
 import { PALETTE, armColour } from './colours';
 
-type Knob = Exclude<keyof ExperimentConfig, 'arms'>;
+/** The numeric knobs (the protocol's options of issue 13 are set by presets and config files, not here). */
+type Knob = { [K in keyof ExperimentConfig]-?: ExperimentConfig[K] extends number ? (K extends 'evalSeed' | 'finalEvalPrompts' | 'finalEvalNoises' | 'probePairs' ? never : K) : never }[keyof ExperimentConfig];
 
 export const KNOBS: { key: Knob; label: string; help: string; int: boolean; min: number; max: number; step?: number }[] = [
   { key: 'seed', label: 'Seed', help: 'one seed fixes initial copies, data order, timesteps, noise and evaluation noise for every arm', int: true, min: 0, max: 2 ** 31 - 1 },
