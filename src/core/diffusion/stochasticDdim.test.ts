@@ -139,6 +139,21 @@ describe('stochastic trajectories (η = 1)', () => {
     [tr, again, otherSeed].forEach(disposeTrajectory);
   });
 
+  it("with finalAlphaCumprod = ᾱ_0 (diffusers' set_alpha_to_one = False) the last step is stochastic too; guidance 1 takes the single-forward path", () => {
+    for (const guidance of [3, 1]) {
+      const o = opts({ finalAlphaCumprod: sched.alphasCumprod[0], guidance });
+      const tr = sampleTrajectory(o);
+      expect(tr.stochastic).toEqual([true, true, true]);
+      expect(tr.coeffs[2].abPrev).toBe(sched.alphasCumprod[0]);
+      const stored = Array.from(tr.logProbs.dataSync());
+      expect(stored.every((v) => Number.isFinite(v) && v !== 0)).toBe(true);
+      const again = trajectoryLogProbs(o, tr);
+      expect(Array.from(again.dataSync())).toEqual(stored);
+      again.dispose();
+      disposeTrajectory(tr);
+    }
+  });
+
   it('gradients flow to the UNet parameters through the recomputed log-probability', () => {
     const o = opts();
     const tr = sampleTrajectory(o);
