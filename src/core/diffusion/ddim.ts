@@ -43,19 +43,25 @@ export interface DdimStep {
 
 let defaultSchedule: Schedule | null = null;
 
-/** One guided DDIM step x_t → x_{tPrev}. */
-export function ddimStep(o: Pick<DdimOptions, 'eps' | 'ctx' | 'uncondCtx' | 'guidance'>, z: tf.Tensor4D, t: number, tPrev: number, sched: Schedule): tf.Tensor4D {
+/** What a guided ε needs: the predictor, both contexts and the guidance scale. */
+export type GuidedEpsOptions = Pick<DdimOptions, 'eps' | 'ctx' | 'uncondCtx' | 'guidance'>;
+
+/** The guided noise prediction ε = ε_u + w · (ε_c − ε_u) at timestep t for latents z [B,8,8,4] → [B,8,8,4]; one forward of batch 2B (B when w = 1). */
+export function guidedEps(o: GuidedEpsOptions, z: tf.Tensor4D, t: number): tf.Tensor4D {
   return tf.tidy(() => {
     const B = z.shape[0];
-    let eps: tf.Tensor4D;
-    if (o.guidance === 1) {
-      eps = o.eps(z, tf.fill([B], t) as tf.Tensor1D, o.ctx);
-    } else {
-      const u = o.uncondCtx.shape[0] === B ? o.uncondCtx : tf.tile(o.uncondCtx, [B, 1, 1]);
-      const both = o.eps(tf.concat([z, z], 0), tf.fill([2 * B], t) as tf.Tensor1D, tf.concat([o.ctx, u], 0)); // [2B,8,8,4]
-      const [ec, eu] = tf.split(both, 2, 0) as tf.Tensor4D[];
-      eps = tf.add(eu, tf.mul(o.guidance, tf.sub(ec, eu))); // CFG
-    }
+    if (o.guidance === 1) return o.eps(z, tf.fill([B], t) as tf.Tensor1D, o.ctx);
+    const u = o.uncondCtx.shape[0] === B ? o.uncondCtx : tf.tile(o.uncondCtx, [B, 1, 1]);
+    const both = o.eps(tf.concat([z, z], 0), tf.fill([2 * B], t) as tf.Tensor1D, tf.concat([o.ctx, u], 0)); // [2B,8,8,4]
+    const [ec, eu] = tf.split(both, 2, 0) as tf.Tensor4D[];
+    return tf.add(eu, tf.mul(o.guidance, tf.sub(ec, eu))) as tf.Tensor4D; // CFG
+  });
+}
+
+/** One guided DDIM step x_t → x_{tPrev}. */
+export function ddimStep(o: GuidedEpsOptions, z: tf.Tensor4D, t: number, tPrev: number, sched: Schedule): tf.Tensor4D {
+  return tf.tidy(() => {
+    const eps = guidedEps(o, z, t);
     const ab = sched.alphasCumprod[t];
     const abPrev = tPrev >= 0 ? sched.alphasCumprod[tPrev] : 1;
     const x0 = tf.div(tf.sub(z, tf.mul(Math.sqrt(1 - ab), eps)), Math.sqrt(ab)); // predicted x_0
