@@ -6,7 +6,7 @@ export function BackendBadge({ report }: { report: BackendReport | null }) {
   const text = report ? LABEL[report.backend] : '…';
   const kind = !report ? 'pending' : report.backend === 'webgpu' ? 'good' : 'fallback';
   return (
-    <span className={`badge badge-${kind}`} data-testid="backend-badge" title={report?.adapterInfo ?? ''}>
+    <span className={`badge badge-${kind}`} data-testid="backend-badge" title={report?.wasmThreads ? threadsText(report.wasmThreads) : report?.adapterInfo ?? ''}>
       {text}
     </span>
   );
@@ -22,6 +22,9 @@ export function BackendNotice({ report }: { report: BackendReport }) {
       {report.requested === report.backend
         ? `You asked for ${LABEL[report.backend]} in the URL; remove ?backend= to use WebGPU when available.`
         : 'Training will be slower; defaults are smaller.'}
+      {report.wasmThreads && (
+        <span data-testid="backend-threads"> {threadsText(report.wasmThreads)}.</span>
+      )}
       {reasons.length > 0 && (
         <ul>
           {reasons.map(([name, why]) => (
@@ -36,4 +39,9 @@ export function BackendNotice({ report }: { report: BackendReport }) {
       )}
     </div>
   );
+}
+
+/** "WASM runs multi-threaded (…)" / "WASM runs single-threaded: …". */
+export function threadsText(t: { threaded: boolean; count: number; why: string }): string {
+  return t.threaded ? `WASM runs multi-threaded (${t.why})` : `WASM runs single-threaded: ${t.why}`;
 }

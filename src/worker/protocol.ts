@@ -20,6 +20,11 @@ export interface BackendReport {
   failures: Partial<Record<BackendName, string>>;
   /** WebGPU adapter description when there is one (vendor / architecture). */
   adapterInfo?: string;
+  /**
+   * WASM only: whether the multi-threaded build runs (it needs SharedArrayBuffer, i.e. a
+   * cross-origin isolated page), the size of its thread pool, and why.
+   */
+  wasmThreads?: { threaded: boolean; count: number; why: string };
 }
 
 /** Requests every feature shares: backend set-up and the start-up check. */

@@ -3,6 +3,8 @@
  * exactly the one asked for (falling back the same way, with the reason, if it fails).
  * Runs in a worker or a page (uses `navigator.gpu` only to explain why WebGPU is missing).
  */
+import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { BACKENDS, trySetBackend, type BackendName, type InitBackendOptions } from '../core/backend';
 import type { BackendReport, BackendRequest } from './protocol';
 
@@ -46,8 +48,28 @@ export async function selectBackend(requested: BackendRequest, opts: InitBackend
       }
     }
     const reason = await trySetBackend(name, opts);
-    if (reason === null) return { backend: name, requested, failures, adapterInfo };
+    if (reason === null) return { backend: name, requested, failures, adapterInfo, ...(name === 'wasm' ? { wasmThreads: await wasmThreads() } : {}) };
     failures[name] = reason;
   }
   throw new Error(`no tfjs backend could be initialised: ${JSON.stringify(failures)}`);
+}
+
+/**
+ * Which WASM build runs and why. tfjs loads the threaded build when SharedArrayBuffer can be
+ * shared with workers (a cross-origin isolated page); its XNNPACK pool has half the logical cores
+ * (at most 4), so a two-core machine gets a pool of one.
+ */
+export async function wasmThreads(): Promise<{ threaded: boolean; count: number; why: string }> {
+  const threaded = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true;
+  const count = getThreadsCount();
+  const cores = globalThis.navigator?.hardwareConcurrency;
+  if (threaded) return { threaded, count, why: `the page is cross-origin isolated; a pool of ${count} on ${cores ?? '?'} logical cores` };
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  return {
+    threaded,
+    count,
+    why: isolated
+      ? 'this browser has no WebAssembly threads'
+      : 'the page is not cross-origin isolated (the server sends no COOP/COEP headers), so WebAssembly cannot use threads',
+  };
 }
