@@ -18,6 +18,8 @@ import { importResults, resultsFromState, type ResultsMeta } from './results';
 import { ResultsTable } from './ResultsTable';
 import { SampleGrid } from './SampleGrid';
 import { useExperiment } from './useExperiment';
+import { SavedRuns, useSavedRuns } from './SavedRuns';
+import { listRuns, runKey } from '../../worker/experiment-store';
 import { configFromUrl, sameConfig, searchWithConfig } from './urlState';
 
 const BACKEND_LABEL = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' } as const;
@@ -49,6 +51,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
   const [fileError, setFileError] = useState<string | null>(null);
   const [exportArm, setExportArm] = useState(0);
   const exp = useExperiment(client);
+  const saved = useSavedRuns();
   const { state } = exp;
   const chartsRef = useRef<HTMLDivElement>(null);
   const started = useRef(false);
@@ -64,28 +67,35 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
     window.history.replaceState(null, '', url);
   }, []);
 
-  // Start-up: resume the run saved in IndexedDB when it matches the URL (or the URL names none), else load the URL's experiment.
+  /** After a configure: say when a saved run was resumed, and keep playing if it was playing. */
+  const afterConfigure = useCallback(
+    async (snap: Awaited<ReturnType<typeof exp.configure>>, playing: boolean) => {
+      if (snap && snap.resumedFrom !== null) {
+        setNotice(`Resumed the run saved at update ${snap.resumedFrom} (a reload loses at most the updates since the last checkpoint).`);
+        if (playing) await exp.play();
+      }
+    },
+    [exp],
+  );
+
+  // Start-up: the URL's experiment, resuming its saved run if there is one; with no experiment in the URL, the most recently saved run.
   useEffect(() => {
     if (started.current) return;
     started.current = true;
     void (async () => {
-      const stored = await client.call({ type: 'exp.stored' }).catch(() => null);
-      const canResume = stored && !initial.message && (initial.source === 'default' || sameConfig(stored.config, initial.config));
-      if (stored && canResume) {
-        setConfig(stored.config);
-        setPreset(matchPreset(stored.config));
-        writeUrl(stored.config);
-        const snap = await exp.configure(stored.config, true);
-        if (snap && snap.resumedFrom !== null) {
-          setNotice(`Resumed the run saved at update ${snap.resumedFrom} (a reload loses at most the updates since the last checkpoint).`);
-          if (stored.playing) await exp.play();
-        }
-        return;
-      }
-      if (initial.source !== 'default') writeUrl(initial.config);
-      await exp.configure(initial.config);
+      const runs = await listRuns().catch(() => []);
+      const latest = initial.source === 'default' && !initial.message ? runs[0] : undefined;
+      const config = latest ? latest.config : initial.config;
+      if (latest) {
+        setConfig(latest.config);
+        setPreset(matchPreset(latest.config));
+        writeUrl(latest.config);
+      } else if (initial.source !== 'default') writeUrl(initial.config);
+      const saved = runs.find((r) => r.key === runKey(config));
+      const snap = await exp.configure(config, true);
+      await afterConfigure(snap, saved?.playing ?? false);
     })();
-  }, [client, exp, initial, writeUrl]);
+  }, [client, exp, initial, writeUrl, afterConfigure]);
 
   const apply = useCallback(
     (candidate: ExperimentConfig, presetName: string) => {
@@ -106,9 +116,13 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
       setConfig(r.config);
       setPreset(presetName === 'custom' ? matchPreset(r.config) : presetName);
       writeUrl(r.config);
-      void exp.configure(r.config);
+      // Every experiment keeps its own saved run: coming back to one resumes it.
+      void (async () => {
+        const saved = (await listRuns().catch(() => [])).find((x) => x.key === runKey(r.config));
+        await afterConfigure(await exp.configure(r.config, true), saved?.playing ?? false);
+      })();
     },
-    [exp, writeUrl, config],
+    [exp, writeUrl, config, afterConfigure],
   );
 
   const live = state?.source !== 'imported';
@@ -270,7 +284,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
         <button type="button" className="pg-btn" onClick={onStep} disabled={!canTrain || running} aria-keyshortcuts="S" title="One update for every arm (s)">
           Step
         </button>
-        <button type="button" className="pg-btn" onClick={onReset} disabled={!live || loading || !state} aria-keyshortcuts="R" title="Same seed, same initial weights, same run again (r)">
+        <button type="button" className="pg-btn" onClick={onReset} disabled={!live || loading || !state} aria-keyshortcuts="R" title="Same seed, same initial weights, same run again; deletes this experiment's saved run (r)">
           Reset
         </button>
         <span className="pg-counter" aria-live="polite">
@@ -335,6 +349,14 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
           ) : (
             <p className="pg-hint">{exp.error ? 'The experiment could not be loaded.' : 'Loading the experiment…'}</p>
           )}
+          <SavedRuns
+            runs={saved.runs}
+            error={saved.error}
+            current={live && state ? state.config : null}
+            disabled={!live}
+            onOpen={(c) => apply(c, matchPreset(c))}
+            onDelete={(key) => void saved.remove(key)}
+          />
           <section className="pg-card pg-files" aria-label="Export and import">
             <h2>Export and import</h2>
             <div className="pg-file-row">
