@@ -19,9 +19,13 @@ export function BackendNotice({ report }: { report: BackendReport }) {
   return (
     <div className="notice" role="status" data-testid="backend-notice">
       <strong>Running on {LABEL[report.backend]}, not WebGPU.</strong>{' '}
-      {report.requested === report.backend
-        ? `You asked for ${LABEL[report.backend]} in the URL; remove ?backend= to use WebGPU when available.`
-        : 'Training will be slower; defaults are smaller.'}
+      {report.rule ? (
+        <span data-testid="backend-rule">{report.rule}</span>
+      ) : report.requested === report.backend ? (
+        `You asked for ${LABEL[report.backend]} in the URL; remove ?backend= to use WebGPU when available.`
+      ) : (
+        'Training will be slower; defaults are smaller.'
+      )}
       {report.wasmThreads && (
         <span data-testid="backend-threads"> {threadsText(report.wasmThreads)}.</span>
       )}
@@ -34,7 +38,7 @@ export function BackendNotice({ report }: { report: BackendReport }) {
           ))}
         </ul>
       )}
-      {report.failures.webgpu && (
+      {report.failures.webgpu && !report.rule && (
         <p>To get WebGPU: use a recent Chrome or Chromium on a machine with a GPU (on Linux start it with --enable-unsafe-webgpu).</p>
       )}
     </div>

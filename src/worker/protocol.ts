@@ -20,6 +20,8 @@ export interface BackendReport {
   failures: Partial<Record<BackendName, string>>;
   /** WebGPU adapter description when there is one (vendor / architecture). */
   adapterInfo?: string;
+  /** Set when the automatic choice passed over software GPU backends: the rule, in one sentence. */
+  rule?: string;
   /**
    * WASM only: whether the multi-threaded build runs (it needs SharedArrayBuffer, i.e. a
    * cross-origin isolated page), the size of its thread pool, and why.

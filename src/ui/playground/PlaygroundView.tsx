@@ -243,7 +243,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
       )}
       {report.backend !== 'webgpu' && initial.source === 'default' && (
         <div className="notice" role="status" data-testid="pg-fallback">
-          No WebGPU here: training runs on {BACKEND_LABEL[report.backend]} and the default experiment is smaller ({config.updates} updates, {config.dataSize} pairs, {config.evalPrompts} evaluation prompts).
+          {report.rule ? 'No GPU here' : 'No WebGPU here'}: training runs on {BACKEND_LABEL[report.backend]} and the default experiment is smaller ({config.updates} updates, {config.dataSize} pairs, {config.evalPrompts} evaluation prompts).
         </div>
       )}
       {notice && (
