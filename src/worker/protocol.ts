@@ -32,11 +32,14 @@ export interface BackendReport {
 /** Requests every feature shares: backend set-up and the start-up check. */
 export type CoreRequest =
   | { id: number; type: 'init'; backend: BackendRequest }
-  | { id: number; type: 'matmul'; a: number[][]; b: number[][] };
+  | { id: number; type: 'matmul'; a: number[][]; b: number[][] }
+  /** tf.memory() in the worker, for the page's readout. */
+  | { id: number; type: 'memory' };
 
 export interface CoreReplyMap {
   init: BackendReport;
   matmul: { backend: BackendName; values: number[][] };
+  memory: { numTensors: number; numBytes: number; backend: string };
 }
 
 export type WorkerRequest = CoreRequest | ViewsRequest | ExperimentRequest;

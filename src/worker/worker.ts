@@ -31,7 +31,7 @@ function post(msg: WorkerMessage) {
 const emit = (e: WorkerEvent) => post(e);
 
 function isCoreRequest(req: WorkerRequest): req is CoreRequest {
-  return req.type === 'init' || req.type === 'matmul';
+  return req.type === 'init' || req.type === 'matmul' || req.type === 'memory';
 }
 
 /** Views' request types are listed in protocol-views.ts; everything else goes to the experiment. */
@@ -46,6 +46,10 @@ async function handle(req: WorkerRequest): Promise<unknown> {
   switch (req.type) {
     case 'init':
       return selectBackend(req.backend, { wasmPaths });
+    case 'memory': {
+      const m = tf.memory();
+      return { numTensors: m.numTensors, numBytes: m.numBytes, backend: tf.getBackend() };
+    }
     case 'matmul': {
       const c = tf.tidy(() => tf.matMul(tf.tensor2d(req.a), tf.tensor2d(req.b)));
       const values = (await c.array()) as number[][];

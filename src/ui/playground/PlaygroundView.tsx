@@ -14,11 +14,13 @@ import { Controls, KNOBS } from './Controls';
 import { Diagnostics } from './Diagnostics';
 import { chartsToPng, downloadBlob, downloadText } from './download';
 import { Explanations } from './Explanations';
-import { importResults, resultsFromState, type ResultsMeta } from './results';
+import { resultsFromState, type ResultsMeta } from './results';
+import { importFile } from './importFile';
 import { ResultsTable } from './ResultsTable';
 import { SampleGrid } from './SampleGrid';
 import { useExperiment } from './useExperiment';
 import { SavedRuns, useSavedRuns } from './SavedRuns';
+import { RunStats } from './RunStats';
 import { listRuns, runKey } from '../../worker/experiment-store';
 import { configFromUrl, sameConfig, searchWithConfig } from './urlState';
 
@@ -161,8 +163,9 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
   }, [onPlayPause, onStep, onReset]);
 
   const copyPermalink = async () => {
+    // The experiment on screen: the imported run's while one is viewed.
     const url = new URL(window.location.href);
-    url.search = searchWithConfig(url.search, config);
+    url.search = searchWithConfig(url.search, shown);
     try {
       await navigator.clipboard.writeText(url.toString());
       setNotice('Permalink copied: opening it reproduces this experiment (same seed, same arms, same knobs).');
@@ -213,10 +216,12 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
       setFileError(`Checkpoint export failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
+  const [importing, setImporting] = useState<string | null>(null);
   const onImport = async (file: File | undefined) => {
     if (!file) return;
-    const text = await file.text().catch(() => null);
-    const r = text === null ? ({ ok: false, errors: ['the file could not be read'] } as const) : importResults(text);
+    setImporting(file.name);
+    const r = await importFile(file);
+    setImporting(null);
     if (!r.ok) {
       setFileError(`Could not import ${file.name}: ${r.errors.join('; ')}. Nothing was changed.`);
       return;
@@ -295,6 +300,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
           {state?.savedUpdate ? <span className="pg-muted" data-testid="pg-saved"> · saved @{state.savedUpdate}</span> : null}
         </span>
         <span className="pg-keys pg-muted">space play/pause · s step · r reset</span>
+        <RunStats client={client} update={state?.source === 'live' ? state.update : 0} running={running} />
         <span className="pg-spacer" />
         <button type="button" className="pg-btn" onClick={copyPermalink}>
           Copy permalink
@@ -382,7 +388,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
                 </button>
               </span>
               <label className="pg-btn pg-file">
-                Import results JSON
+                {importing ? `Reading ${importing}…` : 'Import results JSON'}
                 <input type="file" accept=".json,application/json" aria-label="Import results JSON" onChange={(e) => { void onImport(e.target.files?.[0]); e.target.value = ''; }} />
               </label>
             </div>
