@@ -4,6 +4,7 @@ import { BackendBadge, BackendNotice } from './BackendBadge';
 import { useWorker } from './useWorker';
 import { PlaygroundView } from './playground/PlaygroundView';
 import { DataView } from './data/DataView';
+import { configFromUrl } from './playground/urlState';
 import { ModelView } from './model/ModelView';
 
 const VIEWS = ['playground', 'data', 'model'] as const;
@@ -21,6 +22,8 @@ const CHECK_B = [[5, 6], [7, 8]];
 
 export function App() {
   const { request, warning } = useMemo(() => parseBackendParam(window.location.search), []);
+  // The playground shows its own URL message; the other views say when the URL's experiment is unusable too.
+  const expMessage = useMemo(() => configFromUrl(window.location.search, 'wasm').message, []);
   const worker = useWorker(request);
   const [check, setCheck] = useState<string>('running…');
   const [view, setView] = useState<View>(initialView);
@@ -59,6 +62,11 @@ export function App() {
       {warning && (
         <div className="notice notice-warn" role="alert" data-testid="url-warning">
           {warning}
+        </div>
+      )}
+      {expMessage && view !== 'playground' && (
+        <div className="notice notice-warn" role="alert" data-testid="url-exp-warning">
+          {expMessage} (This view does not use it; the Playground will show the defaults.)
         </div>
       )}
       {worker.status === 'failed' && (

@@ -16,6 +16,7 @@ import { chartsToPng, downloadBlob, downloadText } from './download';
 import { Explanations } from './Explanations';
 import { resultsFromState, type ResultsMeta } from './results';
 import { importFile } from './importFile';
+import { pageLimitErrors } from '../../worker/browser-dataset';
 import { ResultsTable } from './ResultsTable';
 import { SampleGrid } from './SampleGrid';
 import { useExperiment } from './useExperiment';
@@ -54,6 +55,8 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
   const [exportArm, setExportArm] = useState(0);
   const exp = useExperiment(client);
   const saved = useSavedRuns();
+  // Controls start collapsed on a narrow screen, so the charts are reachable without scrolling past every knob.
+  const [sideOpen, setSideOpen] = useState(() => !window.matchMedia?.('(max-width: 700px)').matches);
   const { state } = exp;
   const chartsRef = useRef<HTMLDivElement>(null);
   const started = useRef(false);
@@ -110,6 +113,11 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
       const r = safeParseExperimentConfig(candidate);
       if (!r.ok) {
         setErrors(r.errors);
+        return;
+      }
+      const limits = pageLimitErrors(r.config);
+      if (limits.length) {
+        setErrors(limits);
         return;
       }
       setErrors([]);
@@ -320,17 +328,27 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
 
       <div className="pg-layout">
         <aside className="pg-side" aria-label="Experiment controls">
-          <Controls
-            config={shown}
-            preset={live ? preset : matchPreset(shown)}
-            errors={errors}
-            disabled={!live}
-            onPreset={(name) => {
-              if ((PRESET_NAMES as readonly string[]).includes(name)) apply(presetConfig(name), name);
-            }}
-            onChange={(next) => apply(next, 'custom')}
-          />
-          <Explanations />
+          <details className="pg-side-details" open={sideOpen} onToggle={(e) => setSideOpen((e.currentTarget as HTMLDetailsElement).open)}>
+            <summary className="pg-side-summary" data-testid="pg-controls-toggle">
+              Experiment controls{' '}
+              <span className="pg-muted">
+                ({shown.arms.length} arm{shown.arms.length === 1 ? '' : 's'}, {shown.updates} updates, seed {shown.seed})
+              </span>
+            </summary>
+            <div className="pg-side-body">
+              <Controls
+                config={shown}
+                preset={live ? preset : matchPreset(shown)}
+                errors={errors}
+                disabled={!live}
+                onPreset={(name) => {
+                  if ((PRESET_NAMES as readonly string[]).includes(name)) apply(presetConfig(name), name);
+                }}
+                onChange={(next) => apply(next, 'custom')}
+              />
+              <Explanations />
+            </div>
+          </details>
         </aside>
         <div className="pg-main">
           {state ? (

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { presetConfig } from '../../core/config';
+import { encodeConfig, PRESET_NAMES, presetConfig } from '../../core/config';
+import { pageLimitErrors } from '../../worker/browser-dataset';
+import { configFromUrl } from './urlState';
 import type { ExpUpdateRecord } from '../../worker/protocol-experiment';
 import { importResults, importSizeError, MAX_IMPORT_BYTES, MAX_IMPORT_RECORDS, pathText, shortValue } from './results';
 import { updateRate } from './RunStats';
@@ -98,5 +100,28 @@ describe('update rate', () => {
     expect(updateRate([{ t: 0, update: 0 }], 0)).toBeNull();
     expect(updateRate([{ t: 0, update: 0 }, { t: 2000, update: 10 }], 2000)).toBe(5);
     expect(updateRate([{ t: 0, update: 0 }, { t: 20_000, update: 10 }, { t: 22_000, update: 20 }], 22_000)).toBe(5);
+  });
+});
+
+describe('messages and page limits', () => {
+  it('an unknown top-level field in an import reads config: unknown field', () => {
+    const e = errorsOf(file(2, (o) => ((o as unknown as { config: Record<string, unknown> }).config = { ...cfg, zzz: 1 })));
+    expect(e).toEqual(["config: unknown field 'zzz'"]);
+  });
+
+  it('a deeply nested value in the URL gives a short message with an ellipsis', () => {
+    const nested = JSON.stringify({ ...cfg, arms: [] }).replace('"arms":[]', `"arms":${'['.repeat(3000)}${']'.repeat(3000)}`);
+    const r = configFromUrl(`?exp=${Buffer.from(nested).toString('base64url')}`, 'wasm');
+    expect(r.source).toBe('default');
+    expect(r.message!.length).toBeLessThan(400);
+    expect(r.message).toMatch(/…/);
+  });
+
+  it('knob limits of the page dataset are checked from the URL before anything loads; every preset fits', () => {
+    const r = configFromUrl(`?exp=${encodeConfig({ ...cfg, evalPrompts: 65 })}`, 'wasm');
+    expect(r.source).toBe('default');
+    expect(r.message).toMatch(/evalPrompts: at most 64 in the page \(its dataset has 64 validation prompts\), got 65/);
+    expect(pageLimitErrors({ evalPrompts: 64, dataSize: 1001 })).toEqual([expect.stringMatching(/^dataSize: at most 1000 in the page/)]);
+    for (const p of PRESET_NAMES) expect(pageLimitErrors(presetConfig(p)), p).toEqual([]);
   });
 });

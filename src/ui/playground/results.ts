@@ -149,7 +149,7 @@ export function importResults(text: string): ImportResult {
     };
   }
   const cfg = safeParseExperimentConfig(r.data.config);
-  if (!cfg.ok) return { ok: false, errors: cfg.errors.map((e) => `config.${e}`) };
+  if (!cfg.ok) return { ok: false, errors: cfg.errors.map((e) => (e.startsWith('(config)') ? `config${e.slice('(config)'.length)}` : `config.${e}`)) };
   const insane = sanityErrors(r.data as unknown as SaneInput, cfg.config);
   if (insane.length) return { ok: false, errors: insane.slice(0, 6).concat(insane.length > 6 ? [`… and ${insane.length - 6} more`] : []) };
   const names = cfg.config.arms.map((a) => a.name);
