@@ -285,6 +285,10 @@ export class ExperimentSession {
     try {
       while (token === this.playToken && run === this.run && this.exp && !this.exp.done) {
         await this.serial(() => (token === this.playToken ? this.doStep(run) : Promise.resolve()));
+        // On WASM (and CPU) an update awaits only settled promises, so without this the worker's
+        // message handler never runs between updates: Pause, Step and the page's other requests
+        // would wait for the next checkpoint's IndexedDB write (issue 18).
+        await new Promise((r) => setTimeout(r, 0));
       }
       if (token === this.playToken && run === this.run && this.exp?.done) {
         this.setStatus('done');

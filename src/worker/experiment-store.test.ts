@@ -167,4 +167,14 @@ describe('saved runs keyed by the experiment (session + in-memory store)', () =>
     expect((await store.loadRun(cfg(0)))!.update).toBe(2);
     store.saveRun = real;
   }, 120_000);
+
+  it('the play loop yields to the event loop between updates, so a pause sent as a message lands at once (WASM steps never yield by themselves)', async () => {
+    const t = tab(memoryStore());
+    await t.s.configure(parseExperimentConfig({ ...cfg(0), updates: 40, checkpointEvery: 40 }), true);
+    t.s.play();
+    // A message handler runs as a macrotask, like the worker's onmessage.
+    const paused = await new Promise<{ update: number }>((resolve) => setTimeout(() => void t.s.pause().then(resolve), 0));
+    expect(paused.update).toBeLessThan(5);
+    expect(t.s.snapshot().status).toBe('paused');
+  }, 120_000);
 });
