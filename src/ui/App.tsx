@@ -36,6 +36,12 @@ export function App() {
     window.history.replaceState(null, '', url);
   };
 
+  // Test hook (e2e): lose the worker's WebGPU device as a GPU reset would.
+  useEffect(() => {
+    if (worker.status !== 'ready') return;
+    (window as unknown as { __seppoDebug?: unknown }).__seppoDebug = { loseDevice: () => worker.client.call({ type: 'debug.loseDevice' }) };
+  }, [worker]);
+
   useEffect(() => {
     if (worker.status !== 'ready') return;
     worker.client
@@ -69,13 +75,19 @@ export function App() {
           {expMessage} (This view does not use it; the Playground will show the defaults.)
         </div>
       )}
+      {worker.lost && (
+        <div className="notice notice-warn" role="status" data-testid="device-lost-notice">
+          The WebGPU device was lost ({worker.lost.reason}{worker.lost.message ? `: ${worker.lost.message}` : ''}). The page started a fresh worker on a new device
+          {worker.status === 'ready' ? ' and resumed the experiment from its last save' : ''}; the updates since that checkpoint are redone.
+        </div>
+      )}
       {worker.status === 'failed' && (
         <div className="notice notice-error" role="alert">
           The training worker failed to start: {worker.message}
         </div>
       )}
       {report && <BackendNotice report={report} />}
-      {worker.status === 'ready' && view === 'playground' && <PlaygroundView client={worker.client} report={worker.report} />}
+      {worker.status === 'ready' && view === 'playground' && <PlaygroundView key={worker.lost?.count ?? 0} client={worker.client} report={worker.report} />}
       {worker.status === 'ready' && view === 'data' && <DataView client={worker.client} />}
       {worker.status === 'ready' && view === 'model' && <ModelView client={worker.client} />}
       <p className="worker-check">

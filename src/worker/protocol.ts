@@ -34,12 +34,15 @@ export type CoreRequest =
   | { id: number; type: 'init'; backend: BackendRequest }
   | { id: number; type: 'matmul'; a: number[][]; b: number[][] }
   /** tf.memory() in the worker, for the page's readout. */
-  | { id: number; type: 'memory' };
+  | { id: number; type: 'memory' }
+  /** Test hook: destroys the WebGPU device, as a driver reset or GPU crash would lose it. */
+  | { id: number; type: 'debug.loseDevice' };
 
 export interface CoreReplyMap {
   init: BackendReport;
   matmul: { backend: BackendName; values: number[][] };
   memory: { numTensors: number; numBytes: number; backend: string };
+  'debug.loseDevice': { destroyed: boolean };
 }
 
 export type WorkerRequest = CoreRequest | ViewsRequest | ExperimentRequest;
@@ -52,6 +55,8 @@ export type WorkerReply = {
 export type WorkerEvent =
   | { type: 'progress'; stage: string; done: number; total: number; message?: string }
   | { type: 'log'; level: 'info' | 'warn'; message: string }
+  /** The WebGPU device is gone (tfjs has no handling): every later op fails, so the page starts a fresh worker and resumes. */
+  | { type: 'device-lost'; reason: string; message: string }
   | ViewsEvent
   | ExperimentEvent;
 
