@@ -14,7 +14,7 @@ async function canvasStd(page: Page): Promise<number> {
 test.describe('Model view (WebGPU)', () => {
   test('samples a prompt step by step; the image is not blank and its metrics are shown', async ({ page, consoleErrors }) => {
     test.setTimeout(480_000); // software WebGPU on a loaded 2-core machine: measured 1–3 min for 3 steps
-    await page.goto('/?view=model');
+    await page.goto('/?view=model&backend=webgpu');
     await expect(page.getByTestId('backend-badge')).toHaveText('WebGPU');
     await expect(page.getByTestId('model-info')).toBeVisible({ timeout: 120_000 });
 

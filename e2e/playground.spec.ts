@@ -33,7 +33,7 @@ async function canvasSpread(page: Page, testId: string): Promise<number> {
 test.describe('playground (WebGPU)', () => {
   test('smoke preset from the URL: step, play, pause, charts, table, grids, CSV, reload resumes', async ({ page, consoleErrors }) => {
     test.setTimeout(900_000);
-    await page.goto('/?preset=smoke');
+    await page.goto('/?preset=smoke&backend=webgpu');
     await expect(page.getByTestId('backend-badge')).toHaveText('WebGPU');
     await expect(page.getByLabel('Preset')).toHaveValue('smoke');
     await waitReady(page);

@@ -192,7 +192,16 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : v === undefined ? 'nothing' : JSON.stringify(v));
+/** A value for a message, cut to 60 characters with an ellipsis (a deeply nested URL value must not print a 10,000-character banner). */
+const show = (v: unknown) => {
+  let t: string;
+  try {
+    t = typeof v === 'string' ? `'${v}'` : v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v));
+  } catch {
+    t = Array.isArray(v) ? '[…] (nested too deeply to show)' : '{…} (nested too deeply to show)';
+  }
+  return t.length > 60 ? `${t.slice(0, 59)}…` : t;
+};
 
 /** zod issues → one readable line each: `arms[1].flip: expected one of 'sign' | 'indicator' | 'off', got 'x'`. */
 function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {

@@ -4,6 +4,7 @@ import { BackendBadge, BackendNotice } from './BackendBadge';
 import { useWorker } from './useWorker';
 import { PlaygroundView } from './playground/PlaygroundView';
 import { DataView } from './data/DataView';
+import { configFromUrl } from './playground/urlState';
 import { ModelView } from './model/ModelView';
 
 const VIEWS = ['playground', 'data', 'model'] as const;
@@ -21,6 +22,8 @@ const CHECK_B = [[5, 6], [7, 8]];
 
 export function App() {
   const { request, warning } = useMemo(() => parseBackendParam(window.location.search), []);
+  // The playground shows its own URL message; the other views say when the URL's experiment is unusable too.
+  const expMessage = useMemo(() => configFromUrl(window.location.search, 'wasm').message, []);
   const worker = useWorker(request);
   const [check, setCheck] = useState<string>('running…');
   const [view, setView] = useState<View>(initialView);
@@ -32,6 +35,12 @@ export function App() {
     else url.searchParams.set('view', v);
     window.history.replaceState(null, '', url);
   };
+
+  // Test hook (e2e): lose the worker's WebGPU device as a GPU reset would.
+  useEffect(() => {
+    if (worker.status !== 'ready') return;
+    (window as unknown as { __seppoDebug?: unknown }).__seppoDebug = { loseDevice: () => worker.client.call({ type: 'debug.loseDevice' }) };
+  }, [worker]);
 
   useEffect(() => {
     if (worker.status !== 'ready') return;
@@ -61,13 +70,24 @@ export function App() {
           {warning}
         </div>
       )}
+      {expMessage && view !== 'playground' && (
+        <div className="notice notice-warn" role="alert" data-testid="url-exp-warning">
+          {expMessage} (This view does not use it; the Playground will show the defaults.)
+        </div>
+      )}
+      {worker.lost && (
+        <div className="notice notice-warn" role="status" data-testid="device-lost-notice">
+          The WebGPU device was lost ({worker.lost.reason}{worker.lost.message ? `: ${worker.lost.message}` : ''}). The page started a fresh worker on a new device
+          {worker.status === 'ready' ? ' and resumed the experiment from its last save' : ''}; the updates since that checkpoint are redone.
+        </div>
+      )}
       {worker.status === 'failed' && (
         <div className="notice notice-error" role="alert">
           The training worker failed to start: {worker.message}
         </div>
       )}
       {report && <BackendNotice report={report} />}
-      {worker.status === 'ready' && view === 'playground' && <PlaygroundView client={worker.client} report={worker.report} />}
+      {worker.status === 'ready' && view === 'playground' && <PlaygroundView key={worker.lost?.count ?? 0} client={worker.client} report={worker.report} />}
       {worker.status === 'ready' && view === 'data' && <DataView client={worker.client} />}
       {worker.status === 'ready' && view === 'model' && <ModelView client={worker.client} />}
       <p className="worker-check">

@@ -198,24 +198,9 @@ export function loadScorers(emit: Emit): Promise<Scorers> {
 
 // ---- the dataset ----
 
-/**
- * The browser's dataset size: a third of the default train split and no scorer-training pairs
- * (the scorers ship pretrained). Builds in about 2–4 s in the worker; ~30 MB of images.
- */
-export const BROWSER_DATASET_OPTIONS: Required<Omit<DatasetOptions, 'seed'>> & { seed: number } = Object.freeze({
-  seed: 0,
-  nTrainPairs: 1000,
-  nScorerTrain: 0,
-  nScorerTest: 200,
-  nHpsTrain: 0,
-  nHpsTest: 200,
-  nOodRaterPairs: 100,
-  nValidation: 64,
-  nOodComposition: 64,
-  nOodRaterPrompts: 64,
-  nScorerTestPrompts: 128,
-  nHeldOutCombos: 6,
-});
+// The browser's dataset size lives in a tfjs-free module, so the page can check knob limits before anything loads.
+import { BROWSER_DATASET_OPTIONS } from './browser-dataset';
+export { BROWSER_DATASET_OPTIONS };
 
 const datasets = new Map<string, { dataset: Dataset; buildMs: number }>();
 

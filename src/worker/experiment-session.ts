@@ -105,9 +105,10 @@ export class ExperimentSession {
       this.config = config;
       this.setStatus('loading');
       try {
-        const saved = resume && this.store ? await this.store.loadRun().catch(() => null) : null;
+        // Saved runs are kept per experiment (experiment-store.ts): opening this one never deletes another's.
+        await this.store?.claim(config).catch(() => false);
+        const saved = resume && this.store ? await this.store.loadRun(config).catch(() => null) : null;
         const stored = saved && sameConfig(saved.config, config) ? saved : null;
-        if (!stored) await this.store?.clearRun().catch(() => undefined);
         await this.build(config, run, stored);
         if (run !== this.run) throw new Error('superseded by a newer configuration');
         this.setStatus(this.exp!.done ? 'done' : this.resumedFrom !== null ? 'paused' : 'ready');
@@ -122,7 +123,7 @@ export class ExperimentSession {
   /** Same seed, same initial weights, same run again. */
   async reset(): Promise<ExpSnapshot> {
     if (!this.config) throw new Error('reset: no experiment is configured');
-    await this.store?.clearRun().catch(() => undefined);
+    await this.store?.deleteRun(this.config).catch(() => undefined);
     return this.configure(this.config, false);
   }
 
@@ -228,8 +229,13 @@ export class ExperimentSession {
     const { checkpoint } = this.absorb(r, true);
     this.progress(`update ${u}`, 1);
     if (checkpoint && this.store) {
-      await this.save(exp, this.store);
-      this.emit({ type: 'exp.saved', run, update: exp.updatesDone });
+      try {
+        await this.save(exp, this.store);
+        this.emit({ type: 'exp.saved', run, update: exp.updatesDone });
+      } catch (e) {
+        // A full disk or another tab writing this experiment: say so, and train on (the last save is intact).
+        this.emit({ type: 'log', level: 'warn', message: e instanceof Error ? e.message : String(e) });
+      }
     }
   }
 
@@ -259,7 +265,7 @@ export class ExperimentSession {
     const token = ++this.playToken;
     const run = this.run;
     this.setStatus('running');
-    void this.store?.savePlaying(true).catch(() => undefined);
+    void this.store?.savePlaying(this.exp.config, true).catch(() => undefined);
     void this.loop(token, run);
     return { status: 'running', update: this.exp.updatesDone };
   }
@@ -268,10 +274,14 @@ export class ExperimentSession {
     try {
       while (token === this.playToken && run === this.run && this.exp && !this.exp.done) {
         await this.serial(() => (token === this.playToken ? this.doStep(run) : Promise.resolve()));
+        // On WASM (and CPU) an update awaits only settled promises, so without this the worker's
+        // message handler never runs between updates: Pause, Step and the page's other requests
+        // would wait for the next checkpoint's IndexedDB write (issue 18).
+        await new Promise((r) => setTimeout(r, 0));
       }
       if (token === this.playToken && run === this.run && this.exp?.done) {
         this.setStatus('done');
-        void this.store?.savePlaying(false).catch(() => undefined);
+        void this.store?.savePlaying(this.exp.config, false).catch(() => undefined);
       }
     } catch (e) {
       if (run === this.run) this.setStatus('error', e instanceof Error ? e.message : String(e));
@@ -281,7 +291,7 @@ export class ExperimentSession {
   async pause(): Promise<{ status: ExpStatus; update: number }> {
     this.playToken++;
     await this.serial(async () => undefined); // the update in flight has posted its records
-    await this.store?.savePlaying(false).catch(() => undefined);
+    if (this.config) await this.store?.savePlaying(this.config, false).catch(() => undefined);
     if (this.exp && this.status === 'running') this.setStatus(this.exp.done ? 'done' : 'paused');
     return { status: this.status, update: this.exp?.updatesDone ?? 0 };
   }
@@ -291,7 +301,7 @@ export class ExperimentSession {
     if (!this.exp) throw new Error('step: the experiment is not ready yet');
     this.playToken++;
     const run = this.run;
-    void this.store?.savePlaying(false).catch(() => undefined);
+    void this.store?.savePlaying(this.exp.config, false).catch(() => undefined);
     if (!this.exp.done) this.setStatus('running');
     await this.serial(() => this.doStep(run));
     if (run === this.run && this.exp) this.setStatus(this.exp.done ? 'done' : 'paused');
@@ -307,14 +317,16 @@ export class ExperimentSession {
     return { fileName: `${safe}-update${exp.updatesDone}.safetensors`, bytes };
   }
 
+  /** The most recently saved run (the page resumes it when the URL names no experiment). */
   async stored(): Promise<ExpStoredSummary | null> {
-    const r = this.store ? await this.store.loadRun().catch(() => null) : null;
-    if (!r || !this.store) return null;
-    return { config: r.config, update: r.update, playing: await this.store.loadPlaying().catch(() => false), savedAt: r.savedAt };
+    const r = this.store ? (await this.store.list().catch(() => []))[0] : undefined;
+    if (!r) return null;
+    return { config: r.config, update: r.update, playing: r.playing, savedAt: r.savedAt };
   }
 
+  /** Deletes the saved run of the experiment configured now. */
   async forget(): Promise<{ ok: true }> {
-    await this.store?.clearRun();
+    if (this.config) await this.store?.deleteRun(this.config);
     return { ok: true };
   }
 

@@ -37,14 +37,6 @@ const loadAssets: AssetLoader = async (config, emit, progress) => {
 
 let session: ExperimentSession | null = null;
 
-/** tfjs has no device-lost handling: say so ourselves, since every later op of a lost device fails. */
-function watchDevice(emit: (e: WorkerEvent) => void) {
-  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ reason?: string; message?: string }> } }).device;
-  void device?.lost?.then((info) =>
-    emit({ type: 'log', level: 'warn', message: `WebGPU device lost (${info.reason ?? 'unknown'}): ${info.message ?? ''}. Reload the page to continue from the last checkpoint.` }),
-  );
-}
-
 /** Handles the playground's experiment requests inside the worker. */
 export async function handleExperiment(
   req: ExperimentRequest,
@@ -52,7 +44,6 @@ export async function handleExperiment(
 ): Promise<ExperimentReplyMap[keyof ExperimentReplyMap]> {
   if (!session) {
     session = new ExperimentSession(emit, { loadAssets, backend: () => tf.getBackend(), store: indexedDbStore });
-    if (tf.getBackend() === 'webgpu') watchDevice(emit);
   }
   switch (req.type) {
     case 'exp.configure':

@@ -20,16 +20,29 @@ export interface BackendReport {
   failures: Partial<Record<BackendName, string>>;
   /** WebGPU adapter description when there is one (vendor / architecture). */
   adapterInfo?: string;
+  /** Set when the automatic choice passed over software GPU backends: the rule, in one sentence. */
+  rule?: string;
+  /**
+   * WASM only: whether the multi-threaded build runs (it needs SharedArrayBuffer, i.e. a
+   * cross-origin isolated page), the size of its thread pool, and why.
+   */
+  wasmThreads?: { threaded: boolean; count: number; why: string };
 }
 
 /** Requests every feature shares: backend set-up and the start-up check. */
 export type CoreRequest =
   | { id: number; type: 'init'; backend: BackendRequest }
-  | { id: number; type: 'matmul'; a: number[][]; b: number[][] };
+  | { id: number; type: 'matmul'; a: number[][]; b: number[][] }
+  /** tf.memory() in the worker, for the page's readout. */
+  | { id: number; type: 'memory' }
+  /** Test hook: destroys the WebGPU device, as a driver reset or GPU crash would lose it. */
+  | { id: number; type: 'debug.loseDevice' };
 
 export interface CoreReplyMap {
   init: BackendReport;
   matmul: { backend: BackendName; values: number[][] };
+  memory: { numTensors: number; numBytes: number; backend: string };
+  'debug.loseDevice': { destroyed: boolean };
 }
 
 export type WorkerRequest = CoreRequest | ViewsRequest | ExperimentRequest;
@@ -42,6 +55,8 @@ export type WorkerReply = {
 export type WorkerEvent =
   | { type: 'progress'; stage: string; done: number; total: number; message?: string }
   | { type: 'log'; level: 'info' | 'warn'; message: string }
+  /** The WebGPU device is gone (tfjs has no handling): every later op fails, so the page starts a fresh worker and resumes. */
+  | { type: 'device-lost'; reason: string; message: string }
   | ViewsEvent
   | ExperimentEvent;
 

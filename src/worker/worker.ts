@@ -24,6 +24,17 @@ const wasmPaths = {
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
 };
 
+interface DeviceLike {
+  lost?: Promise<{ reason?: string; message?: string }>;
+  destroy(): void;
+}
+const webgpuDevice = () => (tf.getBackend() === 'webgpu' ? (tf.backend() as unknown as { device?: DeviceLike }).device : undefined);
+
+/** tfjs has no device-lost handling: tell the page, which starts a fresh worker and resumes from the last save. */
+function watchDevice() {
+  void webgpuDevice()?.lost?.then((info) => emit({ type: 'device-lost', reason: info.reason ?? 'unknown', message: info.message ?? '' }));
+}
+
 function post(msg: WorkerMessage) {
   self.postMessage(msg);
 }
@@ -31,7 +42,7 @@ function post(msg: WorkerMessage) {
 const emit = (e: WorkerEvent) => post(e);
 
 function isCoreRequest(req: WorkerRequest): req is CoreRequest {
-  return req.type === 'init' || req.type === 'matmul';
+  return req.type === 'init' || req.type === 'matmul' || req.type === 'memory' || req.type === 'debug.loseDevice';
 }
 
 /** Views' request types are listed in protocol-views.ts; everything else goes to the experiment. */
@@ -44,8 +55,20 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       : handleExperiment(req as ExperimentRequest, emit);
   }
   switch (req.type) {
-    case 'init':
-      return selectBackend(req.backend, { wasmPaths });
+    case 'init': {
+      const report = await selectBackend(req.backend, { wasmPaths });
+      if (report.backend === 'webgpu') watchDevice();
+      return report;
+    }
+    case 'debug.loseDevice': {
+      const device = webgpuDevice();
+      device?.destroy();
+      return { destroyed: !!device };
+    }
+    case 'memory': {
+      const m = tf.memory();
+      return { numTensors: m.numTensors, numBytes: m.numBytes, backend: tf.getBackend() };
+    }
     case 'matmul': {
       const c = tf.tidy(() => tf.matMul(tf.tensor2d(req.a), tf.tensor2d(req.b)));
       const values = (await c.array()) as number[][];

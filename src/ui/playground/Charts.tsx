@@ -11,8 +11,12 @@ import {
   CHECKPOINT_SERIES,
   aafPickScoreRows,
   checkpointRows,
+  downsampleRows,
+  lastUpdate,
   pointsPerArm,
+  updateAxis,
   updateRows,
+  withSmoothed,
   type CheckpointSeriesKey,
   type Row,
   type UpdateSeriesKey,
@@ -43,7 +47,9 @@ function Empty({ text }: { text: string }) {
 
 /** Fig. 3 (left): AAF rate (solid, left axis) and PickScore-mini (dashed, right axis) per arm. */
 export function AafPickScoreChart({ state }: { state: RunState }) {
-  const rows = useMemo(() => aafPickScoreRows(state), [state]);
+  const arms0 = state.config.arms;
+  const rows = useMemo(() => downsampleRows(aafPickScoreRows(state), arms0.flatMap((_, i) => [`a${i}`, `p${i}`])), [state, arms0]);
+  const axis = useMemo(() => updateAxis(lastUpdate(state)), [state]);
   const points = useMemo(() => pointsPerArm(state), [state]);
   const arms = state.config.arms;
   return (
@@ -67,7 +73,7 @@ export function AafPickScoreChart({ state }: { state: RunState }) {
         <ResponsiveContainer width="100%" height={230}>
           <LineChart data={rows} margin={{ top: 6, right: 8, bottom: 4, left: 0 }} role="img" aria-label="AAF rate and PickScore-mini against update, per arm">
             <CartesianGrid stroke="#e3e6ee" />
-            <XAxis dataKey="update" type="number" domain={[0, 'dataMax']} tick={AXIS} allowDecimals={false} />
+            <XAxis dataKey="update" type="number" domain={axis.domain} ticks={axis.ticks} interval={0} tick={AXIS} allowDecimals={false} />
             <YAxis yAxisId="aaf" domain={[0, 1]} tick={AXIS} width={34} />
             <YAxis yAxisId="ps" orientation="right" domain={['auto', 'auto']} tick={AXIS} width={48} tickFormatter={(v: number) => String(+v.toPrecision(5))} />
             <Tooltip formatter={(v) => fmt(v)} labelFormatter={(l) => `update ${l}`} />
@@ -84,17 +90,54 @@ export function AafPickScoreChart({ state }: { state: RunState }) {
   );
 }
 
-function SimpleLines({ rows, config, yLabel, domain, height = 200, label }: { rows: Row[]; config: ExperimentConfig; yLabel: string; domain?: [number, number]; height?: number; label: string }) {
+function SimpleLines({
+  rows: all,
+  config,
+  yLabel,
+  domain,
+  height = 200,
+  label,
+  axis,
+  smooth = false,
+}: {
+  rows: Row[];
+  config: ExperimentConfig;
+  yLabel: string;
+  domain?: [number, number];
+  height?: number;
+  label: string;
+  axis: { domain: [number, number]; ticks: number[] };
+  smooth?: boolean;
+}) {
+  const n = config.arms.length;
+  const rows = useMemo(() => {
+    const src = smooth ? withSmoothed(all, n) : all;
+    return downsampleRows(src, Array.from({ length: n }, (_, i) => (smooth ? [`v${i}`, `s${i}`] : [`v${i}`])).flat());
+  }, [all, n, smooth]);
   return (
     <ResponsiveContainer width="100%" height={height}>
       <LineChart data={rows} margin={{ top: 6, right: 8, bottom: 4, left: 0 }} role="img" aria-label={label}>
         <CartesianGrid stroke="#e3e6ee" />
-        <XAxis dataKey="update" type="number" domain={['dataMin', 'dataMax']} tick={AXIS} allowDecimals={false} />
+        <XAxis dataKey="update" type="number" domain={axis.domain} ticks={axis.ticks} interval={0} tick={AXIS} allowDecimals={false} />
         <YAxis domain={domain ?? ['auto', 'auto']} tick={AXIS} width={48} tickFormatter={(v: number) => tick(v)} name={yLabel} />
         <Tooltip formatter={(v) => fmt(v)} labelFormatter={(l) => `update ${l}`} />
         {config.arms.map((a, i) => (
-          <Line key={i} dataKey={`v${i}`} name={a.name} stroke={armColour(a, i)} dot={rows.length < 30 ? { r: 2.5 } : false} isAnimationActive={false} connectNulls strokeWidth={1.6} />
+          <Line
+            key={i}
+            dataKey={`v${i}`}
+            name={a.name}
+            stroke={armColour(a, i)}
+            strokeOpacity={smooth ? 0.3 : 1}
+            dot={rows.length < 30 ? { r: 2.5 } : false}
+            isAnimationActive={false}
+            connectNulls
+            strokeWidth={smooth ? 1 : 1.6}
+          />
         ))}
+        {smooth &&
+          config.arms.map((a, i) => (
+            <Line key={`s${i}`} dataKey={`s${i}`} name={`${a.name} (smoothed)`} stroke={armColour(a, i)} dot={false} isAnimationActive={false} connectNulls strokeWidth={2.2} />
+          ))}
       </LineChart>
     </ResponsiveContainer>
   );
@@ -104,6 +147,7 @@ function SimpleLines({ rows, config, yLabel, domain, height = 200, label }: { ro
 export function CheckpointMetricChart({ state }: { state: RunState }) {
   const [key, setKey] = useState<CheckpointSeriesKey>('pickScore');
   const rows = useMemo(() => checkpointRows(state, key), [state, key]);
+  const axis = useMemo(() => updateAxis(lastUpdate(state)), [state]);
   const info = CHECKPOINT_SERIES.find((s) => s.key === key)!;
   return (
     <ChartCard
@@ -120,16 +164,31 @@ export function CheckpointMetricChart({ state }: { state: RunState }) {
       }
       note="Evaluated at every checkpoint on fixed prompts with the same noise for every arm; update 0 is the base model."
     >
-      {rows.length === 0 ? <Empty text="The base model is evaluated when the experiment loads." /> : <SimpleLines rows={rows} config={state.config} yLabel={info.label} domain={info.winRate ? [0, 1] : undefined} label={`${info.label} against update, per arm`} />}
+      {rows.length === 0 ? <Empty text="The base model is evaluated when the experiment loads." /> : <SimpleLines rows={rows} config={state.config} yLabel={info.label} domain={info.winRate ? [0, 1] : undefined} label={`${info.label} against update, per arm`} axis={axis} />}
     </ChartCard>
   );
 }
 
 export function UpdateMetricChart({ state, metric, title, note, domain }: { state: RunState; metric: UpdateSeriesKey; title: string; note: string; domain?: [number, number] }) {
   const rows = useMemo(() => updateRows(state, metric), [state, metric]);
+  const axis = useMemo(() => updateAxis(lastUpdate(state)), [state]);
+  const [smooth, setSmooth] = useState(false);
   return (
-    <ChartCard title={title} testId={`pg-chart-${metric}`} note={note}>
-      {rows.length === 0 ? <Empty text="No updates yet." /> : <SimpleLines rows={rows} config={state.config} yLabel={title} domain={domain} height={170} label={`${title} against update, per arm`} />}
+    <ChartCard
+      title={title}
+      testId={`pg-chart-${metric}`}
+      note={note}
+      extra={
+        <label className="pg-smooth">
+          <input type="checkbox" checked={smooth} onChange={(e) => setSmooth(e.target.checked)} /> smoothed
+        </label>
+      }
+    >
+      {rows.length === 0 ? (
+        <Empty text="No updates yet." />
+      ) : (
+        <SimpleLines rows={rows} config={state.config} yLabel={title} domain={domain} height={170} label={`${title} against update, per arm`} axis={axis} smooth={smooth} />
+      )}
     </ChartCard>
   );
 }

@@ -4,11 +4,11 @@
  * made visible), implicit accuracy per timestep bucket, and the share of reference samples flipped
  * to winners. Each comes with one sentence on how to read it.
  */
-import { useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Cell, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ExpUpdateRecord } from '../../worker/protocol-experiment';
 import { armColour } from './colours';
-import { accByBucket } from './chartData';
+import { accByBucket, downsampleRows, lastUpdate, updateAxis } from './chartData';
 import type { RunState } from './runState';
 import { INSIDE_HIST_EDGES, T_BUCKETS } from '../../core/align/bins';
 
@@ -23,6 +23,7 @@ export function Diagnostics({ state }: { state: RunState }) {
   const recs = state.records[arm.name] ?? [];
   const colour = armColour(arm, i);
   const isSft = arm.method === 'sft';
+  const axis = useMemo(() => updateAxis(lastUpdate(state)), [state]);
   return (
     <section className="pg-card" aria-labelledby="pg-diag-h">
       <div className="pg-card-head">
@@ -49,25 +50,27 @@ export function Diagnostics({ state }: { state: RunState }) {
         <p className="pg-hint">No updates yet for {arm.name}.</p>
       ) : (
         <div className="pg-diag-grid">
-          <Rewards recs={recs} />
+          <Rewards recs={recs} axis={axis} />
           <InsideHeatmap recs={recs} colour={colour} batch={state.config.batchSize} />
           <AccByBucket recs={recs} colour={colour} />
-          <Flipped recs={recs} colour={colour} flip={arm.method === 'seppo' ? arm.flip : 'off'} />
+          <Flipped recs={recs} colour={colour} flip={arm.method === 'seppo' ? arm.flip : 'off'} axis={axis} />
         </div>
       )}
     </section>
   );
 }
 
-function Rewards({ recs }: { recs: ExpUpdateRecord[] }) {
-  const rows = useMemo(() => recs.map((r) => ({ update: r.update, w: r.rewardW, l: r.rewardL, m: r.margin })), [recs]);
+type Axis = { domain: [number, number]; ticks: number[] };
+
+function Rewards({ recs, axis }: { recs: ExpUpdateRecord[]; axis: Axis }) {
+  const rows = useMemo(() => downsampleRows(recs.map((r) => ({ update: r.update, w: r.rewardW, l: r.rewardL, m: r.margin })), ['w', 'l', 'm']), [recs]);
   return (
     <figure className="pg-chart" data-testid="pg-diag-rewards">
       <figcaption className="pg-chart-title">Implicit rewards and margin</figcaption>
       <ResponsiveContainer width="100%" height={160}>
         <LineChart data={rows} margin={{ top: 6, right: 8, bottom: 4, left: 0 }} role="img" aria-label="Implicit rewards of winner and reference sample, and their margin, against update">
           <CartesianGrid stroke="#e3e6ee" />
-          <XAxis dataKey="update" type="number" domain={['dataMin', 'dataMax']} tick={AXIS} allowDecimals={false} />
+          <XAxis dataKey="update" type="number" domain={axis.domain} ticks={axis.ticks} interval={0} tick={AXIS} allowDecimals={false} />
           <YAxis tick={AXIS} width={44} tickFormatter={(v: number) => fmt(v)} />
           <Tooltip formatter={(v) => fmt(v)} labelFormatter={(l) => `update ${l}`} />
           <Legend wrapperStyle={{ fontSize: 11 }} />
@@ -81,19 +84,41 @@ function Rewards({ recs }: { recs: ExpUpdateRecord[] }) {
   );
 }
 
-/** Histogram of `inside` per update as a heat map: columns = updates, rows = fixed bins (top = largest). */
+/** Most columns the heat map draws: longer runs merge neighbouring updates into one column. */
+export const HEAT_MAX_COLUMNS = 400;
+
+/**
+ * Histogram of `inside` per update as a heat map on one canvas (bounded page cost however long
+ * the run): columns = updates (neighbours merged past HEAT_MAX_COLUMNS), rows = fixed bins (top = largest).
+ */
 function InsideHeatmap({ recs, colour, batch }: { recs: ExpUpdateRecord[]; colour: string; batch: number }) {
-  const withHist = recs.filter((r) => r.insideHist);
+  const withHist = useMemo(() => recs.filter((r) => r.insideHist), [recs]);
   const bins = INSIDE_HIST_EDGES.length - 1;
   const last = withHist[withHist.length - 1]?.insideHist;
   const saturated = last ? (last[0] + last[bins - 1]) / batch : 0;
-  const cells: ReactNode[] = [];
-  withHist.forEach((r, x) => {
-    for (let b = bins - 1; b >= 0; b--) {
-      const c = r.insideHist![b] ?? 0;
-      cells.push(<div key={`${x}-${b}`} style={{ background: c > 0 ? colour : 'transparent', opacity: c > 0 ? Math.min(1, 0.15 + c / batch) : 1 }} />);
+  const per = Math.max(1, Math.ceil(withHist.length / HEAT_MAX_COLUMNS));
+  const columns = Math.ceil(withHist.length / per);
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const cv = ref.current;
+    if (!cv) return;
+    cv.width = Math.max(1, columns);
+    cv.height = bins;
+    const ctx = cv.getContext('2d');
+    if (!ctx) return;
+    ctx.clearRect(0, 0, cv.width, cv.height);
+    ctx.fillStyle = colour;
+    for (let x = 0; x < columns; x++) {
+      const group = withHist.slice(x * per, (x + 1) * per);
+      for (let b = 0; b < bins; b++) {
+        const c = group.reduce((a, r) => a + (r.insideHist![b] ?? 0), 0) / group.length;
+        if (c <= 0) continue;
+        ctx.globalAlpha = Math.min(1, 0.15 + c / batch);
+        ctx.fillRect(x, bins - 1 - b, 1, 1);
+      }
     }
-  });
+    ctx.globalAlpha = 1;
+  }, [withHist, columns, per, bins, colour, batch]);
   return (
     <figure className="pg-chart" data-testid="pg-diag-inside">
       <figcaption className="pg-chart-title">Histogram of the inside term over time</figcaption>
@@ -103,8 +128,8 @@ function InsideHeatmap({ recs, colour, batch }: { recs: ExpUpdateRecord[]; colou
           <span>0</span>
           <span>≤−5</span>
         </div>
-        <div className="pg-heat" style={{ gridTemplateRows: `repeat(${bins}, 1fr)`, gridTemplateColumns: `repeat(${Math.max(1, withHist.length)}, 1fr)` }}>
-          {cells}
+        <div className="pg-heat">
+          <canvas ref={ref} className="pg-heat-canvas" data-testid="pg-diag-inside-canvas" data-columns={columns} data-updates={withHist.length} />
           <div className="pg-heat-zero" />
         </div>
       </div>
@@ -113,7 +138,7 @@ function InsideHeatmap({ recs, colour, batch }: { recs: ExpUpdateRecord[]; colou
         <span>update {withHist[withHist.length - 1]?.update ?? ''}</span>
       </div>
       <p className="pg-chart-note">
-        Each column is one update's batch, bins of width 1 from −6 to 6: mass in the top or bottom row (|inside| ≥ 5) means β saturates σ and those pairs stop giving gradient; above the dashed line (inside &gt; 0) a pair counts as correct.
+        Each column is one update's batch{per > 1 ? ` (here the mean of ${per} neighbouring updates)` : ''}, bins of width 1 from −6 to 6: mass in the top or bottom row (|inside| ≥ 5) means β saturates σ and those pairs stop giving gradient; above the dashed line (inside &gt; 0) a pair counts as correct.
       </p>
     </figure>
   );
@@ -143,15 +168,15 @@ function AccByBucket({ recs, colour }: { recs: ExpUpdateRecord[]; colour: string
   );
 }
 
-function Flipped({ recs, colour, flip }: { recs: ExpUpdateRecord[]; colour: string; flip: string }) {
-  const rows = useMemo(() => recs.map((r) => ({ update: r.update, f: r.flippedShare })), [recs]);
+function Flipped({ recs, colour, flip, axis }: { recs: ExpUpdateRecord[]; colour: string; flip: string; axis: Axis }) {
+  const rows = useMemo(() => downsampleRows(recs.map((r) => ({ update: r.update, f: r.flippedShare })), ['f']), [recs]);
   return (
     <figure className="pg-chart" data-testid="pg-diag-flipped">
       <figcaption className="pg-chart-title">Share of reference samples flipped to winners</figcaption>
       <ResponsiveContainer width="100%" height={160}>
         <LineChart data={rows} margin={{ top: 6, right: 8, bottom: 4, left: 0 }} role="img" aria-label="Share of reference samples flipped to winners against update">
           <CartesianGrid stroke="#e3e6ee" />
-          <XAxis dataKey="update" type="number" domain={['dataMin', 'dataMax']} tick={AXIS} allowDecimals={false} />
+          <XAxis dataKey="update" type="number" domain={axis.domain} ticks={axis.ticks} interval={0} tick={AXIS} allowDecimals={false} />
           <YAxis domain={[0, 1]} tick={AXIS} width={36} />
           <Tooltip formatter={(v) => fmt(v)} labelFormatter={(l) => `update ${l}`} />
           <Line dataKey="f" name="flipped (s = +1)" stroke={colour} dot={rows.length < 30 ? { r: 2.5 } : false} isAnimationActive={false} />

@@ -14,10 +14,15 @@ import { Controls, KNOBS } from './Controls';
 import { Diagnostics } from './Diagnostics';
 import { chartsToPng, downloadBlob, downloadText } from './download';
 import { Explanations } from './Explanations';
-import { importResults, resultsFromState, type ResultsMeta } from './results';
+import { resultsFromState, type ResultsMeta } from './results';
+import { importFile } from './importFile';
+import { pageLimitErrors } from '../../worker/browser-dataset';
 import { ResultsTable } from './ResultsTable';
 import { SampleGrid } from './SampleGrid';
 import { useExperiment } from './useExperiment';
+import { SavedRuns, useSavedRuns } from './SavedRuns';
+import { RunStats } from './RunStats';
+import { listRuns, runKey } from '../../worker/experiment-store';
 import { configFromUrl, sameConfig, searchWithConfig } from './urlState';
 
 const BACKEND_LABEL = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' } as const;
@@ -49,6 +54,9 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
   const [fileError, setFileError] = useState<string | null>(null);
   const [exportArm, setExportArm] = useState(0);
   const exp = useExperiment(client);
+  const saved = useSavedRuns();
+  // Controls start collapsed on a narrow screen, so the charts are reachable without scrolling past every knob.
+  const [sideOpen, setSideOpen] = useState(() => !window.matchMedia?.('(max-width: 700px)').matches);
   const { state } = exp;
   const chartsRef = useRef<HTMLDivElement>(null);
   const started = useRef(false);
@@ -64,28 +72,35 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
     window.history.replaceState(null, '', url);
   }, []);
 
-  // Start-up: resume the run saved in IndexedDB when it matches the URL (or the URL names none), else load the URL's experiment.
+  /** After a configure: say when a saved run was resumed, and keep playing if it was playing. */
+  const afterConfigure = useCallback(
+    async (snap: Awaited<ReturnType<typeof exp.configure>>, playing: boolean) => {
+      if (snap && snap.resumedFrom !== null) {
+        setNotice(`Resumed the run saved at update ${snap.resumedFrom} (a reload loses at most the updates since the last checkpoint).`);
+        if (playing) await exp.play();
+      }
+    },
+    [exp],
+  );
+
+  // Start-up: the URL's experiment, resuming its saved run if there is one; with no experiment in the URL, the most recently saved run.
   useEffect(() => {
     if (started.current) return;
     started.current = true;
     void (async () => {
-      const stored = await client.call({ type: 'exp.stored' }).catch(() => null);
-      const canResume = stored && !initial.message && (initial.source === 'default' || sameConfig(stored.config, initial.config));
-      if (stored && canResume) {
-        setConfig(stored.config);
-        setPreset(matchPreset(stored.config));
-        writeUrl(stored.config);
-        const snap = await exp.configure(stored.config, true);
-        if (snap && snap.resumedFrom !== null) {
-          setNotice(`Resumed the run saved at update ${snap.resumedFrom} (a reload loses at most the updates since the last checkpoint).`);
-          if (stored.playing) await exp.play();
-        }
-        return;
-      }
-      if (initial.source !== 'default') writeUrl(initial.config);
-      await exp.configure(initial.config);
+      const runs = await listRuns().catch(() => []);
+      const latest = initial.source === 'default' && !initial.message ? runs[0] : undefined;
+      const config = latest ? latest.config : initial.config;
+      if (latest) {
+        setConfig(latest.config);
+        setPreset(matchPreset(latest.config));
+        writeUrl(latest.config);
+      } else if (initial.source !== 'default') writeUrl(initial.config);
+      const saved = runs.find((r) => r.key === runKey(config));
+      const snap = await exp.configure(config, true);
+      await afterConfigure(snap, saved?.playing ?? false);
     })();
-  }, [client, exp, initial, writeUrl]);
+  }, [client, exp, initial, writeUrl, afterConfigure]);
 
   const apply = useCallback(
     (candidate: ExperimentConfig, presetName: string) => {
@@ -100,15 +115,24 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
         setErrors(r.errors);
         return;
       }
+      const limits = pageLimitErrors(r.config);
+      if (limits.length) {
+        setErrors(limits);
+        return;
+      }
       setErrors([]);
       if (sameConfig(r.config, config) && presetName === 'custom') return; // nothing changed: keep the run
       setNotice(null);
       setConfig(r.config);
       setPreset(presetName === 'custom' ? matchPreset(r.config) : presetName);
       writeUrl(r.config);
-      void exp.configure(r.config);
+      // Every experiment keeps its own saved run: coming back to one resumes it.
+      void (async () => {
+        const saved = (await listRuns().catch(() => [])).find((x) => x.key === runKey(r.config));
+        await afterConfigure(await exp.configure(r.config, true), saved?.playing ?? false);
+      })();
     },
-    [exp, writeUrl, config],
+    [exp, writeUrl, config, afterConfigure],
   );
 
   const live = state?.source !== 'imported';
@@ -147,8 +171,9 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
   }, [onPlayPause, onStep, onReset]);
 
   const copyPermalink = async () => {
+    // The experiment on screen: the imported run's while one is viewed.
     const url = new URL(window.location.href);
-    url.search = searchWithConfig(url.search, config);
+    url.search = searchWithConfig(url.search, shown);
     try {
       await navigator.clipboard.writeText(url.toString());
       setNotice('Permalink copied: opening it reproduces this experiment (same seed, same arms, same knobs).');
@@ -199,10 +224,12 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
       setFileError(`Checkpoint export failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
+  const [importing, setImporting] = useState<string | null>(null);
   const onImport = async (file: File | undefined) => {
     if (!file) return;
-    const text = await file.text().catch(() => null);
-    const r = text === null ? ({ ok: false, errors: ['the file could not be read'] } as const) : importResults(text);
+    setImporting(file.name);
+    const r = await importFile(file);
+    setImporting(null);
     if (!r.ok) {
       setFileError(`Could not import ${file.name}: ${r.errors.join('; ')}. Nothing was changed.`);
       return;
@@ -229,7 +256,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
       )}
       {report.backend !== 'webgpu' && initial.source === 'default' && (
         <div className="notice" role="status" data-testid="pg-fallback">
-          No WebGPU here: training runs on {BACKEND_LABEL[report.backend]} and the default experiment is smaller ({config.updates} updates, {config.dataSize} pairs, {config.evalPrompts} evaluation prompts).
+          {report.rule ? 'No GPU here' : 'No WebGPU here'}: training runs on {BACKEND_LABEL[report.backend]} and the default experiment is smaller ({config.updates} updates, {config.dataSize} pairs, {config.evalPrompts} evaluation prompts).
         </div>
       )}
       {notice && (
@@ -270,7 +297,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
         <button type="button" className="pg-btn" onClick={onStep} disabled={!canTrain || running} aria-keyshortcuts="S" title="One update for every arm (s)">
           Step
         </button>
-        <button type="button" className="pg-btn" onClick={onReset} disabled={!live || loading || !state} aria-keyshortcuts="R" title="Same seed, same initial weights, same run again (r)">
+        <button type="button" className="pg-btn" onClick={onReset} disabled={!live || loading || !state} aria-keyshortcuts="R" title="Same seed, same initial weights, same run again; deletes this experiment's saved run (r)">
           Reset
         </button>
         <span className="pg-counter" aria-live="polite">
@@ -281,6 +308,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
           {state?.savedUpdate ? <span className="pg-muted" data-testid="pg-saved"> · saved @{state.savedUpdate}</span> : null}
         </span>
         <span className="pg-keys pg-muted">space play/pause · s step · r reset</span>
+        <RunStats client={client} update={state?.source === 'live' ? state.update : 0} running={running} />
         <span className="pg-spacer" />
         <button type="button" className="pg-btn" onClick={copyPermalink}>
           Copy permalink
@@ -300,17 +328,27 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
 
       <div className="pg-layout">
         <aside className="pg-side" aria-label="Experiment controls">
-          <Controls
-            config={shown}
-            preset={live ? preset : matchPreset(shown)}
-            errors={errors}
-            disabled={!live}
-            onPreset={(name) => {
-              if ((PRESET_NAMES as readonly string[]).includes(name)) apply(presetConfig(name), name);
-            }}
-            onChange={(next) => apply(next, 'custom')}
-          />
-          <Explanations />
+          <details className="pg-side-details" open={sideOpen} onToggle={(e) => setSideOpen((e.currentTarget as HTMLDetailsElement).open)}>
+            <summary className="pg-side-summary" data-testid="pg-controls-toggle">
+              Experiment controls{' '}
+              <span className="pg-muted">
+                ({shown.arms.length} arm{shown.arms.length === 1 ? '' : 's'}, {shown.updates} updates, seed {shown.seed})
+              </span>
+            </summary>
+            <div className="pg-side-body">
+              <Controls
+                config={shown}
+                preset={live ? preset : matchPreset(shown)}
+                errors={errors}
+                disabled={!live}
+                onPreset={(name) => {
+                  if ((PRESET_NAMES as readonly string[]).includes(name)) apply(presetConfig(name), name);
+                }}
+                onChange={(next) => apply(next, 'custom')}
+              />
+              <Explanations />
+            </div>
+          </details>
         </aside>
         <div className="pg-main">
           {state ? (
@@ -335,6 +373,14 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
           ) : (
             <p className="pg-hint">{exp.error ? 'The experiment could not be loaded.' : 'Loading the experiment…'}</p>
           )}
+          <SavedRuns
+            runs={saved.runs}
+            error={saved.error}
+            current={live && state ? state.config : null}
+            disabled={!live}
+            onOpen={(c) => apply(c, matchPreset(c))}
+            onDelete={(key) => void saved.remove(key)}
+          />
           <section className="pg-card pg-files" aria-label="Export and import">
             <h2>Export and import</h2>
             <div className="pg-file-row">
@@ -360,7 +406,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
                 </button>
               </span>
               <label className="pg-btn pg-file">
-                Import results JSON
+                {importing ? `Reading ${importing}…` : 'Import results JSON'}
                 <input type="file" accept=".json,application/json" aria-label="Import results JSON" onChange={(e) => { void onImport(e.target.files?.[0]); e.target.value = ''; }} />
               </label>
             </div>

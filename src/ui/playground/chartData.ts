@@ -116,3 +116,79 @@ export function accByBucket(recs: ExpUpdateRecord[], n = 10): (number | null)[] 
   }
   return out;
 }
+
+/** Most points a chart line draws: long series are downsampled to this (extremes kept). */
+export const MAX_CHART_POINTS = 480;
+
+/**
+ * At most about `maxPoints` rows of a long series: the rows are split into runs of consecutive
+ * updates, and each run keeps its first and last row and, for every series key, the rows holding
+ * that series' minimum and maximum, so spikes and dips survive. Short series come back as is.
+ */
+export function downsampleRows(rows: Row[], keys: string[], maxPoints = MAX_CHART_POINTS): Row[] {
+  if (rows.length <= maxPoints) return rows;
+  const perRun = 2 + 2 * keys.length;
+  const runs = Math.max(1, Math.floor(maxPoints / perRun));
+  const size = Math.ceil(rows.length / runs);
+  const keep = new Set<number>();
+  for (let s = 0; s < rows.length; s += size) {
+    const e = Math.min(rows.length, s + size);
+    keep.add(s);
+    keep.add(e - 1);
+    for (const k of keys) {
+      let lo = -1;
+      let hi = -1;
+      for (let i = s; i < e; i++) {
+        const v = rows[i][k];
+        if (v === null || v === undefined || !Number.isFinite(v)) continue;
+        if (lo < 0 || v < (rows[lo][k] as number)) lo = i;
+        if (hi < 0 || v > (rows[hi][k] as number)) hi = i;
+      }
+      if (lo >= 0) keep.add(lo);
+      if (hi >= 0) keep.add(hi);
+    }
+  }
+  return [...keep].sort((a, b) => a - b).map((i) => rows[i]);
+}
+
+/** Adds `s<i>`, an exponential moving average of `v<i>` over `span` updates (nulls skipped), to copies of the rows. */
+export function withSmoothed(rows: Row[], arms: number, span = 20): Row[] {
+  const alpha = 2 / (span + 1);
+  const ema: (number | null)[] = Array.from({ length: arms }, () => null);
+  return rows.map((r) => {
+    const out: Row = { ...r };
+    for (let i = 0; i < arms; i++) {
+      const v = r[`v${i}`];
+      if (v !== null && v !== undefined && Number.isFinite(v)) ema[i] = ema[i] === null ? v : ema[i]! + alpha * (v - ema[i]!);
+      out[`s${i}`] = v === null || v === undefined ? null : ema[i];
+    }
+    return out;
+  });
+}
+
+/**
+ * One update axis for every chart: domain [0, top] and the same ticks (1, 2 or 5 × 10^k apart,
+ * at most 6), so a given update sits at the same place and label in every chart.
+ */
+export function updateAxis(maxUpdate: number): { domain: [number, number]; ticks: number[] } {
+  const m = Math.max(1, Math.ceil(maxUpdate));
+  let step = 1;
+  for (let p = 1; ; p *= 10) {
+    const s = [1, 2, 5].map((k) => k * p).find((k) => m / k <= 5);
+    if (s) {
+      step = s;
+      break;
+    }
+  }
+  const top = Math.ceil(m / step) * step;
+  const ticks: number[] = [];
+  for (let t = 0; t <= top; t += step) ticks.push(t);
+  return { domain: [0, top], ticks };
+}
+
+/** The latest update the run has data for (records or checkpoints). */
+export function lastUpdate(s: RunState): number {
+  let m = s.update;
+  for (const a of Object.values(s.records)) if (a.length) m = Math.max(m, a[a.length - 1].update);
+  return m;
+}

@@ -93,23 +93,64 @@ const resultsSchema = z.looseObject({
 
 export type ImportResult = { ok: true; snapshot: ExpSnapshot; backend: string } | { ok: false; errors: string[] };
 
+/** Largest results file the page imports (checked before reading it). */
+export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
+/** Most update records (all arms together) an imported file may hold. */
+export const MAX_IMPORT_RECORDS = 50_000;
+
+/** `arms[1].updates[5].loss` from a path of keys and indices. */
+export function pathText(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const k of path) out += typeof k === 'number' ? `[${k}]` : out ? `.${String(k)}` : String(k);
+  return out || '(file)';
+}
+
+/** A value for a message, cut to `max` characters with an ellipsis. */
+export function shortValue(v: unknown, max = 40): string {
+  let t: string;
+  try {
+    t = typeof v === 'string' ? JSON.stringify(v) : typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v);
+  } catch {
+    t = String(v);
+  }
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+/** The size cap, checked before the file is read. Null if the size is fine. */
+export function importSizeError(bytes: number): string | null {
+  if (bytes <= MAX_IMPORT_BYTES) return null;
+  return `the file is ${(bytes / 1024 / 1024).toFixed(1)} MB; the page imports results files of at most ${MAX_IMPORT_BYTES / 1024 / 1024} MB`;
+}
+
 /** Reads an exported results JSON (text) into a view-only snapshot, or says what is wrong with it. */
 export function importResults(text: string): ImportResult {
+  const tooBig = importSizeError(text.length);
+  if (tooBig) return { ok: false, errors: [tooBig] };
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
     return { ok: false, errors: [`the file is not JSON (${e instanceof Error ? e.message : String(e)})`] };
   }
+  // The record cap, before any per-record work.
+  const armsRaw = (value as { arms?: unknown } | null)?.arms;
+  if (Array.isArray(armsRaw)) {
+    const n = armsRaw.reduce((a: number, x) => a + (Array.isArray((x as { updates?: unknown } | null)?.updates) ? (x as { updates: unknown[] }).updates.length : 0), 0);
+    if (n > MAX_IMPORT_RECORDS) {
+      return { ok: false, errors: [`the file holds ${n.toLocaleString('en-US')} update records; the page imports at most ${MAX_IMPORT_RECORDS.toLocaleString('en-US')} (all arms together)`] };
+    }
+  }
   const r = resultsSchema.safeParse(value);
   if (!r.success) {
     return {
       ok: false,
-      errors: r.error.issues.slice(0, 6).map((i) => `${i.path.length ? i.path.join('.') : '(file)'}: ${i.message}`),
+      errors: r.error.issues.slice(0, 6).map((i) => `${pathText(i.path)}: ${i.message}`),
     };
   }
   const cfg = safeParseExperimentConfig(r.data.config);
-  if (!cfg.ok) return { ok: false, errors: cfg.errors.map((e) => `config.${e}`) };
+  if (!cfg.ok) return { ok: false, errors: cfg.errors.map((e) => (e.startsWith('(config)') ? `config${e.slice('(config)'.length)}` : `config.${e}`)) };
+  const insane = sanityErrors(r.data as unknown as SaneInput, cfg.config);
+  if (insane.length) return { ok: false, errors: insane.slice(0, 6).concat(insane.length > 6 ? [`… and ${insane.length - 6} more`] : []) };
   const names = cfg.config.arms.map((a) => a.name);
   const missing = names.filter((n) => !r.data.arms.some((a) => a.name === n));
   const extra = r.data.arms.filter((a) => !names.includes(a.name)).map((a) => a.name);
@@ -158,4 +199,62 @@ export function importResults(text: string): ImportResult {
       resumedFrom: null,
     },
   };
+}
+
+interface SaneInput {
+  updatesDone?: number;
+  base?: { metrics: Record<string, number> } | null;
+  arms: { name: string; updates: Record<string, unknown>[]; checkpoints: { update: number; metrics: Record<string, number> | null; winRate: Record<string, number> | null }[] }[];
+}
+
+const NON_NEGATIVE = ['mW', 'mL', 'rW', 'rL', 'ms', 'refMs'] as const;
+const SHARES = ['implicitAcc', 'aafRate', 'flippedShare'] as const;
+
+/**
+ * Values checked for sense, not only shape: finite numbers, errors and times non-negative,
+ * shares in [0, 1], update numbers within the config and increasing. Messages name the path.
+ */
+export function sanityErrors(d: SaneInput, config: ExperimentConfig): string[] {
+  const out: string[] = [];
+  const add = (path: (string | number)[], msg: string) => out.length < 50 && out.push(`${pathText(path)}: ${msg}`);
+  const finite = (path: (string | number)[], v: unknown) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) add(path, `must be a finite number, got ${shortValue(v)}`);
+  };
+  if (d.updatesDone !== undefined && d.updatesDone > config.updates) add(['updatesDone'], `${d.updatesDone} is more than the config's ${config.updates} updates`);
+  for (const [k, v] of Object.entries(d.base?.metrics ?? {})) finite(['base', 'metrics', k], v);
+  d.arms.forEach((a, i) => {
+    if (a.updates.length > config.updates) add(['arms', i, 'updates'], `${a.updates.length} records for an experiment of ${config.updates} updates`);
+    let prev = 0;
+    a.updates.forEach((u, j) => {
+      const p = ['arms', i, 'updates', j];
+      const n = u.update as number;
+      if (n > config.updates) add([...p, 'update'], `update ${n} is beyond the config's ${config.updates} updates`);
+      else if (n <= prev) add([...p, 'update'], `updates must increase, got ${n} after ${prev}`);
+      prev = Math.max(prev, n);
+      for (const [k, v] of Object.entries(u)) {
+        if (typeof v === 'number') finite([...p, k], v);
+        else if (Array.isArray(v)) v.forEach((x, m) => finite([...p, k, m], x));
+      }
+      for (const k of NON_NEGATIVE) {
+        const v = u[k];
+        if (typeof v === 'number' && Number.isFinite(v) && v < 0) add([...p, k], `must be ≥ 0, got ${shortValue(v)}`);
+      }
+      for (const k of SHARES) {
+        const v = u[k];
+        if (typeof v === 'number' && Number.isFinite(v) && (v < 0 || v > 1)) add([...p, k], `must be between 0 and 1, got ${shortValue(v)}`);
+      }
+      const hist = u.insideHist;
+      if (Array.isArray(hist) && hist.some((x) => typeof x === 'number' && x < 0)) add([...p, 'insideHist'], 'counts must be ≥ 0');
+    });
+    a.checkpoints.forEach((c, j) => {
+      const p = ['arms', i, 'checkpoints', j];
+      if (c.update > config.updates) add([...p, 'update'], `update ${c.update} is beyond the config's ${config.updates} updates`);
+      for (const [k, v] of Object.entries(c.metrics ?? {})) finite([...p, 'metrics', k], v);
+      for (const [k, v] of Object.entries(c.winRate ?? {})) {
+        finite([...p, 'winRate', k], v);
+        if (Number.isFinite(v) && (v < 0 || v > 1)) add([...p, 'winRate', k], `must be between 0 and 1, got ${shortValue(v)}`);
+      }
+    });
+  });
+  return out;
 }

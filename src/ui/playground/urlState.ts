@@ -13,6 +13,7 @@ import {
   type ExperimentConfig,
 } from '../../core/config';
 import type { BackendName } from '../../core/backendNames';
+import { pageLimitErrors } from '../../worker/browser-dataset';
 
 export const PRESET_PARAM = 'preset';
 
@@ -38,12 +39,14 @@ export function configFromUrl(search: string, backend: BackendName): UrlConfig {
   const fallback = defaultConfig(backend);
   if (params.has(URL_PARAM)) {
     const r = configFromSearch(search)!;
-    if (r.ok) return { config: r.config, source: 'url', message: null, preset: null };
+    // Limits of the page's dataset are checked here, before anything loads.
+    const errors = r.ok ? pageLimitErrors(r.config) : r.errors;
+    if (r.ok && errors.length === 0) return { config: r.config, source: 'url', message: null, preset: null };
     return {
       config: fallback,
       source: 'default',
       preset: null,
-      message: `The experiment in the URL could not be used, so the defaults are shown instead. ${r.errors.join('; ')}`,
+      message: `The experiment in the URL could not be used, so the defaults are shown instead. ${errors.slice(0, 6).join('; ')}${errors.length > 6 ? `; … and ${errors.length - 6} more` : ''}`,
     };
   }
   const p = params.get(PRESET_PARAM);

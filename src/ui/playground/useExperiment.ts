@@ -56,6 +56,7 @@ export function useExperiment(client: WorkerClient): ExperimentApi {
           if (e.level === 'warn') setWarning(e.message);
           return;
         }
+        if (e.type === 'exp.saved') setWarning((w) => (w && /^(Not saved|Could not save)/.test(w) ? null : w)); // a save went through again
         if (e.type === 'exp.progress' && configuringRef.current) setConfiguring({ stage: e.stage, fraction: e.fraction });
         if (e.type.startsWith('exp.')) dispatch({ kind: 'event', event: e as never });
       }),

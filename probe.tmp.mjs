@@ -1,0 +1,17 @@
+import { chromium } from '@playwright/test';
+const url = process.argv[2]; const wait = Number(process.argv[3] ?? 20000);
+const webgpu = process.argv[4] !== 'nogpu';
+const args = ['--no-sandbox','--disable-background-networking','--disable-quic','--disable-component-update','--disable-sync','--no-first-run','--disable-dev-shm-usage'];
+if (webgpu) args.push('--enable-unsafe-webgpu');
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
+const p = await b.newPage();
+p.on('console', m => console.log('console.'+m.type(), m.text().slice(0,300)));
+p.on('pageerror', e => console.log('pageerror', e.message));
+p.on('worker', w => console.log('worker', w.url().slice(0,80)));
+const t0 = Date.now();
+await p.goto(url);
+await p.waitForTimeout(wait);
+console.log('status', await p.locator('[data-testid=pg-status]').textContent().catch(()=>null), 'badge', await p.locator('[data-testid=backend-badge]').textContent().catch(()=>null));
+console.log((await p.locator('body').innerText()).slice(0,1500));
+if (process.argv[5]) await p.screenshot({ path: process.argv[5], fullPage: true });
+await b.close();
