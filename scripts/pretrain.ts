@@ -54,9 +54,10 @@ const { values: args } = parseArgs({
     'ae-edge': { type: 'string', default: '1' },
     'latent-ch': { type: 'string' },
     'unet-ch': { type: 'string' },
-    'ae-ch': { type: 'string' },
+    // The next base's recipe (README.md of src/core/model, "The decoder's ceiling"): 16×16×4 latents, UNet on 2×2 patches.
+    'ae-ch': { type: 'string', default: '16,32' },
     'ae-only': { type: 'boolean', default: false },
-    patch: { type: 'string' },
+    patch: { type: 'string', default: '2' },
     'ae-full-res': { type: 'boolean', default: false },
     'ae-patch': { type: 'string' },
     'ae-blocks': { type: 'string' },

@@ -41,7 +41,6 @@ export function defaultSDConfig(vocabSize: number, maxTokens: number): SDConfig 
     ctxDim: text.dim,
     heads: 4,
     groups: 8,
-    patch: 2, // 16×16×4 latents → 8×8×16 inside the UNet
   };
   return { ae, text, unet };
 }
