@@ -1,48 +1,30 @@
 /**
- * The playground (issue 7): experiment controls, Play/Pause/Step/Reset, live charts, the results
- * table, diagnostics and sample grids, all fed by one typed hook (useExperiment). The URL holds
- * the whole experiment; a running experiment is saved in IndexedDB (by the worker) at every
- * checkpoint and resumes after a reload.
+ * The playground (issue 7): the experiment from the URL (resuming its saved run), validated edits
+ * from the controls, and the layout — controls, live charts, the results table, diagnostics and
+ * sample grids, all fed by one typed hook (useExperiment). Its parts live beside it: Notices
+ * (banners), Toolbar (play/step/reset, counter, permalink), ResultFiles (export/import),
+ * useKeyboardShortcuts, SavedRuns. A running experiment is saved in IndexedDB (by the worker) at
+ * every checkpoint and resumes after a reload.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { PRESET_NAMES, presetConfig, safeParseExperimentConfig, type ExperimentConfig } from '../../core/config';
 import type { WorkerClient } from '../../worker/client';
 import type { BackendReport } from '../../worker/protocol';
 import { AafPickScoreChart, ArmLegend, CheckpointMetricChart, UpdateMetricChart } from './Charts';
-import { armColour } from './colours';
 import { Controls, KNOBS } from './Controls';
 import { Diagnostics } from './Diagnostics';
-import { chartsToPng, downloadBlob, downloadText } from './download';
 import { Explanations } from './Explanations';
-import { resultsFromState, type ResultsMeta } from './results';
-import { importFile } from './importFile';
 import { pageLimitErrors } from '../../worker/browser-dataset';
 import { ResultsTable } from './ResultsTable';
 import { SampleGrid } from './SampleGrid';
 import { useExperiment } from './useExperiment';
 import { SavedRuns, useSavedRuns } from './SavedRuns';
-import { RunStats } from './RunStats';
 import { listRuns, runKey } from '../../worker/experiment-store';
-import { configFromUrl, sameConfig, searchWithConfig } from './urlState';
-
-const BACKEND_LABEL = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' } as const;
-
-const STATUS_TEXT: Record<string, string> = {
-  idle: 'idle',
-  loading: 'loading…',
-  ready: 'ready',
-  running: 'training…',
-  paused: 'paused',
-  done: 'finished',
-  error: 'failed',
-};
-
-function isTyping(t: EventTarget | null): boolean {
-  const el = t as HTMLElement | null;
-  if (!el || !el.tagName) return false;
-  const tag = el.tagName;
-  return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || el.isContentEditable;
-}
+import { configFromUrl, matchPreset, sameConfig, searchWithConfig } from './urlState';
+import { Notices } from './Notices';
+import { Toolbar } from './Toolbar';
+import { ResultFilesCard, useResultFiles } from './ResultFiles';
+import { useKeyboardShortcuts } from './useKeyboardShortcuts';
 
 export function PlaygroundView({ client, report }: { client: WorkerClient; report: BackendReport }) {
   const initial = useMemo(() => configFromUrl(window.location.search, report.backend), [report.backend]);
@@ -52,7 +34,6 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
   const [errors, setErrors] = useState<string[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
   const [fileError, setFileError] = useState<string | null>(null);
-  const [exportArm, setExportArm] = useState(0);
   const exp = useExperiment(client);
   const saved = useSavedRuns();
   // Controls start collapsed on a narrow screen, so the charts are reachable without scrolling past every knob.
@@ -60,7 +41,6 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
   const { state } = exp;
   const chartsRef = useRef<HTMLDivElement>(null);
   const started = useRef(false);
-  const importedBackend = useRef('unknown');
   const startedAt = useRef(new Date().toISOString());
   useEffect(() => {
     if (state?.source === 'live') startedAt.current = new Date().toISOString();
@@ -156,19 +136,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
     void exp.reset();
   }, [live, loading, state, exp]);
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
-      if (e.key === ' ' || e.code === 'Space') {
-        if ((e.target as HTMLElement | null)?.tagName === 'BUTTON') return; // the button's own click handles it
-        e.preventDefault();
-        onPlayPause();
-      } else if (e.key === 's' || e.key === 'S') onStep();
-      else if (e.key === 'r' || e.key === 'R') onReset();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [onPlayPause, onStep, onReset]);
+  useKeyboardShortcuts(onPlayPause, onStep, onReset);
 
   const copyPermalink = async () => {
     // The experiment on screen: the imported run's while one is viewed.
@@ -182,143 +150,43 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
     }
   };
 
-  const meta = (): ResultsMeta => {
-    const s = state!;
-    const wallMs = Object.values(s.records).flat().reduce((a, r) => a + r.ms, 0) + Object.values(s.checkpoints).flat().reduce((a, c) => a + c.ms, 0);
-    return {
-      engine: 'browser',
-      backend: live ? report.backend : importedBackend.current,
-      preset: matchPreset(s.config) === 'custom' ? null : matchPreset(s.config),
-      assets: 'shipped public/models/base + pickscore-mini + hps-mini',
-      startedAt: startedAt.current,
-      wallMs,
-      notes: { source: live ? 'playground page (worker)' : 'imported into the playground', wallMs: 'sum of update and checkpoint times of every arm' },
-    };
-  };
-  const exportCsv = async () => {
-    if (!state) return;
-    try {
-      const r = await client.call({ type: 'exp.csv', results: resultsFromState(state, meta()) });
-      downloadText(r.csv, 'metrics.csv', 'text/csv');
-    } catch (e) {
-      setFileError(`CSV export failed: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  };
-  const exportJson = () => state && downloadText(JSON.stringify(resultsFromState(state, meta()), null, 1), 'results.json', 'application/json');
-  const exportPng = async () => {
-    if (!chartsRef.current || !state) return;
-    try {
-      const blob = await chartsToPng(chartsRef.current, state.config.arms.map((a, i) => ({ name: a.name, colour: armColour(a, i) })), `SePPO Playground — update ${state.update}`);
-      downloadBlob(blob, 'charts.png');
-    } catch (e) {
-      setFileError(e instanceof Error ? e.message : String(e));
-    }
-  };
-  const exportCheckpoint = async () => {
-    if (!state) return;
-    const arm = state.config.arms[Math.min(exportArm, state.config.arms.length - 1)];
-    try {
-      const r = await client.call({ type: 'exp.exportCheckpoint', arm: arm.name });
-      downloadBlob(new Blob([r.bytes as BlobPart], { type: 'application/octet-stream' }), r.fileName);
-    } catch (e) {
-      setFileError(`Checkpoint export failed: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  };
-  const [importing, setImporting] = useState<string | null>(null);
-  const onImport = async (file: File | undefined) => {
-    if (!file) return;
-    setImporting(file.name);
-    const r = await importFile(file);
-    setImporting(null);
-    if (!r.ok) {
-      setFileError(`Could not import ${file.name}: ${r.errors.join('; ')}. Nothing was changed.`);
-      return;
-    }
-    setFileError(null);
-    importedBackend.current = r.backend;
-    if (running) await exp.pause();
-    exp.showImported(r.snapshot);
-    setNotice(`Viewing ${file.name}: a finished run (${r.snapshot.config.arms.length} arms, ${r.snapshot.update} updates, backend ${r.backend}). Controls are locked; “Back to live run” returns.`);
-  };
+  const files = useResultFiles({ client, report, exp, state, live, running, chartsRef, startedAt, setNotice, setFileError });
 
   const progress = exp.configuring ?? state?.progress ?? null;
   const bytes = exp.loadProgress;
 
   return (
     <section aria-label="Playground" className="pg">
-      {urlMessage && (
-        <div className="notice notice-warn" role="alert" data-testid="pg-url-message">
-          {urlMessage}{' '}
-          <button type="button" className="pg-link" onClick={() => setUrlMessage(null)}>
-            Dismiss
-          </button>
-        </div>
-      )}
-      {report.backend !== 'webgpu' && initial.source === 'default' && (
-        <div className="notice" role="status" data-testid="pg-fallback">
-          {report.rule ? 'No GPU here' : 'No WebGPU here'}: training runs on {BACKEND_LABEL[report.backend]} and the default experiment is smaller ({config.updates} updates, {config.dataSize} pairs, {config.evalPrompts} evaluation prompts).
-        </div>
-      )}
-      {notice && (
-        <div className="notice" role="status" data-testid="pg-notice">
-          {notice}
-        </div>
-      )}
-      {fileError && (
-        <div className="notice notice-error" role="alert" data-testid="pg-file-error">
-          {fileError}{' '}
-          <button type="button" className="pg-link" onClick={() => setFileError(null)}>
-            Dismiss
-          </button>
-        </div>
-      )}
-      {exp.warning && (
-        <div className="notice notice-warn" role="alert" data-testid="pg-warning">
-          {exp.warning}
-        </div>
-      )}
-      {exp.error && (
-        <div className="notice notice-error" role="alert" data-testid="pg-error">
-          {exp.error}
-        </div>
-      )}
-      {state && Object.keys(state.halted).length > 0 && (
-        <div className="notice notice-warn" role="alert" data-testid="pg-halted">
-          {Object.values(state.halted).map((m) => (
-            <div key={m}>{m}</div>
-          ))}
-        </div>
-      )}
+      <Notices
+        urlMessage={urlMessage}
+        onDismissUrl={() => setUrlMessage(null)}
+        fallback={report.backend !== 'webgpu' && initial.source === 'default' ? { report, config } : null}
+        notice={notice}
+        fileError={fileError}
+        onDismissFile={() => setFileError(null)}
+        warning={exp.warning}
+        error={exp.error}
+        halted={state?.halted ?? {}}
+      />
 
-      <div className="pg-toolbar" role="toolbar" aria-label="Experiment">
-        <button type="button" className="pg-btn pg-primary" onClick={onPlayPause} disabled={!canTrain && !running} aria-keyshortcuts="Space" data-testid="pg-play">
-          {running ? 'Pause' : 'Play'}
-        </button>
-        <button type="button" className="pg-btn" onClick={onStep} disabled={!canTrain || running} aria-keyshortcuts="S" title="One update for every arm (s)">
-          Step
-        </button>
-        <button type="button" className="pg-btn" onClick={onReset} disabled={!live || loading || !state} aria-keyshortcuts="R" title="Same seed, same initial weights, same run again; deletes this experiment's saved run (r)">
-          Reset
-        </button>
-        <span className="pg-counter" aria-live="polite">
-          update <strong data-testid="pg-update">{state?.update ?? 0}</strong> / {shown.updates}
-          <span className={`pg-status pg-status-${status}`} data-testid="pg-status">
-            {loading ? 'loading…' : STATUS_TEXT[status]}
-          </span>
-          {state?.savedUpdate ? <span className="pg-muted" data-testid="pg-saved"> · saved @{state.savedUpdate}</span> : null}
-        </span>
-        <span className="pg-keys pg-muted">space play/pause · s step · r reset</span>
-        <RunStats client={client} update={state?.source === 'live' ? state.update : 0} running={running} />
-        <span className="pg-spacer" />
-        <button type="button" className="pg-btn" onClick={copyPermalink}>
-          Copy permalink
-        </button>
-        {!live && (
-          <button type="button" className="pg-btn" onClick={() => { setNotice(null); void exp.backToLive(); }}>
-            Back to live run
-          </button>
-        )}
-      </div>
+      <Toolbar
+        client={client}
+        state={state}
+        shown={shown}
+        status={status}
+        loading={loading}
+        canTrain={canTrain}
+        running={running}
+        live={live}
+        onPlayPause={onPlayPause}
+        onStep={onStep}
+        onReset={onReset}
+        onCopyPermalink={copyPermalink}
+        onBackToLive={() => {
+          setNotice(null);
+          void exp.backToLive();
+        }}
+      />
       {(progress || bytes) && (
         <div className="pg-progress" role="status" aria-label="Progress" data-testid="pg-progress">
           <span>{progressText(loading ? bytes : null, progress)}</span>
@@ -381,36 +249,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
             onOpen={(c) => apply(c, matchPreset(c))}
             onDelete={(key) => void saved.remove(key)}
           />
-          <section className="pg-card pg-files" aria-label="Export and import">
-            <h2>Export and import</h2>
-            <div className="pg-file-row">
-              <button type="button" className="pg-btn" onClick={exportCsv} disabled={!state}>
-                Export metrics CSV
-              </button>
-              <button type="button" className="pg-btn" onClick={exportJson} disabled={!state}>
-                Export results JSON
-              </button>
-              <button type="button" className="pg-btn" onClick={exportPng} disabled={!state}>
-                Export charts PNG
-              </button>
-              <span className="pg-inline">
-                <select aria-label="Arm to export" value={exportArm} onChange={(e) => setExportArm(Number(e.target.value))}>
-                  {shown.arms.map((a, i) => (
-                    <option key={i} value={i}>
-                      {a.name}
-                    </option>
-                  ))}
-                </select>
-                <button type="button" className="pg-btn" onClick={exportCheckpoint} disabled={!state || !live || loading}>
-                  Export checkpoint .safetensors
-                </button>
-              </span>
-              <label className="pg-btn pg-file">
-                {importing ? `Reading ${importing}…` : 'Import results JSON'}
-                <input type="file" accept=".json,application/json" aria-label="Import results JSON" onChange={(e) => { void onImport(e.target.files?.[0]); e.target.value = ''; }} />
-              </label>
-            </div>
-          </section>
+          <ResultFilesCard files={files} shown={shown} hasState={!!state} canExportCheckpoint={!!state && live && !loading} />
         </div>
       </div>
     </section>
@@ -422,10 +261,4 @@ function progressText(bytes: { stage: string; done: number; total: number; messa
   if (bytes && bytes.total > 1024) return `${bytes.message ?? bytes.stage}: ${(bytes.done / 1e6).toFixed(1)} of ${(bytes.total / 1e6).toFixed(1)} MB`;
   if (bytes?.message) return bytes.message;
   return progress?.stage ?? '';
-}
-
-/** The preset a config equals, or 'custom'. */
-function matchPreset(c: ExperimentConfig): string {
-  for (const p of PRESET_NAMES) if (sameConfig(presetConfig(p), c)) return p;
-  return 'custom';
 }

@@ -10,6 +10,7 @@ import {
   encodeConfig,
   isPresetName,
   presetConfig,
+  sameConfig as sameConfigOf,
   type ExperimentConfig,
 } from '../../core/config';
 import type { BackendName } from '../../core/backendNames';
@@ -72,3 +73,9 @@ export function searchWithConfig(search: string, config: ExperimentConfig): stri
 
 /** Equal configurations, key order independent: the config's one canonical form (core/config.ts). */
 export { sameConfig } from '../../core/config';
+
+/** The preset a config equals, or 'custom'. */
+export function matchPreset(c: ExperimentConfig): string {
+  for (const p of PRESET_NAMES) if (sameConfigOf(presetConfig(p), c)) return p;
+  return 'custom';
+}
