@@ -1,17 +1,20 @@
 import type { SampleResult } from '../../worker/protocol-views';
 
-type Key = 'pickScore' | 'hps' | 'alignment' | 'aesthetic' | 'trueUtility';
-const ROWS: { key: Key; label: string; paper: string; scale: string; digits: number }[] = [
+import { METRIC_KEYS, type MetricKey } from '../../core/eval/metrics';
+
+/** The Model view's wording of each metric (core/eval/metrics.ts holds the keys). */
+const ROWS: { key: MetricKey; label: string; paper: string; scale: string; digits: number }[] = [
   { key: 'pickScore', label: 'PickScore-mini', paper: 'PickScore', scale: '100 × cosine', digits: 2 },
   { key: 'hps', label: 'HPS-mini', paper: 'HPSv2', scale: '100 × cosine', digits: 2 },
   { key: 'alignment', label: 'Alignment', paper: 'ImageReward', scale: 'share of 5 attributes right', digits: 2 },
   { key: 'aesthetic', label: 'Aesthetic', paper: 'Aesthetic', scale: '0–10, no prompt', digits: 2 },
   { key: 'trueUtility', label: 'True preference', paper: '— (only a simulation has it)', scale: 'U, 0–1', digits: 3 },
 ];
+if (ROWS.length !== METRIC_KEYS.length || ROWS.some((r, i) => r.key !== METRIC_KEYS[i])) throw new Error('MetricsTable: ROWS must list METRIC_KEYS in order');
 
 /** The five metrics of a generated image (DESIGN §5), with the paper's metric each one stands for. */
 export function MetricsTable({ result }: { result: SampleResult }) {
-  const values: Partial<Record<Key, number>> = result.metrics ?? result.partialMetrics;
+  const values: Partial<Record<MetricKey, number>> = result.metrics ?? result.partialMetrics;
   return (
     <div className="model-metrics">
       <table className="model-metrics-table" data-testid="model-metrics" aria-label="Metrics of the generated image">

@@ -1,8 +1,7 @@
 /**
  * Export and import of a run's metrics in the headless runner's format (src/core/align/report.ts:
  * `results.json` = Experiment.results() + meta {engine, backend, …}; `metrics.csv` = one row per
- * arm and update, written by report.ts's metricsCsv in the worker, since that module loads tfjs
- * and the page must not). Pure functions, no DOM. Import validates the config through config.ts
+ * arm and update, written by report.ts's metricsCsv in the worker, so the page keeps one CSV writer). Pure functions, no DOM. Import validates the config through config.ts
  * (the one schema) and the records' shape here, and answers readable errors instead of throwing.
  */
 import { z } from 'zod';
