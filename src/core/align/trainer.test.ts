@@ -182,6 +182,19 @@ describe('Experiment (Algorithm 1 on a tiny model)', () => {
     }
   });
 
+  it("the divergence guard's winners'-error bound (m̄_w / r̄_w − 1 against θ₀) halts an arm the loss bound lets through", async () => {
+    const c = cfg({ updates: 4, divergence: { maxLoss: 1e30 }, arms: [{ ...PRESETS.smoke.arms[0], lr: 1, refStrategy: 'init' }, PRESETS.smoke.arms[1]] });
+    const x = await Experiment.create(c, base, ds);
+    try {
+      await x.run();
+      const halted = x.armSummaries().find((a) => a.name === 'SePPO')!.halted;
+      expect(halted).toMatch(/^SePPO: diverged: winners' error \+[0-9.e+]+ % against θ₀ \(m̄_w \/ r̄_w − 1 = [0-9.e+]+\) above divergence\.maxWinnerErrorRise 10 at update \d; this arm is halted/);
+      expect(x.updateRecords('Diffusion-DPO').length).toBe(4);
+    } finally {
+      x.dispose();
+    }
+  });
+
   it('the divergence guard reads its bounds from the config (a tight maxLoss halts at update 1)', async () => {
     const x = await Experiment.create(cfg({ updates: 2, divergence: { maxLoss: 0.01 } }), base, ds);
     try {
