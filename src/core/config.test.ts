@@ -139,3 +139,30 @@ describe('issue 13: protocol options and presets', async () => {
     expect(lr.ok).toBe(false);
   });
 });
+
+describe('issue 18: the divergence guard', async () => {
+  const { PRESETS: P, PRESET_NAMES: names, DIVERGENCE_DEFAULTS, divergenceBounds, safeParseExperimentConfig: parse } = await import('./config');
+  it('is optional: no preset sets it, and the defaults apply', () => {
+    for (const n of names) {
+      expect(P[n].divergence).toBeUndefined();
+      expect(divergenceBounds(P[n])).toEqual(DIVERGENCE_DEFAULTS);
+    }
+  });
+  it('takes either bound alone; the other keeps its default', () => {
+    const r = parse({ ...P.smoke, divergence: { maxLoss: 50 } });
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(divergenceBounds(r.config)).toEqual({ maxLoss: 50, maxWinnerErrorRise: DIVERGENCE_DEFAULTS.maxWinnerErrorRise });
+  });
+  it.each([
+    [{ maxLoss: 0 }, 'divergence.maxLoss'],
+    [{ maxLoss: -1 }, 'divergence.maxLoss'],
+    [{ maxLoss: 'big' }, 'divergence.maxLoss'],
+    [{ maxWinnerErrorRise: 0 }, 'divergence.maxWinnerErrorRise'],
+    [{ maxWinnerErrorRise: Number.POSITIVE_INFINITY }, 'divergence.maxWinnerErrorRise'],
+    [{ maxLos: 1 }, 'maxLos'],
+  ])('rejects %j, naming %s', (divergence, path) => {
+    const r = parse({ ...P.smoke, divergence });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.join('\n')).toContain(path);
+  });
+});

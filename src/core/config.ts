@@ -107,6 +107,18 @@ export const experimentSchema = z
     alignDropout: num(0, 1).optional(),
     /** AAF skill against the truth: decode every update's x^w and x^l and score them with the true utility (costs one decoder pass of 2B images per SePPO arm per update). */
     aafSkill: z.boolean().optional(),
+    /**
+     * The divergence guard (DIVERGENCE_DEFAULTS where unset): an arm halts, its gradients not applied,
+     * when its update's loss exceeds `maxLoss`, or (SePPO/DPO arms, while their reference is θ₀) when
+     * its winners' error rises above θ₀'s by more than `maxWinnerErrorRise` (m̄_w / r̄_w − 1).
+     */
+    divergence: z
+      .object({
+        maxLoss: num(1e-3, 1e30).optional(),
+        maxWinnerErrorRise: num(1e-3, 1e30).optional(),
+      })
+      .strict()
+      .optional(),
     arms: z.array(armSchema).min(1).max(12),
   })
   .strict()
@@ -137,6 +149,23 @@ export type ArmConfig = z.output<typeof armSchema>;
 export type ArmInput = z.input<typeof armSchema>;
 export type ExperimentConfig = z.output<typeof experimentSchema>;
 export type ExperimentInput = z.input<typeof experimentSchema>;
+
+/**
+ * The divergence guard's bounds when the config leaves them unset. maxLoss 1e5: the SePPO loss is
+ * softplus(β/2 · Δ) ≈ β/2 · Δ when it goes wrong, so at the largest β a preset uses (1e4) 1e5 means the
+ * policy's error gap moved by 20 (errors are noise-prediction MSEs of order 1): no sane run gets there,
+ * lr = 1 reaches 2.7e7. maxWinnerErrorRise 10: the winners' error 11× θ₀'s; the worst drift measured in
+ * a real run was +57 % (Diffusion-DPO at lr 1e-4, issue 13), so this only catches a blow-up.
+ */
+export const DIVERGENCE_DEFAULTS = { maxLoss: 1e5, maxWinnerErrorRise: 10 } as const;
+
+/** The divergence guard's bounds of an experiment (its own where set, DIVERGENCE_DEFAULTS otherwise). */
+export function divergenceBounds(config: Pick<ExperimentConfig, 'divergence'>): { maxLoss: number; maxWinnerErrorRise: number } {
+  return {
+    maxLoss: config.divergence?.maxLoss ?? DIVERGENCE_DEFAULTS.maxLoss,
+    maxWinnerErrorRise: config.divergence?.maxWinnerErrorRise ?? DIVERGENCE_DEFAULTS.maxWinnerErrorRise,
+  };
+}
 
 /**
  * The hyper-parameters an arm trains with: its own β and learning rate where it sets them, the

@@ -9,11 +9,12 @@
  *                           the gradients of the SePPO loss (loss.ts: eq. 8 with the AAF flipper of eq. 9),
  *                           or of SFT's mean m_w;
  *   5. `readBack`           the one read-back of the update, unpacked by name (`SEPPO_READBACK`, `Readback`);
- *   6. apply the Adam step, unless the loss is non-finite: then the arm halts (the others go on);
+ *   6. apply the Adam step, unless the loss is non-finite or the divergence guard trips (`divergenceOf`):
+ *      then the arm halts (the others go on);
  *   7. `updateRecord`       the record of the update, with the loss diagnostics (diagnostics.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { armHyperParameters, type ArmConfig, type ExperimentConfig } from '../config';
+import { armHyperParameters, divergenceBounds, type ArmConfig, type ExperimentConfig } from '../config';
 import { qSample, type Schedule } from '../diffusion/schedule';
 import { decodeLatents, unetForward, type Params, type ReducedSD, type UNetConfig } from '../model/sd';
 import { IMAGE_LEN, trueUtility } from '../world';
@@ -250,6 +251,30 @@ async function skillOf(decoded: tf.Tensor4D, v: Float32Array, c: UpdateContext):
   return aafConfusion(s, uRef, uW);
 }
 
+/**
+ * Step 6's guard: why this update must not be applied, or null. A non-finite loss; a loss above the
+ * config's `divergence.maxLoss`; or (SePPO/DPO arms whose reference is θ₀, so r_w is θ₀'s error on the
+ * same x_t) the winners' mean error m̄_w more than `divergence.maxWinnerErrorRise` above θ₀'s r̄_w.
+ * Only values the update already read back are used.
+ */
+export function divergenceOf(arm: ArmState, c: Pick<UpdateContext, 'config' | 'idx'>, v: Float32Array): string | null {
+  const loss = v[0];
+  if (!Number.isFinite(loss)) return `non-finite loss (${loss})`;
+  const b = divergenceBounds(c.config);
+  if (loss > b.maxLoss) return `diverged: loss ${loss.toPrecision(4)} above divergence.maxLoss ${b.maxLoss}`;
+  if (arm.cfg.method !== 'sft' && arm.ref && arm.ref.k === 0) {
+    const rb = unpackReadback(v, SEPPO_READBACK, c.idx.length);
+    let sm = 0;
+    let sr = 0;
+    for (let i = 0; i < rb.mW.length; i++) (sm += rb.mW[i]), (sr += rb.rW[i]);
+    const rise = sm / sr - 1;
+    if (rise > b.maxWinnerErrorRise) {
+      return `diverged: winners' error ${rise >= 0 ? '+' : ''}${(rise * 100).toPrecision(4)} % against θ₀ (m̄_w / r̄_w − 1 = ${rise.toPrecision(4)}) above divergence.maxWinnerErrorRise ${b.maxWinnerErrorRise}`;
+    }
+  }
+  return null;
+}
+
 /** One update of one arm (steps 1–7); null when the arm halted on a non-finite loss (`arm.halted` says why). */
 export async function updateArm(arm: ArmState, c: UpdateContext): Promise<UpdateRecord | null> {
   const t0 = performance.now();
@@ -265,12 +290,12 @@ export async function updateArm(arm: ArmState, c: UpdateContext): Promise<Update
   tf.dispose([xw, ...(xl ? [xl] : [])]);
 
   const v = await readBack(packed);
-  // Step 6. One Adam step on the policy, unless the loss is non-finite.
-  const loss = v[0];
-  if (!Number.isFinite(loss)) {
-    tf.dispose(grads); // never apply a non-finite update
+  // Step 6. One Adam step on the policy, unless the loss is non-finite or the guard trips.
+  const diverged = divergenceOf(arm, c, v);
+  if (diverged) {
+    tf.dispose(grads); // never apply a non-finite or diverged update
     decoded?.dispose();
-    arm.halted = `${arm.cfg.name}: non-finite loss (${loss}) at update ${c.update + 1}; this arm is halted, the others go on`;
+    arm.halted = `${arm.cfg.name}: ${diverged} at update ${c.update + 1}; this arm is halted, the others go on`;
     return null;
   }
   if (arm.cfg.warmup) (arm.opt as unknown as { learningRate: number }).learningRate = warmupLr(arm.lr, arm.cfg.warmup, arm.updates.length + 1);

@@ -164,6 +164,49 @@ describe('Experiment (Algorithm 1 on a tiny model)', () => {
     }
   });
 
+  it('the divergence guard halts an arm at lr = 1, naming the update and the value; the other arm finishes', async () => {
+    const c = cfg({ updates: 4, arms: [{ ...PRESETS.smoke.arms[0], lr: 1 }, PRESETS.smoke.arms[1]] });
+    const x = await Experiment.create(c, base, ds);
+    try {
+      await x.run();
+      const halted = x.armSummaries().find((a) => a.name === 'SePPO')!.halted;
+      expect(halted).toMatch(/^SePPO: diverged: (loss [0-9.e+]+ above divergence\.maxLoss 100000|winners' error .* above divergence\.maxWinnerErrorRise 10) at update \d; this arm is halted, the others go on$/);
+      const n = x.updateRecords('SePPO').length;
+      expect(halted).toContain(`at update ${n + 1};`);
+      expect(n).toBeGreaterThanOrEqual(1);
+      expect(n).toBeLessThan(4);
+      expect(x.updateRecords('Diffusion-DPO').length).toBe(4);
+      expect(x.armSummaries().find((a) => a.name === 'Diffusion-DPO')!.halted).toBeNull();
+    } finally {
+      x.dispose();
+    }
+  });
+
+  it("the divergence guard's winners'-error bound (m̄_w / r̄_w − 1 against θ₀) halts an arm the loss bound lets through", async () => {
+    const c = cfg({ updates: 4, divergence: { maxLoss: 1e30 }, arms: [{ ...PRESETS.smoke.arms[0], lr: 1, refStrategy: 'init' }, PRESETS.smoke.arms[1]] });
+    const x = await Experiment.create(c, base, ds);
+    try {
+      await x.run();
+      const halted = x.armSummaries().find((a) => a.name === 'SePPO')!.halted;
+      expect(halted).toMatch(/^SePPO: diverged: winners' error \+[0-9.e+]+ % against θ₀ \(m̄_w \/ r̄_w − 1 = [0-9.e+]+\) above divergence\.maxWinnerErrorRise 10 at update \d; this arm is halted/);
+      expect(x.updateRecords('Diffusion-DPO').length).toBe(4);
+    } finally {
+      x.dispose();
+    }
+  });
+
+  it('the divergence guard reads its bounds from the config (a tight maxLoss halts at update 1)', async () => {
+    const x = await Experiment.create(cfg({ updates: 2, divergence: { maxLoss: 0.01 } }), base, ds);
+    try {
+      const r1 = await x.step();
+      expect(r1.halted.map((h) => h.arm).sort()).toEqual(['Diffusion-DPO', 'SePPO']);
+      for (const h of r1.halted) expect(h.message).toMatch(/: diverged: loss 0\.69\d+ above divergence\.maxLoss 0\.01 at update 1;/);
+      expect(x.done).toBe(true);
+    } finally {
+      x.dispose();
+    }
+  });
+
   it('regenerateEvery > 1 reuses reference samples and still runs leak-free', async () => {
     const x = await Experiment.create(cfg({ updates: 6, refRegenerateEvery: 3, checkpointEvery: 100 }), base, ds);
     try {

@@ -1,6 +1,6 @@
 /**
  * Experiment controls: preset, every knob of the config (seed included) and the arms table (add,
- * remove, edit; AAF and reference strategy per arm). Edits are validated through config.ts (the one
+ * remove, edit; AAF, reference strategy, β and learning rate per arm). Edits are validated through config.ts (the one
  * schema); an invalid edit shows what is wrong and changes nothing that is running.
  */
 import { useEffect, useState } from 'react';
@@ -212,6 +212,10 @@ export function Controls({
                 <label title="this arm's β (empty: the experiment's β)">
                   <span>β</span>
                   <NumberField compact optional label={`β of arm ${a.name}`} value={a.beta} placeholder={String(armHyperParameters(config, { ...a, beta: undefined }).beta)} disabled={disabled} onCommit={(v) => setArm(i, { beta: v })} />
+                </label>
+                <label title="this arm's Adam learning rate, 0 … 1 (empty: the experiment's learning rate)">
+                  <span>lr</span>
+                  <NumberField compact optional label={`Learning rate of arm ${a.name}`} value={a.lr} placeholder={String(armHyperParameters(config, { ...a, lr: undefined }).lr)} disabled={disabled} onCommit={(v) => setArm(i, { lr: v })} />
                 </label>
               </div>
             </div>
