@@ -22,6 +22,10 @@ const soakConfig = {
   evalPrompts: 1,
   evalSteps: 1,
   arms: [base.arms[1]],
+  // The soak measures page cost, not training: its batch-2 Diffusion-DPO arm at lr 1e-4 really does
+  // displace the winners' error past the divergence guard's default (+1,128 % at update 35, seen
+  // in the suite), which would halt it, so the guard's winners' bound is lifted here.
+  divergence: { maxWinnerErrorRise: 1e6 },
 };
 
 async function stats(page: Page) {
