@@ -27,10 +27,10 @@ import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../src/core/backend';
 import { Rng } from '../src/core/rng';
 import { MAX_TOKENS, VOCAB, buildDataset } from '../src/core/world';
-import { defaultSDConfig, initReducedSD, paramCounts, type ReducedSD } from '../src/core/model/sd';
+import { defaultSDConfig, disposeReducedSD, initReducedSD, paramCounts, type ReducedSD } from '../src/core/model/sd';
 import { latentSize } from '../src/core/model/autoencoder';
 import { loadReducedSD, serializeReducedSD } from '../src/core/model/checkpoint';
-import { makeSchedule } from '../src/core/diffusion/schedule';
+import { scheduleFor } from '../src/core/diffusion/schedule';
 import { makeAETrainer, makeDiffusionTrainer } from '../src/core/diffusion/train';
 import {
   aeBatchAt, checkpointFiles, optimizerFile, diffusionBatchAt, encodeAll, lrAt, meanStd, measureBaseQuality, parseState, pretrainingData, restoreCheckpoint,
@@ -52,6 +52,9 @@ const { values: args } = parseArgs({
     'ae-lr': { type: 'string', default: '2e-3' },
     'ae-l1': { type: 'string', default: '1' },
     'ae-edge': { type: 'string', default: '1' },
+    'ae-energy': { type: 'string', default: '0' },
+    'snr-shift': { type: 'string' },
+    'ae-from': { type: 'string' },
     'latent-ch': { type: 'string' },
     'unet-ch': { type: 'string' },
     // The next base's recipe (README.md of src/core/model, "The decoder's ceiling"): 16×16×4 latents, UNet on 2×2 patches.
@@ -81,7 +84,8 @@ const aeSteps = Number(args['ae-steps'] ?? (quick ? 10 : 1500));
 const unetSteps = Number(args['unet-steps'] ?? (quick ? 10 : 1800));
 const lr = Number(args.lr);
 const aeLr = Number(args['ae-lr']);
-const aeLoss = { l1: Number(args['ae-l1']), edge: Number(args['ae-edge']) };
+// (energy only when used, so that checkpoints written before it existed keep their signature)
+const aeLoss: { l1: number; edge: number; energy?: number } = { l1: Number(args['ae-l1']), edge: Number(args['ae-edge']), ...(Number(args['ae-energy']) > 0 ? { energy: Number(args['ae-energy']) } : {}) };
 const sampleSteps = Number(args['sample-steps']);
 const guidances = (args.guidances ?? (quick ? '3' : '1.5,3,5,7.5')).split(',').map(Number);
 const outDir = args.out ?? (quick ? '/tmp/pretrain-quick' : path.resolve('public/models/base'));
@@ -172,17 +176,38 @@ async function main(): Promise<void> {
   if (args['ae-full-res']) cfg.ae.fullResBlock = true;
   if (args['ae-patch']) cfg.ae.inputPatch = Number(args['ae-patch']);
   if (args['ae-blocks']) cfg.ae.blocks = Number(args['ae-blocks']);
+  if (args['snr-shift']) cfg.unet.snrShift = Number(args['snr-shift']);
+  if (args.resume && args['ae-from']) throw new Error('--resume continues a whole model; --ae-from starts a new UNet on an existing autoencoder: give one');
+  // --ae-from DIR: a fresh text encoder and UNet on DIR's trained autoencoder (its weights, config and latent scale).
+  const aeSource = args['ae-from'] ? (JSON.parse(fs.readFileSync(path.join(args['ae-from'], 'config.json'), 'utf8')) as Record<string, unknown>) : null;
+  let aeSourceModel: ReducedSD | null = null;
+  if (aeSource) {
+    aeSourceModel = loadReducedSD(new Uint8Array(fs.readFileSync(path.join(args['ae-from']!, 'model.safetensors'))), aeSource, 'aesource');
+    cfg.ae = aeSourceModel.config.ae;
+    cfg.unet.latentChannels = cfg.ae.latentChannels;
+  }
   cfg.unet.latentSize = latentSize(cfg.ae);
   const prev = args.resume ? (JSON.parse(fs.readFileSync(path.join(args.resume, 'config.json'), 'utf8')) as Record<string, unknown>) : null;
   const m: ReducedSD = prev ? loadReducedSD(new Uint8Array(fs.readFileSync(path.join(args.resume!, 'model.safetensors'))), prev, 'base') : initReducedSD('base', cfg, seed);
   if (prev) log(`continuing the UNet of ${args.resume} (${String(prev.command)}), latentScale ${m.latentScale}`);
+  if (aeSourceModel) {
+    for (const [k, v] of Object.entries(m.ae)) {
+      const src = aeSourceModel.ae[k.replace(/^base\//, 'aesource/')];
+      if (!src) throw new Error(`--ae-from ${args['ae-from']}: its autoencoder has no parameter ${k}`);
+      v.assign(src);
+    }
+    m.latentScale = aeSourceModel.latentScale;
+    disposeReducedSD(aeSourceModel);
+    log(`autoencoder from ${args['ae-from']} (${String(aeSource!.command)}), latentScale ${m.latentScale}; new text encoder and UNet`);
+  }
+  const aeDone = prev ?? aeSource;
   const counts = paramCounts(m);
   const latentLen = m.config.unet.latentSize ** 2 * m.config.unet.latentChannels;
   log(`parameters: ae ${counts.ae.toLocaleString()}, text ${counts.text.toLocaleString()}, unet ${counts.unet.toLocaleString()}, total ${counts.total.toLocaleString()}; latents ${m.config.unet.latentSize}×${m.config.unet.latentSize}×${m.config.unet.latentChannels}`);
 
   const rng = new Rng(seed).fork('pretrain');
   const aeRng = rng.fork('ae'), unetRng = rng.fork('unet');
-  const sched = makeSchedule();
+  const sched = scheduleFor(m.config.unet);
   const ae = makeAETrainer(m, aeLr, aeLoss);
   const dt = makeDiffusionTrainer(m, sched, lr);
   let latents = new Float32Array(data.count * latentLen);
@@ -202,10 +227,10 @@ async function main(): Promise<void> {
   }
 
   // ---- resumable state ----
-  const signature = JSON.stringify({ seed, dataSeed, quick, B, AEB, aeSteps, unetSteps, lr, aeLr, aeLoss, sd: m.config, resume: args.resume ?? null });
+  const signature = JSON.stringify({ seed, dataSeed, quick, B, AEB, aeSteps, unetSteps, lr, aeLr, aeLoss, sd: m.config, resume: args.resume ?? null, ...(aeSource ? { aeFrom: args['ae-from'] } : {}) });
   const state: PretrainState = parseState(fs.existsSync(path.join(ckptDir, 'state.json')) ? fs.readFileSync(path.join(ckptDir, 'state.json'), 'utf8') : null, signature, ckptDir) ?? {
     signature,
-    stage: prev ? 'unet' : 'ae',
+    stage: aeDone ? 'unet' : 'ae',
     ae: { step: 0, seconds: 0, curve: [] },
     unet: { step: 0, seconds: 0, curve: [] },
     latentScale: m.latentScale,
@@ -240,9 +265,9 @@ async function main(): Promise<void> {
   log(`reconstruction (first 256 train pairs):\n${reconstructionMarkdown(recRows)}\n${recTargets.map((c) => `  ${c.met ? 'met ' : 'MISS'}  ${c.what}: ${c.value.toFixed(3)} (target ≥ ${c.target})`).join('\n')}`);
   const reconstruction = { dataSeed, pairs: Math.min(256, ds.train.length), rows: recRows, targets: recTargets };
 
-  const aeRecord = prev
-    ? { ...(prev.autoencoder as object), note: 'trained in the run this one continues (continuedFrom)' }
-    : { steps: aeSteps, batchSize: AEB, lr: aeLr, loss: `MSE + ${aeLoss.l1}·L1 + ${aeLoss.edge}·edge (mean |∇x − ∇y|) + 1e-4·latent L2`, finalLoss: state.ae.curve.at(-1)?.[1] ?? NaN, seconds: state.ae.seconds, latentStd: stats.std, lossCurve: state.ae.curve };
+  const aeRecord = aeDone
+    ? { ...(aeDone.autoencoder as object), note: prev ? 'trained in the run this one continues (continuedFrom)' : `trained by ${String(aeSource!.command)} (--ae-from ${args['ae-from']})` }
+    : { steps: aeSteps, batchSize: AEB, lr: aeLr, loss: `MSE + ${aeLoss.l1}·L1 + ${aeLoss.edge}·edge (mean |∇x − ∇y|)${aeLoss.energy ? ` + ${aeLoss.energy}·edge energy (mean |E(y)/E(x) − 1|)` : ''} + 1e-4·latent L2`, finalLoss: state.ae.curve.at(-1)?.[1] ?? NaN, seconds: state.ae.seconds, latentStd: stats.std, lossCurve: state.ae.curve };
   const meta = (extra: Record<string, unknown>) => ({
     createdBy: 'npm run pretrain' + (quick ? ' -- --quick' : ''),
     createdAt: new Date().toISOString(),

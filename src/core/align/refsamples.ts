@@ -14,6 +14,7 @@
  * as a whole when any of its items is stale (fixed batch shape: WebGPU pools buffers by size).
  */
 import * as tf from '@tensorflow/tfjs';
+import { scheduleFor } from '../diffusion/schedule';
 import { ddimSample } from '../diffusion/ddim';
 import { unetForward, type Params, type UNetConfig } from '../model/sd';
 import { Rng } from '../rng';
@@ -46,6 +47,7 @@ export function sampleReferenceLatents(
       noise,
       steps: o.steps,
       guidance: o.guidance,
+      schedule: scheduleFor(ucfg),
     }),
   );
 }

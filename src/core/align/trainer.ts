@@ -25,7 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../config';
-import { makeSchedule, type Schedule } from '../diffusion/schedule';
+import { scheduleFor, type Schedule } from '../diffusion/schedule';
 import { qSample } from '../diffusion/schedule';
 import { comparePaired, toColumns } from '../eval/intervals';
 import { winRates } from '../eval/metrics';
@@ -136,7 +136,7 @@ export class Experiment {
   probe: Probe | null = null;
 
   private readonly opts: ExperimentOptions;
-  private readonly schedule: Schedule = makeSchedule();
+  private readonly schedule: Schedule;
   private readonly prefix: string;
   private readonly latentShape: [number, number, number];
   private readonly order: BatchOrder;
@@ -150,6 +150,7 @@ export class Experiment {
   private constructor(config: ExperimentConfig, base: ReducedSD, pairs: Pair[], dataset: ExperimentDataset, opts: ExperimentOptions) {
     this.config = config;
     this.base = base;
+    this.schedule = scheduleFor(base.config.unet);
     this.opts = opts;
     this.prefix = `x${++instances}`;
     if (pairs.length < config.dataSize) {

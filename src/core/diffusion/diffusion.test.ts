@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend';
 import { Rng } from '../rng';
-import { disposeReducedSD, encodeText, initReducedSD, tinySDConfig, tokensTensor, uncondContext, unetForward, type ReducedSD } from '../model/sd';
+import { decodeLatents, disposeReducedSD, encodeText, initReducedSD, tinySDConfig, tokensTensor, uncondContext, unetForward, type ReducedSD } from '../model/sd';
 import { ddimSample, ddimSteps, ddimStep } from './ddim';
-import { ddimTimesteps, makeSchedule, qSample } from './schedule';
+import { ddimTimesteps, makeSchedule, qSample, scheduleFor } from './schedule';
 import { initialNoise, sampleImages, sampleImagesAsync } from './sample';
 import { makeAETrainer, makeDiffusionTrainer } from './train';
 
@@ -32,6 +32,25 @@ describe('schedule', () => {
     expect(sched.alphasCumprod[999]).toBeCloseTo(p, 7);
     expect(sched.alphasCumprod[999]).toBeCloseTo(0.00466, 4);
     expect(sched.alphasCumprod[0]).toBeCloseTo(0.99915, 5);
+  });
+
+  it('an SNR shift divides ᾱ/(1−ᾱ) by the shift at every t, and its betas rebuild its ᾱ', () => {
+    const shifted = makeSchedule(4);
+    for (const t of [0, 10, 250, 500, 999]) {
+      const snr = sched.alphasCumprod[t] / (1 - sched.alphasCumprod[t]);
+      const snr4 = shifted.alphasCumprod[t] / (1 - shifted.alphasCumprod[t]);
+      expect(snr4 / snr).toBeCloseTo(0.25, 4);
+    }
+    let p = 1;
+    for (let i = 0; i < 1000; i++) p *= 1 - shifted.betas[i];
+    expect(p).toBeCloseTo(shifted.alphasCumprod[999], 6);
+    expect(Math.min(...shifted.betas)).toBeGreaterThan(0);
+    expect(Math.max(...shifted.betas)).toBeLessThan(1);
+    // the model's config picks it; no shift is SD's own schedule, built once
+    expect(scheduleFor({}).alphasCumprod).toEqual(sched.alphasCumprod);
+    expect(scheduleFor({ snrShift: 4 })).toBe(scheduleFor({ snrShift: 4 }));
+    expect(scheduleFor({ snrShift: 4 }).alphasCumprod).toEqual(shifted.alphasCumprod);
+    expect(() => makeSchedule(0)).toThrow(/snrShift must be a positive number/);
   });
 
   it('qSample is √ᾱ z0 + √(1−ᾱ) ε per sample', () => {
@@ -72,6 +91,25 @@ describe('DDIM with classifier-free guidance', () => {
       expect(out.dataSync()[0]).toBeCloseTo((-Math.sqrt(1 - ab) * 3) / Math.sqrt(ab), 3);
       expect(calls).toBe(1);
     });
+  });
+
+  it("sampling follows the model's own schedule (config.unet.snrShift)", () => {
+    const t = toks(2, 3);
+    const plain = sampleImages(m, t, { seed: 5, steps: 4, guidance: 3 });
+    const shiftedModel: ReducedSD = { ...m, config: { ...m.config, unet: { ...m.config.unet, snrShift: 4 } } };
+    const shifted = sampleImages(shiftedModel, t, { seed: 5, steps: 4, guidance: 3 });
+    // a 4-step DDIM by hand on the shifted schedule, same weights and noise
+    const sched4 = makeSchedule(4);
+    const byHand = tf.tidy(() => {
+      const ctx = encodeText(m.text, m.config.text, tokensTensor(t, 12));
+      const u = m.config.unet;
+      const z = ddimSample({ eps: (zz, tt, c) => unetForward(m.unet, u, zz, tt, c), ctx, uncondCtx: uncondContext(m.text, m.config.text, 1), noise: tf.tensor4d(initialNoise(5, 2, u.latentSize ** 2 * u.latentChannels), [2, u.latentSize, u.latentSize, u.latentChannels]), steps: 4, guidance: 3, schedule: sched4 });
+      return tf.clipByValue(decodeLatents(m, z), -1, 1).dataSync();
+    });
+    expect(Array.from(byHand.slice(0, 32 * 32 * 3))).toEqual(Array.from(shifted[0]));
+    expect(Array.from(shifted[0])).not.toEqual(Array.from(plain[0]));
+    const again = sampleImages(shiftedModel, t, { seed: 5, steps: 4, guidance: 3 });
+    expect(Array.from(again[1])).toEqual(Array.from(shifted[1]));
   });
 
   it('sampling is deterministic for a seed and differs between seeds; ddimSteps = ddimSample', () => {

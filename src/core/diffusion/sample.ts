@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng';
 import { decodeLatents, encodeText, tokensTensor, uncondContext, unetForward, type ReducedSD } from '../model/sd';
 import { ddimSample, ddimSteps } from './ddim';
+import { scheduleFor } from './schedule';
 
 export interface SampleOptions {
   seed: number;
@@ -44,6 +45,7 @@ function sampleBatch(model: ReducedSD, rows: Int32Array[], o: SampleOptions, fir
       noise,
       steps: o.steps,
       guidance: o.guidance,
+      schedule: scheduleFor(ucfg),
     });
     return tf.clipByValue(decodeLatents(model, z0), -1, 1);
   });
@@ -142,7 +144,7 @@ export async function sampleWithPreviews(
   const ctx = tf.tidy(() => encodeText(model.text, tcfg, tokensTensor([tokens], tcfg.maxTokens)));
   const uncond = uncondContext(model.text, tcfg, 1);
   const noise = tf.tensor4d(initialNoise(o.seed, 1, S * S * C, 0), [1, S, S, C]); // same noise as sampleImages/evaluateModel
-  const it = ddimSteps({ eps: (z, t, c) => unetForward(model.unet, ucfg, z, t, c), ctx, uncondCtx: uncond, noise, steps: o.steps, guidance: o.guidance });
+  const it = ddimSteps({ eps: (z, t, c) => unetForward(model.unet, ucfg, z, t, c), ctx, uncondCtx: uncond, noise, steps: o.steps, guidance: o.guidance, schedule: scheduleFor(ucfg) });
   try {
     for (;;) {
       const r = it.next();

@@ -2,6 +2,13 @@
  * The noise schedule and the forward process, kept apart from the network (as diffusers'
  * schedulers are). SD-1.5's "scaled_linear" schedule: β_t = (linspace(√0.00085, √0.012, T))²,
  * ᾱ_t = ∏_{s≤t} (1 − β_s), T = 1000.
+ *
+ * A resolution shift (Hoogeboom et al. 2023, "simple diffusion", §3.1; SD3, Esser et al. 2024,
+ * §5.3.2) divides the signal-to-noise ratio SNR(t) = ᾱ_t / (1 − ᾱ_t) by `snrShift` at every t:
+ * a latent with 4× the values (16×16 instead of 8×8) keeps its low frequencies 4× better at the
+ * same noise level, so the same schedule would leave the global layout visible at t = T−1 and
+ * spend training on easy steps; shift 4 restores the 8×8 latent's effective noise levels.
+ *   ᾱ'_t = ᾱ_t / (ᾱ_t + s · (1 − ᾱ_t)),   β'_t = 1 − ᾱ'_t / ᾱ'_{t−1}.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -11,7 +18,8 @@ export interface Schedule {
   alphasCumprod: Float32Array;
 }
 
-export function makeSchedule(): Schedule {
+export function makeSchedule(snrShift = 1): Schedule {
+  if (!(Number.isFinite(snrShift) && snrShift > 0)) throw new Error(`schedule: snrShift must be a positive number, got ${snrShift}`);
   const T = 1000;
   const lo = Math.sqrt(0.00085), hi = Math.sqrt(0.012);
   const betas = new Float32Array(T);
@@ -23,7 +31,26 @@ export function makeSchedule(): Schedule {
     prod *= 1 - s * s; // accumulate in float64, store float32
     alphasCumprod[i] = prod;
   }
+  if (snrShift === 1) return { T, betas, alphasCumprod };
+  let prev = 1;
+  for (let i = 0; i < T; i++) {
+    const ab = alphasCumprod[i];
+    const shifted = ab / (ab + snrShift * (1 - ab));
+    betas[i] = 1 - shifted / prev;
+    alphasCumprod[i] = shifted;
+    prev = shifted;
+  }
   return { T, betas, alphasCumprod };
+}
+
+const schedules = new Map<number, Schedule>();
+
+/** The schedule a UNet was trained with (its config's `snrShift`, default 1), built once per shift. */
+export function scheduleFor(unet: { snrShift?: number }): Schedule {
+  const shift = unet.snrShift ?? 1;
+  let s = schedules.get(shift);
+  if (!s) schedules.set(shift, (s = makeSchedule(shift)));
+  return s;
 }
 
 /**

@@ -35,6 +35,12 @@ export interface AELossWeights {
   edge?: number;
   /** Weight of a tiny latent L2 (keeps the latent scale from drifting; no KL needed). */
   latentL2?: number;
+  /**
+   * Weight of the edge-energy match: mean over images of |E(y) / E(x) − 1|, E = Σ (∇·)² per image.
+   * An MSE-like loss is minimised by the mean of the plausible edges, which spreads energy over
+   * two pixels and halves it; this term asks each reconstruction for its original's edge energy.
+   */
+  energy?: number;
 }
 
 /** Finite differences of an NHWC batch: [B,H,W−1,C] horizontal and [B,H−1,W,C] vertical. */
@@ -45,13 +51,18 @@ export function finiteDifferences(x: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D] {
   return [dx, dy];
 }
 
+/** Σ of squared finite differences per image: [B] (the world's edge energy, up to its normalisation). */
+export function edgeEnergyPerImage(dx: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor1D {
+  return tf.add(tf.sum(tf.square(dx), [1, 2, 3]), tf.sum(tf.square(dy), [1, 2, 3])) as tf.Tensor1D;
+}
+
 /**
  * Reconstruction loss MSE + l1·MAE + edge·mean|∇x − ∇y| + latentL2·mean(z²). MSE alone makes a
  * blurry decoder (the mean of the plausible edges); the edge term asks for the image's own finite
  * differences, which is what the world's sharpness (edge energy, world/utility.ts) measures.
  */
 export function makeAETrainer(m: ReducedSD, lr: number, weights: AELossWeights = {}): AETrainer {
-  const { l1 = 0, edge = 0, latentL2 = 1e-4 } = weights;
+  const { l1 = 0, edge = 0, latentL2 = 1e-4, energy = 0 } = weights;
   const opt = tf.train.adam(lr);
   const vars = Object.values(m.ae);
   const prefix = commonPrefix(Object.keys(m.ae)) + '/ae';
@@ -60,16 +71,23 @@ export function makeAETrainer(m: ReducedSD, lr: number, weights: AELossWeights =
     step(b) {
       return tf.tidy(() => {
         const x = tf.tensor4d(b.images, [b.batch, S, S, C]);
-        const [xdx, xdy] = edge > 0 ? finiteDifferences(x) : [null, null];
+        const [xdx, xdy] = edge > 0 || energy > 0 ? finiteDifferences(x) : [null, null];
+        const xEnergy = energy > 0 ? edgeEnergyPerImage(xdx!, xdy!) : null; // [B]
         const { value, grads } = tf.variableGrads(() => {
           const zr = aeEncode(m.ae, prefix, m.config.ae, x); // [B,h,h,c] unscaled
           const y = aeDecode(m.ae, prefix, m.config.ae, zr); // [B,32,32,3]
           let loss = tf.add(tf.losses.meanSquaredError(x, y), tf.mul(latentL2, tf.mean(tf.square(zr))));
           if (l1 > 0) loss = tf.add(loss, tf.mul(l1, tf.losses.absoluteDifference(x, y)));
-          if (edge > 0) {
+          if (edge > 0 || energy > 0) {
             const [ydx, ydy] = finiteDifferences(y);
-            const e = tf.add(tf.mean(tf.abs(tf.sub(xdx!, ydx))), tf.mean(tf.abs(tf.sub(xdy!, ydy))));
-            loss = tf.add(loss, tf.mul(edge / 2, e));
+            if (edge > 0) {
+              const e = tf.add(tf.mean(tf.abs(tf.sub(xdx!, ydx))), tf.mean(tf.abs(tf.sub(xdy!, ydy))));
+              loss = tf.add(loss, tf.mul(edge / 2, e));
+            }
+            if (energy > 0) {
+              const ratio = tf.div(edgeEnergyPerImage(ydx, ydy), tf.add(xEnergy!, 1e-3)); // [B]
+              loss = tf.add(loss, tf.mul(energy, tf.mean(tf.abs(tf.sub(ratio, 1)))));
+            }
           }
           return loss as tf.Scalar;
         }, vars);

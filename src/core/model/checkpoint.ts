@@ -193,6 +193,7 @@ const unetSchema = z.object({
   heads: z.number().int().positive(),
   groups: z.number().int().positive(),
   patch: z.number().int().positive().optional(),
+  snrShift: z.number().positive().optional(),
 });
 export const sdConfigSchema = z.object({ ae: aeSchema, text: textSchema, unet: unetSchema });
 /** config.json: the SDConfig and latentScale (required) plus free-form training/quality records. */

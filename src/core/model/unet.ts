@@ -35,6 +35,8 @@ export interface UNetConfig {
    * [B,S,S,C] → [B,S/p,S/p,p²C], so a 16×16 latent costs what an 8×8 one does. Default 1 (none).
    */
   patch?: number;
+  /** The noise schedule's SNR divisor (diffusion/schedule.ts, `scheduleFor`); default 1 (SD's own schedule). */
+  snrShift?: number;
 }
 
 /** Names of the blocks in forward order, with their in/out channels. */
