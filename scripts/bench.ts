@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --batch 8 --runs 5 --backends webgpu,webgl,wasm,cpu --timeout 300 --node]`
- * `npm run bench -- --profile [--batch 8 --update-batch 16 --runs 5 --warmup 2]`
+ * `npm run bench -- --profile [--batch 8 --update-batch 16 --runs 5 --warmup 2 --top 15]`
  *
  * For each backend, in headless Chromium (WebGPU on its adapter, software where there is no GPU):
  * the median time of one UNet forward pass and one training step at the batch size, after
@@ -10,7 +10,8 @@
  * `--profile` (issue 14, "Profile first") instead profiles, in Node's WASM backend with the shipped
  * model (public/models/base): one UNet training step at `--batch` (top kernels, split forward /
  * backward / optimizer) and one full SePPO update at `--update-batch` (its phases, then its top
- * kernels by phase): src/core/profile.ts. Prints Markdown.
+ * kernels by phase): src/core/profile.ts. `--top` kernels per table. `--backends`, `--node` and
+ * `--timeout` do not apply (no browser is started). Prints Markdown; about half a minute.
  */
 import { parseArgs } from 'node:util';
 import { createServer } from 'vite';
