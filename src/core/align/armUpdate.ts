@@ -12,6 +12,11 @@
  *   6. apply the Adam step, unless the loss is non-finite or the divergence guard trips (`divergenceOf`):
  *      then the arm halts (the others go on);
  *   7. `updateRecord`       the record of the update, with the loss diagnostics (diagnostics.ts).
+ *
+ * `UpdateContext.timer` (optional, for the bench's profile): called with each phase's wall time as it
+ * ends (`UPDATE_PHASES`). It only reads the clock: an update's result is bit-identical with and
+ * without it (trainer.test.ts). On WASM/CPU kernels run synchronously, so a phase's time is its
+ * compute; on WebGPU/WebGL it is mostly dispatch, and the wait shows up in 'read-back'.
  */
 import * as tf from '@tensorflow/tfjs';
 import { armHyperParameters, divergenceBounds, type ArmConfig, type ExperimentConfig } from '../config';
@@ -90,6 +95,33 @@ export function disposeArm(arm: ArmState): void {
   arm.cache.clear();
 }
 
+/** The phases of one update, in order, as the optional `UpdateContext.timer` sees them. */
+export const UPDATE_PHASES = [
+  'data', // the reference pick and x^w (a gather)
+  'reference sampling', // x^l: DDIM + CFG from θ_ref (SePPO arms), the real losers (DPO), none (SFT)
+  'reference forward', // q_sample and r = ‖ε_ref(x_t) − ε‖², outside the tape
+  'policy forward', // m = ‖ε_θ(x_t) − ε‖² and the loss, on the tape
+  'policy backward', // the gradients, the packed read-back tensor and the tape's clean-up
+  'AAF skill', // aafSkill only: the frozen decoder on x^w ‖ x^l (its read-back is in 'record')
+  'read-back', // the one `await data()` of the update
+  'optimizer', // the divergence guard and Adam's step
+  'record', // the update record (and the AAF skill's read-back and utilities)
+] as const;
+export type UpdatePhase = (typeof UPDATE_PHASES)[number];
+/** A phase's wall time (ms), reported as it ends; phases that do not apply to an arm are not reported. */
+export type PhaseTimer = (phase: UpdatePhase, ms: number) => void;
+
+/** lap(phase): reports the time since the previous lap (or since creation) as `phase`; a no-op without a timer. */
+function lapper(timer: PhaseTimer | undefined): (phase: UpdatePhase) => void {
+  if (!timer) return () => {};
+  let last = performance.now();
+  return (phase) => {
+    const now = performance.now();
+    timer(phase, now - last);
+    last = now;
+  };
+}
+
 /** Everything one update shares across arms. */
 export interface UpdateContext {
   config: ExperimentConfig;
@@ -107,6 +139,8 @@ export interface UpdateContext {
   refMemo: Map<Params, tf.Tensor4D>;
   /** With `aafSkill`: the base model, whose frozen decoder turns x^w and x^l into images for the true utility. */
   base?: ReducedSD;
+  /** Optional: each phase's wall time (the bench's profile); reads the clock only, never changes a result. */
+  timer?: PhaseTimer;
 }
 
 /**
@@ -175,7 +209,13 @@ async function losingLatents(arm: ArmState, c: UpdateContext): Promise<tf.Tensor
  * SFT: loss = mean(m_w). SePPO / DPO: both halves go through the UNet as one [2B] batch with the
  * same t and ε; r_w, r_l are the reference's errors, computed outside the gradient tape.
  */
-function lossAndGradients(arm: ArmState, c: UpdateContext, xw: tf.Tensor4D, xl: tf.Tensor4D | null): { grads: tf.NamedTensorMap; packed: tf.Tensor1D } {
+function lossAndGradients(
+  arm: ArmState,
+  c: UpdateContext,
+  xw: tf.Tensor4D,
+  xl: tf.Tensor4D | null,
+  lap: (phase: UpdatePhase) => void,
+): { grads: tf.NamedTensorMap; packed: tf.Tensor1D } {
   const sh = c.shared;
   const ucfg = c.unet;
   return tf.tidy(() => {
@@ -185,7 +225,9 @@ function lossAndGradients(arm: ArmState, c: UpdateContext, xw: tf.Tensor4D, xl: 
       const g = tf.variableGrads(() => {
         const m = perSampleMse(unetForward(arm.policy, ucfg, zt, sh.tF, sh.ctx), sh.eps); // m_w [B]
         kept = tf.keep(m);
-        return sftLoss(m);
+        const loss = sftLoss(m);
+        lap('policy forward');
+        return loss;
       }, arm.vars);
       const packed = packReadback(g.value, [kept!]); // SFT_READBACK
       kept!.dispose();
@@ -195,12 +237,14 @@ function lossAndGradients(arm: ArmState, c: UpdateContext, xw: tf.Tensor4D, xl: 
     // r_w, r_l: the reference's errors, computed outside the gradient tape (no gradient).
     const r = perSampleMse(unetForward(arm.ref!.params, ucfg, zt2, sh.tF2, sh.ctx2), sh.eps2);
     const [rW, rL] = tf.split(r, 2) as tf.Tensor1D[];
+    lap('reference forward');
     let kept: { mW: tf.Tensor1D; mL: tf.Tensor1D; inside: tf.Tensor1D; s: tf.Tensor1D } | null = null;
     const g = tf.variableGrads(() => {
       const m = perSampleMse(unetForward(arm.policy, ucfg, zt2, sh.tF2, sh.ctx2), sh.eps2); // [2B]
       const [mW, mL] = tf.split(m, 2) as tf.Tensor1D[];
       const res = seppoLoss({ modelW: mW, modelL: mL, refW: rW, refL: rL }, { beta: arm.beta, flip: arm.cfg.flip });
       kept = { mW: tf.keep(mW), mL: tf.keep(mL), inside: tf.keep(res.inside), s: tf.keep(res.s) };
+      lap('policy forward');
       return res.loss;
     }, arm.vars);
     const k = kept!;
@@ -278,29 +322,37 @@ export function divergenceOf(arm: ArmState, c: Pick<UpdateContext, 'config' | 'i
 /** One update of one arm (steps 1–7); null when the arm halted on a non-finite loss (`arm.halted` says why). */
 export async function updateArm(arm: ArmState, c: UpdateContext): Promise<UpdateRecord | null> {
   const t0 = performance.now();
+  const lap = lapper(c.timer);
   if (arm.cfg.method !== 'sft') chooseReference(arm, c);
   const xw = trainingLatents(arm, c);
+  lap('data');
   const tr = performance.now();
   const xl = await losingLatents(arm, c);
   const refMs = performance.now() - tr;
-  const { grads, packed } = lossAndGradients(arm, c, xw, xl);
+  if (xl) lap('reference sampling');
+  const { grads, packed } = lossAndGradients(arm, c, xw, xl, lap);
+  lap('policy backward');
   // AAF skill: decode x^w ‖ x^l with the frozen decoder (read back after the update's own read-back).
   const ts0 = performance.now();
   const decoded = arm.skill && xl && c.base ? tf.tidy(() => tf.clipByValue(decodeLatents(c.base!, tf.concat([xw, xl]) as tf.Tensor4D), -1, 1)) : null;
   tf.dispose([xw, ...(xl ? [xl] : [])]);
+  if (decoded) lap('AAF skill');
 
   const v = await readBack(packed);
+  lap('read-back');
   // Step 6. One Adam step on the policy, unless the loss is non-finite or the guard trips.
   const diverged = divergenceOf(arm, c, v);
   if (diverged) {
     tf.dispose(grads); // never apply a non-finite or diverged update
     decoded?.dispose();
     arm.halted = `${arm.cfg.name}: ${diverged} at update ${c.update + 1}; this arm is halted, the others go on`;
+    lap('optimizer');
     return null;
   }
   if (arm.cfg.warmup) (arm.opt as unknown as { learningRate: number }).learningRate = warmupLr(arm.lr, arm.cfg.warmup, arm.updates.length + 1);
   arm.opt.applyGradients(grads);
   tf.dispose(grads);
+  lap('optimizer');
 
   const rec = updateRecord(arm, c, v, refMs);
   if (decoded) {
@@ -312,5 +364,6 @@ export async function updateArm(arm: ArmState, c: UpdateContext): Promise<Update
     rec.skillMs = decodeMs + performance.now() - ts;
   }
   rec.ms = performance.now() - t0;
+  lap('record');
   return rec;
 }

@@ -126,6 +126,32 @@ describe('Experiment (Algorithm 1 on a tiny model)', () => {
     expect(updateNoise(0, 2, 2, 256).eps).not.toEqual(updateNoise(0, 3, 2, 256).eps);
   });
 
+  it('the optional update timer sees every phase of every arm and changes nothing (bit-identical records and weights)', async () => {
+    const c = cfg({ updates: 2, checkpointEvery: 100 });
+    const withArms = parseExperimentConfig({ ...c, arms: [...c.arms, { name: 'SFT', method: 'sft', data: 'random' }] });
+    const run = async (timed: boolean) => {
+      const seen: string[] = [];
+      const x = await Experiment.create(withArms, base, ds, timed ? { updateTimer: (arm, phase, ms) => (expect(ms).toBeGreaterThanOrEqual(0), seen.push(`${arm}:${phase}`)) } : {});
+      try {
+        await x.run();
+        const weights = Object.fromEntries(x.armSummaries().map((a) => [a.name, Object.values(x.armParams(a.name)).map((v) => Array.from(v.dataSync()))]));
+        return { records: noTimes(x.results()), weights, seen };
+      } finally {
+        x.dispose();
+      }
+    };
+    const plain = await run(false);
+    const timed = await run(true);
+    expect(timed.records).toEqual(plain.records);
+    expect(timed.weights).toEqual(plain.weights); // toEqual on numbers: Object.is, so bit-for-bit (NaN and −0 included)
+    expect(plain.seen).toEqual([]);
+    const seppo = ['data', 'reference sampling', 'reference forward', 'policy forward', 'policy backward', 'read-back', 'optimizer', 'record'];
+    const dpo = seppo; // the real losers stand in for the reference samples
+    const sft = ['data', 'policy forward', 'policy backward', 'read-back', 'optimizer', 'record'];
+    const update = [...seppo.map((p) => `SePPO:${p}`), ...dpo.map((p) => `Diffusion-DPO:${p}`), ...sft.map((p) => `SFT:${p}`)];
+    expect(timed.seen).toEqual([...update, ...update]);
+  });
+
   it('numTensors is flat across updates, and dispose() frees everything', async () => {
     const before = tf.memory().numTensors;
     const c = cfg({ updates: 5, checkpointEvery: 100, refRegenerateEvery: 1 });

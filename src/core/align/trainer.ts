@@ -33,7 +33,7 @@ import { commonPrefix } from '../model/layers';
 import { unetForward, type Params, type ReducedSD } from '../model/sd';
 import { Rng } from '../rng';
 import type { Pair, Prompt } from '../world';
-import { createArm, disposeArm, updateArm, type ArmState } from './armUpdate';
+import { createArm, disposeArm, updateArm, type ArmState, type UpdatePhase } from './armUpdate';
 import { BatchOrder, dropoutMask, sharedBatchTensors, updateNoise } from './batch';
 import { displacement } from './diagnostics';
 import { perSampleMse } from './loss';
@@ -117,6 +117,11 @@ export interface ExperimentOptions {
   evaluate?: Evaluator;
   /** Progress of the set-up and of evaluations: a stage name and a fraction in [0, 1]. */
   onProgress?: (stage: string, fraction: number) => void;
+  /**
+   * Optional timing hook (the bench's profile): each arm's update phases with their wall time
+   * (armUpdate.ts's UPDATE_PHASES). It only reads the clock: results are bit-identical without it.
+   */
+  updateTimer?: (arm: string, phase: UpdatePhase, ms: number) => void;
 }
 
 let instances = 0;
@@ -369,7 +374,8 @@ export class Experiment {
     try {
       for (const arm of this.arms) {
         if (arm.halted) continue;
-        const rec = await updateArm(arm, ctx);
+        const timer = this.opts.updateTimer;
+        const rec = await updateArm(arm, timer ? { ...ctx, timer: (phase, ms) => timer(arm.cfg.name, phase, ms) } : ctx);
         if (rec) {
           arm.updates.push(rec);
           result.records.push(rec);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend';
 import { Rng } from '../rng';
-import { conv2dSame, matMulFast, cloneParams } from './layers';
+import { conv2dSame, matMulFast, cloneParams, flipTaps } from './layers';
 import { aeDecode, aeEncode } from './autoencoder';
 import { tinySDConfig, decodeLatents, defaultSDConfig, disposeReducedSD, encodeImages, encodeText, initReducedSD, paramCounts, uncondContext, unetForward, type ReducedSD } from './sd';
 
@@ -41,6 +41,45 @@ describe('fast gradients', () => {
     expect(rel(da1, da2)).toBeLessThan(1e-5);
     expect(rel(db1, db2)).toBeLessThan(1e-5);
     tf.dispose([x, w, dx1, dw1, dx2, dw2, a, b, da1, db1, da2, db2]);
+  });
+});
+
+describe('flipTaps (the filter flip of conv2dSame\'s input gradient)', () => {
+  const shapes: [number, number, number, number][] = [[3, 3, 5, 7], [3, 1, 2, 3], [1, 1, 4, 4], [5, 5, 3, 2]];
+  const data = (s: number[], seed: number) => new Rng(seed).normals(s.reduce((a, b) => a * b, 1));
+  /** On the current backend: flipTaps(w) and tf.reverse(w, [0, 1]) as arrays; conv2dSame's and tf.conv2d's gradients. */
+  function onBackend() {
+    return tf.tidy(() => {
+      const flips = shapes.map((s, i) => {
+        const w = tf.tensor4d(data(s, 10 + i), s);
+        return { ours: Array.from(flipTaps(w).dataSync()), tfjs: Array.from(tf.reverse(w, [0, 1]).dataSync()) };
+      });
+      const x = tf.tensor4d(data([2, 8, 8, 5], 3), [2, 8, 8, 5]);
+      const w = tf.tensor4d(data([3, 3, 5, 7], 4), [3, 3, 5, 7]);
+      const g = (f: (a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor) => tf.grads((a: tf.Tensor, b: tf.Tensor) => f(a as tf.Tensor4D, b as tf.Tensor4D).square().sum())([x, w]).map((t) => Array.from(t.dataSync()));
+      return { flips, ours: g((a, b) => conv2dSame(a, b)), tfjs: g((a, b) => tf.conv2d(a, b, 1, 'same')) };
+    });
+  }
+  it('equals tf.reverse bit for bit, on WASM and on the CPU backend, and conv2dSame\'s gradients on WASM match tf.conv2d\'s on CPU', async () => {
+    try {
+      await initNodeBackend('cpu');
+      const cpu = onBackend();
+      await initNodeBackend('wasm');
+      const wasm = onBackend();
+      for (let i = 0; i < shapes.length; i++) {
+        expect(wasm.flips[i].ours).toEqual(wasm.flips[i].tfjs);
+        expect(cpu.flips[i].ours).toEqual(cpu.flips[i].tfjs);
+        expect(wasm.flips[i].ours).toEqual(cpu.flips[i].tfjs);
+      }
+      for (const k of [0, 1]) {
+        const ref = cpu.tfjs[k];
+        const scale = Math.max(...ref.map(Math.abs));
+        expect(Math.max(...wasm.ours[k].map((v, j) => Math.abs(v - ref[j]))) / scale).toBeLessThan(1e-5);
+        expect(Math.max(...cpu.ours[k].map((v, j) => Math.abs(v - ref[j]))) / scale).toBeLessThan(1e-5);
+      }
+    } finally {
+      await initNodeBackend('wasm');
+    }
   });
 });
 
