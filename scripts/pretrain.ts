@@ -54,6 +54,7 @@ const { values: args } = parseArgs({
     'ae-edge': { type: 'string', default: '1' },
     'ae-energy': { type: 'string', default: '0' },
     'snr-shift': { type: 'string' },
+    'unet-head': { type: 'string' },
     'ae-from': { type: 'string' },
     'latent-ch': { type: 'string' },
     'unet-ch': { type: 'string' },
@@ -177,6 +178,7 @@ async function main(): Promise<void> {
   if (args['ae-patch']) cfg.ae.inputPatch = Number(args['ae-patch']);
   if (args['ae-blocks']) cfg.ae.blocks = Number(args['ae-blocks']);
   if (args['snr-shift']) cfg.unet.snrShift = Number(args['snr-shift']);
+  if (args['unet-head']) cfg.unet.fullResHead = Number(args['unet-head']);
   if (args.resume && args['ae-from']) throw new Error('--resume continues a whole model; --ae-from starts a new UNet on an existing autoencoder: give one');
   // --ae-from DIR: a fresh text encoder and UNet on DIR's trained autoencoder (its weights, config and latent scale).
   const aeSource = args['ae-from'] ? (JSON.parse(fs.readFileSync(path.join(args['ae-from'], 'config.json'), 'utf8')) as Record<string, unknown>) : null;

@@ -194,6 +194,7 @@ const unetSchema = z.object({
   groups: z.number().int().positive(),
   patch: z.number().int().positive().optional(),
   snrShift: z.number().positive().optional(),
+  fullResHead: z.number().int().nonnegative().optional(),
 });
 export const sdConfigSchema = z.object({ ae: aeSchema, text: textSchema, unet: unetSchema });
 /** config.json: the SDConfig and latentScale (required) plus free-form training/quality records. */

@@ -199,6 +199,50 @@ describe('patchify (the UNet on p×p latent patches)', () => {
   });
 });
 
+describe('the UNet\'s full-resolution head (UNetConfig.fullResHead)', () => {
+  it('adds a time-conditioned conv stack at the latent\'s resolution whose output is added to the trunk\'s ε; trains, leak-free', () => {
+    const unet = { ...TINY.unet, latentSize: 16, patch: 2 };
+    const cfgPlain = { ...TINY, ae: { ...TINY.ae, channels: [8, 8] }, unet };
+    const cfgHead = { ...cfgPlain, unet: { ...unet, fullResHead: 8 } };
+    const plain = initReducedSD('nohead', cfgPlain, 4);
+    const head = initReducedSD('head', cfgHead, 4);
+    // the head's parameters and only them are new; the trunk is initialised identically
+    const extra = Object.keys(head.unet).filter((k) => k.includes('/head/')).map((k) => k.split('/unet/')[1] ?? k);
+    expect(extra.length).toBe(8); // conv1 w/b, temb w/b, gn γ/β, conv2 w/b
+    expect(Object.keys(head.unet).length - Object.keys(plain.unet).length).toBe(extra.length);
+    const r = new Rng(6);
+    const z = tf.tensor4d(r.normals(2 * 16 * 16 * 4), [2, 16, 16, 4]);
+    const t = tf.tensor1d([10, 900]);
+    const ctx = tf.tidy(() => encodeText(head.text, cfgHead.text, tokens(2, 12, 30, 1)));
+    const n0 = tf.memory().numTensors;
+    const out = tf.tidy(() => unetForward(head.unet, cfgHead.unet, z, t, ctx));
+    expect(out.shape).toEqual([2, 16, 16, 4]);
+    // with the head's last conv zeroed, the output is the trunk's alone (same trunk weights)
+    const conv2 = Object.keys(head.unet).filter((k) => k.includes('/head/conv2/'));
+    const saved = conv2.map((k) => tf.clone(head.unet[k]));
+    tf.tidy(() => conv2.forEach((k) => head.unet[k].assign(tf.zerosLike(head.unet[k]))));
+    const trunkOnly = tf.tidy(() => unetForward(head.unet, cfgHead.unet, z, t, ctx));
+    for (const k of Object.keys(plain.unet)) plain.unet[k].assign(head.unet[k.replace('nohead/', 'head/')]);
+    const noHead = tf.tidy(() => unetForward(plain.unet, cfgPlain.unet, z, t, ctx));
+    expect(Array.from(trunkOnly.dataSync())).toEqual(Array.from(noHead.dataSync()));
+    conv2.forEach((k, i) => head.unet[k].assign(saved[i]));
+    expect(tf.tidy(() => tf.sub(out, trunkOnly).abs().max().dataSync()[0])).toBeGreaterThan(0);
+    // gradients reach the head's first conv and its time embedding
+    const keys = Object.keys(head.unet).filter((k) => k.endsWith('head/conv1/w') || k.endsWith('head/temb/w'));
+    expect(keys.length).toBe(2);
+    const sums = tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => unetForward(head.unet, cfgHead.unet, z, t, ctx).square().mean() as tf.Scalar, keys.map((k) => head.unet[k]));
+      return keys.map((k) => grads[k].abs().sum().dataSync()[0]);
+    });
+    sums.forEach((v) => expect(v).toBeGreaterThan(0));
+    tf.dispose([out, trunkOnly, noHead, ...saved]);
+    expect(tf.memory().numTensors).toBe(n0);
+    tf.dispose([z, t, ctx]);
+    disposeReducedSD(plain);
+    disposeReducedSD(head);
+  });
+});
+
 describe('autoencoder with a lossless 2× input (space-to-depth in, sub-pixel out)', () => {
   it('maps [B,32,32,3] to [B,16,16,c] and back, two blocks a level, leak-free; one block keeps the old parameter names', () => {
     const ae = { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [8], groups: 4, fullResBlock: true, inputPatch: 2, blocks: 2 };

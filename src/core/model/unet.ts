@@ -35,6 +35,13 @@ export interface UNetConfig {
    * [B,S,S,C] → [B,S/p,S/p,p²C], so a 16×16 latent costs what an 8×8 one does. Default 1 (none).
    */
   patch?: number;
+  /**
+   * Channels of a full-resolution head (0 or absent: none). With patches, the UNet sees each p×p
+   * block of the latent as one position, so every value of ε must pass through c0 channels that
+   * also carry the image; the head is a small time-conditioned conv stack at the latent's own
+   * resolution, on [z_t, the trunk's upsampled features], whose output is added to the trunk's ε.
+   */
+  fullResHead?: number;
   /** The noise schedule's SNR divisor (diffusion/schedule.ts, `scheduleFor`); default 1 (SD's own schedule). */
   snrShift?: number;
 }
@@ -104,6 +111,15 @@ export function initUNet(prefix: string, cfg: UNetConfig, rng: Rng): Params {
   pb.norm('out/gn', cfg.channels[0]);
   // Small (not zero) output init: a zero layer would give every earlier weight a zero gradient.
   pb.conv('out/conv', cfg.channels[0], pc, 3, 0.1);
+  if (cfg.fullResHead) {
+    const hc = cfg.fullResHead;
+    const p = cfg.patch ?? 1;
+    if ((p & (p - 1)) !== 0) throw new Error(`UNet: a full-resolution head needs a power-of-two patch (it upsamples by 2), got patch ${p}`);
+    pb.conv('head/conv1', cfg.latentChannels + cfg.channels[0], hc);
+    pb.dense('head/temb', tembDim, hc);
+    pb.norm('head/gn', hc);
+    pb.conv('head/conv2', hc, cfg.latentChannels, 3, 0.1);
+  }
   return pb.params;
 }
 
@@ -139,5 +155,12 @@ export function unetForwardWith(p: Params, prefix: string, cfg: UNetConfig, z: t
   h = block('mid', skip1); // [B,4,4,c1]
   h = block('up1', tf.concat([h, skip1], 3)); // [B,4,4,c1]
   h = block('up0', tf.concat([upsample(h), skip0], 3)); // [B,8,8,c0]
-  return unpatchify(conv(p, prefix, 'out/conv', silu(groupNorm(p, prefix, 'out/gn', h, g))), patch); // [B,S,S,C]
+  const eps = unpatchify(conv(p, prefix, 'out/conv', silu(groupNorm(p, prefix, 'out/gn', h, g))), patch); // [B,S,S,C]
+  if (!cfg.fullResHead) return eps;
+  // full-resolution head: [z_t, features upsampled to S×S] → conv → +temb → GN/SiLU → conv, added to ε
+  let f: tf.Tensor4D = h;
+  for (let s = patch; s > 1; s /= 2) f = upsample(f); // [B,S,S,c0]
+  let e = conv(p, prefix, 'head/conv1', tf.concat([z, f], 3) as tf.Tensor4D); // [B,S,S,hc]
+  e = tf.add(e, dense(p, prefix, 'head/temb', silu(temb)).reshape([B, 1, 1, cfg.fullResHead])) as tf.Tensor4D;
+  return tf.add(eps, conv(p, prefix, 'head/conv2', silu(groupNorm(p, prefix, 'head/gn', e, g)))) as tf.Tensor4D; // [B,S,S,C]
 }
