@@ -53,6 +53,7 @@ const { values: args } = parseArgs({
     'ae-l1': { type: 'string', default: '1' },
     'ae-edge': { type: 'string', default: '1' },
     'ae-energy': { type: 'string', default: '0' },
+    'ae-se': { type: 'string', default: '0' },
     'snr-shift': { type: 'string' },
     'unet-head': { type: 'string' },
     'ae-from': { type: 'string' },
@@ -86,7 +87,7 @@ const unetSteps = Number(args['unet-steps'] ?? (quick ? 10 : 1800));
 const lr = Number(args.lr);
 const aeLr = Number(args['ae-lr']);
 // (energy only when used, so that checkpoints written before it existed keep their signature)
-const aeLoss: { l1: number; edge: number; energy?: number } = { l1: Number(args['ae-l1']), edge: Number(args['ae-edge']), ...(Number(args['ae-energy']) > 0 ? { energy: Number(args['ae-energy']) } : {}) };
+const aeLoss: { l1: number; edge: number; energy?: number; scaleEquivariance?: number } = { l1: Number(args['ae-l1']), edge: Number(args['ae-edge']), ...(Number(args['ae-energy']) > 0 ? { energy: Number(args['ae-energy']) } : {}), ...(Number(args['ae-se']) > 0 ? { scaleEquivariance: Number(args['ae-se']) } : {}) };
 const sampleSteps = Number(args['sample-steps']);
 const guidances = (args.guidances ?? (quick ? '3' : '1.5,3,5,7.5')).split(',').map(Number);
 const outDir = args.out ?? (quick ? '/tmp/pretrain-quick' : path.resolve('public/models/base'));
@@ -269,7 +270,7 @@ async function main(): Promise<void> {
 
   const aeRecord = aeDone
     ? { ...(aeDone.autoencoder as object), note: prev ? 'trained in the run this one continues (continuedFrom)' : `trained by ${String(aeSource!.command)} (--ae-from ${args['ae-from']})` }
-    : { steps: aeSteps, batchSize: AEB, lr: aeLr, loss: `MSE + ${aeLoss.l1}·L1 + ${aeLoss.edge}·edge (mean |∇x − ∇y|)${aeLoss.energy ? ` + ${aeLoss.energy}·edge energy (mean |E(y)/E(x) − 1|)` : ''} + 1e-4·latent L2`, finalLoss: state.ae.curve.at(-1)?.[1] ?? NaN, seconds: state.ae.seconds, latentStd: stats.std, lossCurve: state.ae.curve };
+    : { steps: aeSteps, batchSize: AEB, lr: aeLr, loss: `MSE + ${aeLoss.l1}·L1 + ${aeLoss.edge}·edge (mean |∇x − ∇y|)${aeLoss.energy ? ` + ${aeLoss.energy}·edge energy (mean |E(y)/E(x) − 1|)` : ''}${aeLoss.scaleEquivariance ? ` + ${aeLoss.scaleEquivariance}·scale equivariance (MSE + L1 of decode(pool z) vs pool x)` : ''} + 1e-4·latent L2`, finalLoss: state.ae.curve.at(-1)?.[1] ?? NaN, seconds: state.ae.seconds, latentStd: stats.std, lossCurve: state.ae.curve };
   const meta = (extra: Record<string, unknown>) => ({
     createdBy: 'npm run pretrain' + (quick ? ' -- --quick' : ''),
     createdAt: new Date().toISOString(),

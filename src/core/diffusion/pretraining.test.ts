@@ -5,7 +5,8 @@ import { Rng } from '../rng';
 import { IMAGE_LEN, MAX_TOKENS, buildDataset } from '../world';
 import { disposeReducedSD, initReducedSD, tinySDConfig, type ReducedSD } from '../model/sd';
 import { aeBatchAt, checkpointFiles, diffusionBatchAt, lrAt, meanStd, parseState, pretrainingData, restoreCheckpoint, type PretrainState } from './pretraining';
-import { finiteDifferences, makeAETrainer } from './train';
+import { edgeEnergyPerImage, finiteDifferences, makeAETrainer } from './train';
+import { edgeEnergy } from '../world/utility';
 
 const TINY = tinySDConfig(31, MAX_TOKENS);
 // An even smaller autoencoder for the resume test (no 32×32 residual block: fast on a busy machine).
@@ -65,6 +66,34 @@ describe('edge loss', () => {
     expect(Array.from(dx.dataSync())).toEqual([1, 3]);
     expect(Array.from(dy.dataSync())).toEqual([3, 5]);
     tf.dispose([x, dx, dy]);
+  });
+
+  it("edge energy per image is the world's edge energy (world/utility.ts), image by image", () => {
+    const imgs = [ds.train[0].winner, ds.train[1].loser];
+    const x = tf.tensor4d(Float32Array.from([...imgs[0], ...imgs[1]]), [2, 32, 32, 3]);
+    const e = tf.tidy(() => { const [dx, dy] = finiteDifferences(x); return edgeEnergyPerImage(dx, dy).dataSync(); });
+    imgs.forEach((im, i) => expect(e[i]).toBeCloseTo(edgeEnergy(im), 2));
+    x.dispose();
+  });
+
+  it('the energy and scale-equivariance terms add to the loss of the same step, and each step is leak-free', () => {
+    const losses: number[] = [];
+    for (const w of [{ l1: 1, edge: 1 }, { l1: 1, edge: 1, energy: 0.5 }, { l1: 1, edge: 1, scaleEquivariance: 1 }]) {
+      const m = initReducedSD('aeterms', SMALL, 3);
+      const t = makeAETrainer(m, 0, w); // lr 0: the loss of the initial weights
+      const l = t.step(aeBatchAt(data, new Rng(1), 0, 4));
+      losses.push(l.dataSync()[0]);
+      l.dispose();
+      t.step(aeBatchAt(data, new Rng(1), 1, 4)).dispose();
+      // (Adam's slots are created on the first step; the second adds nothing)
+      const n1 = tf.memory().numTensors;
+      t.step(aeBatchAt(data, new Rng(1), 2, 4)).dispose();
+      expect(tf.memory().numTensors).toBe(n1);
+      t.dispose();
+      disposeReducedSD(m);
+    }
+    expect(losses[1]).toBeGreaterThan(losses[0]);
+    expect(losses[2]).toBeGreaterThan(losses[0]);
   });
 });
 

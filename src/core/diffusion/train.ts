@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { aeDecode, aeEncode } from '../model/autoencoder';
-import { commonPrefix } from '../model/layers';
+import { commonPrefix, downsample } from '../model/layers';
 import { encodeText, unetForward, type ReducedSD } from '../model/sd';
 import { qSample, type Schedule } from './schedule';
 
@@ -41,6 +41,14 @@ export interface AELossWeights {
    * two pixels and halves it; this term asks each reconstruction for its original's edge energy.
    */
   energy?: number;
+  /**
+   * Weight of the scale-equivariance term (Skorokhodov et al. 2025, "Improving the diffusability
+   * of autoencoders"): the decoder applied to the 2× average-pooled latent must give the 2×
+   * average-pooled image (MSE + L1). It keeps the latent's high frequencies from carrying more of
+   * the image than the image's own high frequencies do: a latent whose spectrum is too flat makes
+   * the diffusion model's small high-frequency errors decode to coloured noise.
+   */
+  scaleEquivariance?: number;
 }
 
 /** Finite differences of an NHWC batch: [B,H,W−1,C] horizontal and [B,H−1,W,C] vertical. */
@@ -62,7 +70,7 @@ export function edgeEnergyPerImage(dx: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor1
  * differences, which is what the world's sharpness (edge energy, world/utility.ts) measures.
  */
 export function makeAETrainer(m: ReducedSD, lr: number, weights: AELossWeights = {}): AETrainer {
-  const { l1 = 0, edge = 0, latentL2 = 1e-4, energy = 0 } = weights;
+  const { l1 = 0, edge = 0, latentL2 = 1e-4, energy = 0, scaleEquivariance = 0 } = weights;
   const opt = tf.train.adam(lr);
   const vars = Object.values(m.ae);
   const prefix = commonPrefix(Object.keys(m.ae)) + '/ae';
@@ -73,10 +81,16 @@ export function makeAETrainer(m: ReducedSD, lr: number, weights: AELossWeights =
         const x = tf.tensor4d(b.images, [b.batch, S, S, C]);
         const [xdx, xdy] = edge > 0 || energy > 0 ? finiteDifferences(x) : [null, null];
         const xEnergy = energy > 0 ? edgeEnergyPerImage(xdx!, xdy!) : null; // [B]
+        const xHalf = scaleEquivariance > 0 ? downsample(x) : null; // [B,16,16,3]
         const { value, grads } = tf.variableGrads(() => {
           const zr = aeEncode(m.ae, prefix, m.config.ae, x); // [B,h,h,c] unscaled
           const y = aeDecode(m.ae, prefix, m.config.ae, zr); // [B,32,32,3]
           let loss = tf.add(tf.losses.meanSquaredError(x, y), tf.mul(latentL2, tf.mean(tf.square(zr))));
+          if (scaleEquivariance > 0) {
+            const yHalf = aeDecode(m.ae, prefix, m.config.ae, downsample(zr)); // [B,16,16,3]
+            const se = tf.add(tf.losses.meanSquaredError(xHalf!, yHalf), tf.losses.absoluteDifference(xHalf!, yHalf));
+            loss = tf.add(loss, tf.mul(scaleEquivariance, se));
+          }
           if (l1 > 0) loss = tf.add(loss, tf.mul(l1, tf.losses.absoluteDifference(x, y)));
           if (edge > 0 || energy > 0) {
             const [ydx, ydy] = finiteDifferences(y);
