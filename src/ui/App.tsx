@@ -36,10 +36,13 @@ export function App() {
     window.history.replaceState(null, '', url);
   };
 
-  // Test hook (e2e): lose the worker's WebGPU device as a GPU reset would.
+  // Test hooks (e2e): lose the worker's WebGPU device as a GPU reset would; fill the worker's disk.
   useEffect(() => {
     if (worker.status !== 'ready') return;
-    (window as unknown as { __seppoDebug?: unknown }).__seppoDebug = { loseDevice: () => worker.client.call({ type: 'debug.loseDevice' }) };
+    (window as unknown as { __seppoDebug?: unknown }).__seppoDebug = {
+      loseDevice: () => worker.client.call({ type: 'debug.loseDevice' }),
+      fullDisk: () => worker.client.call({ type: 'debug.fullDisk' }),
+    };
   }, [worker]);
 
   useEffect(() => {

@@ -16,6 +16,7 @@ import { VOCAB, buildDataset, type Dataset, type DatasetOptions } from '../core/
 import { disposeScorer, type Scorer } from '../core/eval/scorer';
 import { loadScorer } from '../core/eval/scorerFile';
 import type { Scorers } from '../core/eval/evaluate';
+import { fileIdentity } from '../core/eval/baseEvalCache';
 import type { WorkerEvent } from './protocol';
 
 export type { Scorers };
@@ -136,6 +137,8 @@ export interface BaseModel {
   params: { ae: number; text: number; unet: number; total: number };
   bytes: number;
   loadMs: number;
+  /** The model's identity for caches: its config and weight files' length and hashes (core/eval/baseEvalCache.ts). */
+  id: string;
 }
 
 let baseEmit: Emit = () => {};
@@ -151,7 +154,7 @@ const base = once<BaseModel>(async () => {
   } catch (e) {
     throw new AssetError(`base model in /models/base/ is corrupt or does not match this app's model code: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return { model, config: config as ModelConfigJson, params: paramCounts(model), bytes: bytes.length, loadMs: performance.now() - t0 };
+  return { model, config: config as ModelConfigJson, params: paramCounts(model), bytes: bytes.length, loadMs: performance.now() - t0, id: `${fileIdentity(JSON.stringify(config))}/${fileIdentity(bytes)}` };
 });
 
 /** The pretrained base model from `public/models/base/`, loaded once (progress on stage 'model'). */
@@ -171,6 +174,7 @@ export function baseModelIfLoaded(): BaseModel | null {
 async function loadScorerFiles(name: string, dir: string, label: string, emit: Emit): Promise<Scorer> {
   const config = await fetchJson(dir + 'config.json', `${label} config (config.json)`, emit, 'scorers');
   const bytes = await fetchBytes(dir + 'model.safetensors', `${label} weights (model.safetensors)`, emit, 'scorers');
+  scorerIds[name] = `${fileIdentity(JSON.stringify(config))}/${fileIdentity(bytes)}`;
   try {
     return loadScorer(bytes, config, `assets/${name}`, VOCAB);
   } catch (e) {
@@ -189,6 +193,12 @@ const scorers = once<Scorers>(async () => {
     throw e;
   }
 });
+
+const scorerIds: Record<string, string> = {};
+/** The loaded scorers' identity for caches (their files' hashes), '' before they load. */
+export function scorersIdentity(): string {
+  return Object.keys(scorerIds).sort().map((k) => `${k}=${scorerIds[k]}`).join(';');
+}
 
 /** PickScore-mini and HPS-mini from `public/models/`, loaded once (progress on stage 'scorers'). */
 export function loadScorers(emit: Emit): Promise<Scorers> {

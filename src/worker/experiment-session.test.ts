@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../core/backend';
 import { parseExperimentConfig, PRESETS } from '../core/config';
-import type { Evaluator } from '../core/align/trainer';
+import { memoryBaseEvalStore, type BaseEvalCacheStore } from '../core/eval/baseEvalCache';
 import { sampleImages } from '../core/diffusion/sample';
 import { disposeReducedSD, initReducedSD, type ReducedSD, type SDConfig } from '../core/model/sd';
 import { MAX_TOKENS, tokenize, VOCAB, type Dataset } from '../core/world';
@@ -22,9 +22,14 @@ let base: ReducedSD;
 let ds: Dataset;
 let evalCalls = 0;
 
-const evaluate: Evaluator = (m, prompts, o) => {
+const evaluate: SessionAssets['evaluate'] = async (m, prompts, o, _subject, onBatch) => {
   evalCalls++;
-  const images = sampleImages(m, prompts.map((p) => tokenize(p)), { seed: o.seed, steps: o.steps, guidance: o.guidance });
+  // One image at a time, like the worker's batches (the noise of image i does not depend on the batch).
+  const images: ReturnType<typeof sampleImages> = [];
+  for (let i = 0; i < prompts.length; i++) {
+    images.push(...sampleImages(m, [tokenize(prompts[i])], { seed: o.seed, steps: o.steps, guidance: o.guidance, offset: i }));
+    await onBatch?.(i + 1, prompts.length);
+  }
   const perImage = images.map((im) => {
     let s = 0;
     for (const v of im) s += v;
@@ -45,13 +50,16 @@ afterAll(() => disposeReducedSD(base));
 
 const config = () => parseExperimentConfig({ ...PRESETS.smoke, dataSize: 8, evalPrompts: 2, updates: 4, checkpointEvery: 2, maxCheckpoints: 3 });
 
-function makeSession(store?: RunStore) {
+function makeSession(store?: RunStore, o: { baseCache?: BaseEvalCacheStore; model?: string; backend?: string; onEvent?: (e: ExperimentEvent, s: ExperimentSession) => void } = {}) {
   const events: ExperimentEvent[] = [];
   const emit = (e: WorkerEvent) => {
-    if (e.type.startsWith('exp.')) events.push(e as ExperimentEvent);
+    if (e.type.startsWith('exp.')) {
+      events.push(e as ExperimentEvent);
+      o.onEvent?.(e as ExperimentEvent, s);
+    }
   };
-  const assets: SessionAssets = { base, dataset: ds, evaluate };
-  const s = new ExperimentSession(emit, { loadAssets: async () => assets, backend: () => 'wasm', store });
+  const assets: SessionAssets = { base, dataset: ds, evaluate, identity: { model: o.model ?? 'tiny-model', scorers: 'fake-scorers' } };
+  const s: ExperimentSession = new ExperimentSession(emit, { loadAssets: async () => assets, backend: () => o.backend ?? 'wasm', store, baseCache: o.baseCache ?? memoryBaseEvalStore() });
   return { s, events };
 }
 
@@ -152,5 +160,67 @@ describe('ExperimentSession (worker wiring over the real Experiment, tiny model)
     await b.s.step();
     await b.s.step();
     expect(b.s.snapshot().records.map((r) => [r.arm, r.update, r.loss])).toEqual(full);
+  }, 120_000);
+});
+
+describe('ExperimentSession: the base evaluation cut short and cached (issue 18 item 7)', () => {
+  it('Cut short during the base evaluation: the run loads (ready, playable) with no base figures and says so; checkpoints have no win rates', async () => {
+    const cache = memoryBaseEvalStore();
+    let asked = false;
+    const { s } = makeSession(undefined, {
+      baseCache: cache,
+      onEvent: (e, sess) => {
+        if (!asked && e.type === 'exp.progress' && /^evaluating the base model: 1 of 2 images/.test(e.stage)) {
+          asked = true;
+          expect(sess.cutBaseEval()).toEqual({ cut: true });
+        }
+      },
+    });
+    const snap = await s.configure(config());
+    expect(asked).toBe(true);
+    expect(snap.status).toBe('ready');
+    expect(snap.base).toBeNull();
+    expect(snap.baseEval).toEqual({ state: 'cut', done: 1, total: 2 });
+    expect(cache.size()).toBe(0); // a cut-short evaluation is never cached
+    await s.step();
+    const r = await s.step(); // checkpoint at update 2
+    expect(r.update).toBe(2);
+    const cps = s.snapshot().checkpoints;
+    expect(cps.length).toBe(2);
+    for (const c of cps) {
+      expect(c.metrics).not.toBeNull(); // the arm's own figures are there
+      expect(c.winRate).toBeNull(); // never a win rate against a partial base
+    }
+    expect(s.cutBaseEval()).toEqual({ cut: false }); // nothing in flight now
+  }, 60_000);
+
+  it('a reload (a fresh session) on the same cache reuses the base evaluation and says when it was made; a changed model, protocol or backend does not', async () => {
+    const cache = memoryBaseEvalStore(16);
+    const a = makeSession(undefined, { baseCache: cache });
+    const first = await a.s.configure(config());
+    expect(first.baseEval).toEqual({ state: 'complete' });
+    expect(cache.size()).toBe(1);
+
+    const before = evalCalls;
+    const b = makeSession(undefined, { baseCache: cache }); // a reload: a new worker, the same IndexedDB
+    const again = await b.s.configure(parseExperimentConfig({ ...config(), beta: 500 })); // the base does not depend on β
+    expect(evalCalls).toBe(before);
+    expect(again.baseEval?.state).toBe('cached');
+    expect(again.base!.metrics).toEqual(first.base!.metrics);
+
+    for (const [opts, cfg] of [
+      [{ model: 'another-model' }, config()],
+      [{ backend: 'webgpu' }, config()],
+      [{}, parseExperimentConfig({ ...config(), evalSteps: config().evalSteps + 1 })],
+      [{}, parseExperimentConfig({ ...config(), evalGuidance: config().evalGuidance + 0.5 })],
+      [{}, parseExperimentConfig({ ...config(), evalPrompts: 3 })],
+      [{}, parseExperimentConfig({ ...config(), seed: config().seed + 1 })], // the noise follows the seed when evalSeed is unset
+    ] as const) {
+      const n = evalCalls;
+      const c = makeSession(undefined, { baseCache: cache, ...opts });
+      const snap = await c.s.configure(cfg);
+      expect(evalCalls).toBe(n + 1);
+      expect(snap.baseEval).toEqual({ state: 'complete' });
+    }
   }, 120_000);
 });

@@ -27,6 +27,7 @@ import { promptText, type Pair, type Prompt } from '../core/world';
 import type { WorkerEvent } from './protocol';
 import type {
   ExpBaseEval,
+  ExpBaseEvalInfo,
   ExpCheckpointRecord,
   ExpEvalImages,
   ExpSnapshot,
@@ -36,12 +37,16 @@ import type {
   Metrics,
 } from './protocol-experiment';
 import type { RunStore, StoredRun } from './experiment-store';
+import { baseEvalKey, cachedBaseEval, EvaluationCutShort, type BaseEvalCacheStore } from '../core/eval/baseEvalCache';
 
 /** What the session needs from the rest of the worker: the shipped model, data and evaluator. */
 export interface SessionAssets {
   base: ReducedSD;
   dataset: { train: Pair[]; validationUnique: Prompt[] };
-  evaluate: Evaluator;
+  /** The evaluator; `onBatch` is awaited after every batch of images (progress; throwing stops it). */
+  evaluate: (...a: [...Parameters<Evaluator>, onBatch?: (done: number, total: number) => void | Promise<void>]) => ReturnType<Evaluator>;
+  /** The base model's and the scorers' identity (file hashes) for the base-evaluation cache; none: not cached. */
+  identity?: { model: string; scorers: string };
 }
 export type AssetLoader = (config: ExperimentConfig, emit: (e: WorkerEvent) => void, progress: (stage: string, fraction: number) => void) => Promise<SessionAssets>;
 
@@ -50,6 +55,8 @@ export interface SessionOptions {
   backend: () => string;
   /** Where runs are saved at every checkpoint (IndexedDB in the worker); none: nothing is saved. */
   store?: RunStore;
+  /** Where the base model's evaluation is cached across configures and reloads (base-eval-store.ts). */
+  baseCache?: BaseEvalCacheStore;
 }
 
 const clean = (m: Metrics | Record<string, number>): Metrics => ({ ...m });
@@ -69,7 +76,11 @@ export class ExperimentSession {
   private resumedFrom: number | null = null;
   /** Saved evaluations fed back while replaying a resumed run, by `evalKey` (base: arm null). */
   private replay = new Map<string, EvalResult>();
-  private baseCache: { key: string; result: EvalResult } | null = null;
+  /** What the page is told about the base's evaluation (computed, cached from a date, cut short). */
+  private baseInfo: ExpBaseEvalInfo = { state: 'none' };
+  /** The run whose base evaluation is in flight (Cut short applies to it), and the run asked to cut. */
+  private baseRunning: number | null = null;
+  private cutRun: number | null = null;
 
   private readonly store: RunStore | undefined;
 
@@ -127,8 +138,14 @@ export class ExperimentSession {
     return this.configure(this.config, false);
   }
 
-  private makeEvaluator(assets: SessionAssets, config: ExperimentConfig): Evaluator {
-    const key = JSON.stringify([config.dataSeed, config.seed, config.evalPrompts, config.evalSteps, config.evalGuidance]);
+  /** Cuts the base model's evaluation in flight short: the run goes on without base figures. */
+  cutBaseEval(): { cut: boolean } {
+    if (this.baseRunning === null || this.baseRunning !== this.run) return { cut: false };
+    this.cutRun = this.run;
+    return { cut: true };
+  }
+
+  private makeEvaluator(assets: SessionAssets): Evaluator {
     const run = this.run;
     return async (model, prompts, o, subject) => {
       // A newer configure is waiting: stop before the (long) evaluation instead of finishing a dead run.
@@ -139,10 +156,27 @@ export class ExperimentSession {
         return saved;
       }
       const isBase = model.unet === assets.base.unet && !subject.final; // the final evaluation has its own prompts × noises
-      if (isBase && this.baseCache?.key === key) return this.baseCache.result;
-      const r = await assets.evaluate(model, prompts, o, subject);
-      if (isBase) this.baseCache = { key, result: r };
-      return r;
+      if (!isBase) return assets.evaluate(model, prompts, o, subject);
+      const id = assets.identity;
+      const key = id ? baseEvalKey({ ...id, prompts: prompts.map((p) => promptText(p)), seed: o.seed, steps: o.steps, guidance: o.guidance, backend: this.opts.backend() }) : '';
+      this.baseRunning = run;
+      try {
+        const { result, cachedAt } = await cachedBaseEval(id ? this.opts.baseCache : undefined, key, prompts.length, () =>
+          Promise.resolve(assets.evaluate(model, prompts, o, subject, async (done, total) => {
+            this.progress(`evaluating the base model: ${done} of ${total} images (Cut short to go on without it)`, done / total);
+            await new Promise((r) => setTimeout(r, 0)); // lets a Cut short request in
+            if (done < total && (this.cutRun === run || run !== this.run)) throw new EvaluationCutShort(done, total);
+          })),
+        );
+        this.baseInfo = cachedAt !== null ? { state: 'cached', cachedAt } : { state: 'complete' };
+        return result;
+      } catch (e) {
+        if (e instanceof EvaluationCutShort) this.baseInfo = { state: 'cut', done: e.done, total: e.total };
+        throw e;
+      } finally {
+        this.baseRunning = null;
+        if (this.cutRun === run) this.cutRun = null;
+      }
     };
   }
 
@@ -152,6 +186,7 @@ export class ExperimentSession {
     this.evals = [];
     this.halted = [];
     this.base = null;
+    this.baseInfo = { state: 'none' };
     this.replay = new Map();
     this.resumedFrom = null;
     const assets = await this.opts.loadAssets(config, this.emit, this.progress);
@@ -159,14 +194,17 @@ export class ExperimentSession {
     if (stored) {
       // The saved evaluations, by the model they are of: the base, then each arm at each checkpoint.
       const evals = new Map(stored.evals.map((e) => [evalKey(e), e]));
-      if (stored.base) this.replay.set(evalKey({ arm: null, update: 0 }), { mean: stored.base.metrics, perImage: stored.base.perImage, images: stored.base.images });
+      if (stored.base) {
+        this.replay.set(evalKey({ arm: null, update: 0 }), { mean: stored.base.metrics, perImage: stored.base.perImage, images: stored.base.images });
+        this.baseInfo = { state: 'saved', savedAt: stored.savedAt };
+      }
       for (const c of stored.checkpoints) {
         const e = evals.get(evalKey(c));
         if (e && c.metrics) this.replay.set(evalKey(c), { mean: c.metrics, perImage: e.perImage, images: e.images });
       }
     }
     const exp = await Experiment.create(config, assets.base, assets.dataset, {
-      evaluate: this.makeEvaluator(assets, config),
+      evaluate: this.makeEvaluator(assets),
       onProgress: this.progress,
     });
     if (run !== this.run) {
@@ -341,6 +379,7 @@ export class ExperimentSession {
       config: this.config!,
       evalPrompts: exp ? exp.evalPrompts.map((p) => promptText(p)) : [],
       base: this.base,
+      baseEval: this.baseInfo,
       update: exp?.updatesDone ?? 0,
       records: this.records,
       checkpoints: this.checkpoints,

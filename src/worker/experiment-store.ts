@@ -300,7 +300,11 @@ export async function savePlaying(config: ExperimentConfig, playing: boolean): P
     const s = t.objectStore(INDEX);
     const g = s.get(key);
     g.onsuccess = () => {
-      if (g.result) s.put({ ...(g.result as SavedRunSummary), playing }, key);
+      try {
+        if (g.result) s.put({ ...(g.result as SavedRunSummary), playing }, key);
+      } catch {
+        t.abort(); // a put refused at once (full disk): the transaction fails, never an uncaught error
+      }
     };
   });
   broadcast({ type: 'playing', key });

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ExperimentReplyMap, ExperimentRequest } from './protocol-experiment';
 import type { WorkerEvent } from './protocol';
 import { ExperimentSession, type AssetLoader } from './experiment-session';
-import { getDataset, loadBaseModel, loadScorers } from './assets';
+import { getDataset, loadBaseModel, loadScorers, scorersIdentity } from './assets';
+import { baseEvalStore } from './base-eval-store';
 import { evaluate } from '../core/eval/evaluate';
 import { metricsCsv } from '../core/align/report';
 import { sampleImagesAsync } from '../core/diffusion/sample';
@@ -27,8 +28,11 @@ const loadAssets: AssetLoader = async (config, emit, progress) => {
     base: base.model,
     dataset,
     // Asynchronous read-back only: a synchronous read on software WebGPU destroys the device (core/diffusion/sample.ts).
-    evaluate: async (model, prompts, o) => {
-      const images = await sampleImagesAsync(model, prompts.map((p) => tokenize(p)), o);
+    identity: { model: base.id, scorers: scorersIdentity() },
+    // Batches of 8 (the noise of image i does not depend on the batch: core/diffusion/sample.ts), so
+    // progress is shown and a Cut short lands between batches.
+    evaluate: async (model, prompts, o, _subject, onBatch) => {
+      const images = await sampleImagesAsync(model, prompts.map((p) => tokenize(p)), { ...o, batchSize: 8 }, onBatch);
       const r = await evaluate(prompts, images, scorers);
       return { mean: { ...r.mean }, perImage: r.perImage.map((m) => ({ ...m })), images };
     },
@@ -43,7 +47,7 @@ export async function handleExperiment(
   emit: (e: WorkerEvent) => void,
 ): Promise<ExperimentReplyMap[keyof ExperimentReplyMap]> {
   if (!session) {
-    session = new ExperimentSession(emit, { loadAssets, backend: () => tf.getBackend(), store: indexedDbStore });
+    session = new ExperimentSession(emit, { loadAssets, backend: () => tf.getBackend(), store: indexedDbStore, baseCache: baseEvalStore });
   }
   switch (req.type) {
     case 'exp.configure':
@@ -64,6 +68,8 @@ export async function handleExperiment(
       return session.forget();
     case 'exp.snapshot':
       return session.current();
+    case 'exp.cutBaseEval':
+      return session.cutBaseEval();
     case 'exp.csv':
       return { csv: metricsCsv(req.results as unknown as Parameters<typeof metricsCsv>[0]) };
   }

@@ -38,6 +38,18 @@ export interface ExpBaseEval {
   images: Float32Array[];
 }
 
+/**
+ * What became of the base model's evaluation: computed now, reused from the cache (computed at
+ * `cachedAt`), restored with a saved run, cut short by the user (no base figures: no win rates),
+ * or not run (no evaluator).
+ */
+export type ExpBaseEvalInfo =
+  | { state: 'complete' }
+  | { state: 'cached'; cachedAt: number }
+  | { state: 'saved'; savedAt: number }
+  | { state: 'cut'; done: number; total: number }
+  | { state: 'none' };
+
 export type ExpStatus = 'idle' | 'loading' | 'ready' | 'running' | 'paused' | 'done' | 'error';
 
 /** Everything the page needs to show a run: what `configure` answers (fresh or resumed). */
@@ -46,6 +58,8 @@ export interface ExpSnapshot {
   config: ExperimentConfig;
   evalPrompts: string[];
   base: ExpBaseEval | null;
+  /** How the base's figures came about (absent in imported files). */
+  baseEval?: ExpBaseEvalInfo;
   update: number;
   records: ExpUpdateRecord[];
   checkpoints: ExpCheckpointRecord[];
@@ -75,6 +89,8 @@ export type ExperimentRequest =
   | { id: number; type: 'exp.stored' }
   | { id: number; type: 'exp.forget' }
   | { id: number; type: 'exp.snapshot' }
+  /** Cuts the base model's evaluation in flight short (the configure then answers without base figures). */
+  | { id: number; type: 'exp.cutBaseEval' }
   /** report.ts's metrics.csv (the runner's format) for results the page holds (live or imported). */
   | { id: number; type: 'exp.csv'; results: { arms: { name: string; updates: ExpUpdateRecord[] }[] } };
 
@@ -90,6 +106,7 @@ export interface ExperimentReplyMap {
   /** The current run as the page shows it (null before any configure). */
   'exp.snapshot': ExpSnapshot | null;
   'exp.csv': { csv: string };
+  'exp.cutBaseEval': { cut: boolean };
 }
 
 export type ExperimentEvent =
@@ -115,4 +132,5 @@ export const EXPERIMENT_REQUEST_TYPES = [
   'exp.forget',
   'exp.snapshot',
   'exp.csv',
+  'exp.cutBaseEval',
 ] as const satisfies readonly ExperimentRequest['type'][];

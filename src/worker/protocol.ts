@@ -36,13 +36,16 @@ export type CoreRequest =
   /** tf.memory() in the worker, for the page's readout. */
   | { id: number; type: 'memory' }
   /** Test hook: destroys the WebGPU device, as a driver reset or GPU crash would lose it. */
-  | { id: number; type: 'debug.loseDevice' };
+  | { id: number; type: 'debug.loseDevice' }
+  /** Test hook: from now on every IndexedDB write in the worker throws a QuotaExceededError, as a full disk does. */
+  | { id: number; type: 'debug.fullDisk' };
 
 export interface CoreReplyMap {
   init: BackendReport;
   matmul: { backend: BackendName; values: number[][] };
   memory: { numTensors: number; numBytes: number; backend: string };
   'debug.loseDevice': { destroyed: boolean };
+  'debug.fullDisk': { full: true };
 }
 
 export type WorkerRequest = CoreRequest | ViewsRequest | ExperimentRequest;

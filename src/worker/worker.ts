@@ -42,7 +42,7 @@ function post(msg: WorkerMessage) {
 const emit = (e: WorkerEvent) => post(e);
 
 function isCoreRequest(req: WorkerRequest): req is CoreRequest {
-  return req.type === 'init' || req.type === 'matmul' || req.type === 'memory' || req.type === 'debug.loseDevice';
+  return req.type === 'init' || req.type === 'matmul' || req.type === 'memory' || req.type === 'debug.loseDevice' || req.type === 'debug.fullDisk';
 }
 
 /** Views' request types are listed in protocol-views.ts; everything else goes to the experiment. */
@@ -64,6 +64,13 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       const device = webgpuDevice();
       device?.destroy();
       return { destroyed: !!device };
+    }
+    case 'debug.fullDisk': {
+      // The storage call itself fails as on a full disk (the saved-runs and base-evaluation stores both see it).
+      IDBObjectStore.prototype.put = function () {
+        throw new DOMException("The quota has been exceeded.", 'QuotaExceededError');
+      };
+      return { full: true } as const;
     }
     case 'memory': {
       const m = tf.memory();

@@ -39,6 +39,7 @@ import { displacement } from './diagnostics';
 import { perSampleMse } from './loss';
 import type { ArmSummary, CheckpointRecord, EvalResult, FinalEvalRecord, Metrics, RunResults, SerialisedCheckpoint, StepResult, UpdateRecord } from './records';
 import { EncodedTrainingSet } from './trainingSet';
+import { isCutShort } from '../eval/baseEvalCache';
 
 /** Which model an evaluation is of: the base (arm null, update 0) or an arm at a checkpoint. */
 export interface EvalSubject {
@@ -133,6 +134,8 @@ export class Experiment {
   /** The final evaluation's prompts × noises: prompt i mod P for image i (each image its own noise). */
   readonly finalPrompts: Prompt[] | null;
   baseEval: EvalResult | null = null;
+  /** Set when the base's evaluation was cut short (EvaluationCutShort): baseEval is null, win rates are not computed. */
+  baseCutShort: { done: number; total: number } | null = null;
   baseFinal: FinalEvalRecord | null = null;
   /** finalEvalOod: the prompts × noises of each out-of-distribution set, and the base's evaluation on them. */
   readonly oodPrompts: Partial<Record<OodSplit, Prompt[]>> = {};
@@ -225,7 +228,14 @@ export class Experiment {
 
     if (this.opts.evaluate) {
       progress('evaluating the base model', 0);
-      this.baseEval = await this.opts.evaluate(base, this.evalPrompts, this.evalOptions(null), { arm: null, update: 0 });
+      try {
+        this.baseEval = await this.opts.evaluate(base, this.evalPrompts, this.evalOptions(null), { arm: null, update: 0 });
+      } catch (e) {
+        // Cut short by the user: no base figures at all (no win rates), never partial ones.
+        if (!isCutShort(e)) throw e;
+        this.baseEval = null;
+        this.baseCutShort = { done: e.done, total: e.total };
+      }
       progress('evaluating the base model', 1);
     }
   }

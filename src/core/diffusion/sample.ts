@@ -94,7 +94,13 @@ export function sampleImages(model: ReducedSD, tokens: Int32Array[], o: SampleOp
  * a synchronous read on the software WebGPU adapter of headless Chromium returns zeros and
  * destroys the device (measured).
  */
-export async function sampleImagesAsync(model: ReducedSD, tokens: Int32Array[], o: SampleOptions): Promise<Float32Array[]> {
+export async function sampleImagesAsync(
+  model: ReducedSD,
+  tokens: Int32Array[],
+  o: SampleOptions,
+  /** Awaited after every batch with the images made so far (the caller may post progress, yield, or throw to stop; everything is freed). */
+  onBatch?: (done: number, total: number) => void | Promise<void>,
+): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (const { img, n } of imageBatches(model, tokens, o)) {
     try {
@@ -102,6 +108,7 @@ export async function sampleImagesAsync(model: ReducedSD, tokens: Int32Array[], 
     } finally {
       img.dispose();
     }
+    if (onBatch) await onBatch(out.length, tokens.length);
   }
   return out;
 }

@@ -164,7 +164,7 @@ export function CheckpointMetricChart({ state }: { state: RunState }) {
       }
       note="Evaluated at every checkpoint on fixed prompts with the same noise for every arm; update 0 is the base model."
     >
-      {rows.length === 0 ? <Empty text="The base model is evaluated when the experiment loads." /> : <SimpleLines rows={rows} config={state.config} yLabel={info.label} domain={info.winRate ? [0, 1] : undefined} label={`${info.label} against update, per arm`} axis={axis} />}
+      {rows.length === 0 ? <Empty text={state.baseEval?.state === 'cut' ? "The base model's evaluation was cut short: no base figures, and none of the arms' until their first checkpoint." : 'The base model is evaluated when the experiment loads.'} /> : <SimpleLines rows={rows} config={state.config} yLabel={info.label} domain={info.winRate ? [0, 1] : undefined} label={`${info.label} against update, per arm`} axis={axis} />}
     </ChartCard>
   );
 }

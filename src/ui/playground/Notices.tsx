@@ -15,6 +15,8 @@ export interface NoticesProps {
   warning: string | null;
   error: string | null;
   halted: Record<string, string>;
+  /** About the base's evaluation: cached from a date, or cut short (runState.ts's baseEvalNote). */
+  baseNote: { kind: 'info' | 'warn'; text: string } | null;
 }
 
 export function Notices(p: NoticesProps) {
@@ -36,6 +38,11 @@ export function Notices(p: NoticesProps) {
       {p.notice && (
         <div className="notice" role="status" data-testid="pg-notice">
           {p.notice}
+        </div>
+      )}
+      {p.baseNote && (
+        <div className={p.baseNote.kind === 'warn' ? 'notice notice-warn' : 'notice'} role="status" data-testid="pg-base-eval">
+          {p.baseNote.text}
         </div>
       )}
       {p.fileError && (

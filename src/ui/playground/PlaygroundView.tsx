@@ -25,6 +25,7 @@ import { Notices } from './Notices';
 import { Toolbar } from './Toolbar';
 import { ResultFilesCard, useResultFiles } from './ResultFiles';
 import { useKeyboardShortcuts } from './useKeyboardShortcuts';
+import { baseEvalNote } from './runState';
 
 export function PlaygroundView({ client, report }: { client: WorkerClient; report: BackendReport }) {
   const initial = useMemo(() => configFromUrl(window.location.search, report.backend), [report.backend]);
@@ -167,6 +168,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
         warning={exp.warning}
         error={exp.error}
         halted={state?.halted ?? {}}
+        baseNote={live && state ? baseEvalNote(state.baseEval) : null}
       />
 
       <Toolbar
@@ -191,6 +193,11 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
         <div className="pg-progress" role="status" aria-label="Progress" data-testid="pg-progress">
           <span>{progressText(loading ? bytes : null, progress)}</span>
           <progress value={loading && bytes && bytes.total > 1 ? bytes.done / bytes.total : progress?.fraction || undefined} max={1} aria-label="Progress of the current step" />
+          {loading && progress && /^evaluating the base model/.test(progress.stage) && (
+            <button type="button" className="pg-btn" onClick={() => void exp.cutBaseEval()} data-testid="pg-cut-base" title="Stop evaluating the base model and go on without its figures (no win rates against the base)">
+              Cut short
+            </button>
+          )}
         </div>
       )}
 

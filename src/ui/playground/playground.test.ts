@@ -6,7 +6,7 @@ import { metricsCsv } from '../../core/align/report';
 import { importResults, resultsFromState, type ResultsMeta } from './results';
 
 const META: ResultsMeta = { engine: 'browser', backend: 'webgpu', preset: 'smoke', assets: 'test', startedAt: '', wallMs: 0 };
-import { checkpointUpdates, reduceRun, stateFromSnapshot } from './runState';
+import { baseEvalNote, checkpointUpdates, reduceRun, stateFromSnapshot } from './runState';
 import { configFromUrl, defaultConfig, sameConfig, searchWithConfig } from './urlState';
 
 const cfg = presetConfig('smoke');
@@ -130,5 +130,20 @@ describe('URL state', () => {
 
   it('no WebGPU → a smaller default', () => {
     expect(defaultConfig('webgl').updates).toBeLessThan(defaultConfig('webgpu').updates);
+  });
+});
+
+describe('baseEvalNote (the page line about the base evaluation)', () => {
+  it('says when cached figures were computed, warns when cut short, and is silent otherwise', () => {
+    const cached = baseEvalNote({ state: 'cached', cachedAt: Date.UTC(2026, 11, 2, 13, 5) }, 'en-GB')!;
+    expect(cached.kind).toBe('info');
+    expect(cached.text).toMatch(/^Base model's evaluation cached from 2 Dec 2026/);
+    const cut = baseEvalNote({ state: 'cut', done: 8, total: 32 })!;
+    expect(cut.kind).toBe('warn');
+    expect(cut.text).toContain('cut short (8 of 32 images)');
+    expect(cut.text).toContain('win rates against the base are not computed');
+    expect(baseEvalNote({ state: 'complete' })).toBeNull();
+    expect(baseEvalNote({ state: 'saved', savedAt: 1 })).toBeNull();
+    expect(baseEvalNote(null)).toBeNull();
   });
 });

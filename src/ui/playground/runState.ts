@@ -5,6 +5,7 @@
 import type { ExperimentConfig } from '../../core/config';
 import type {
   ExpBaseEval,
+  ExpBaseEvalInfo,
   ExpCheckpointRecord,
   ExpEvalImages,
   ExpSnapshot,
@@ -20,6 +21,8 @@ export interface RunState {
   config: ExperimentConfig;
   evalPrompts: string[];
   base: ExpBaseEval | null;
+  /** How the base's figures came about (null: an imported file, which does not say). */
+  baseEval: ExpBaseEvalInfo | null;
   update: number;
   status: ExpStatus;
   /** Per arm (by name), in update order. */
@@ -56,6 +59,7 @@ export function stateFromSnapshot(s: ExpSnapshot, source: RunState['source'] = '
     config: s.config,
     evalPrompts: s.evalPrompts,
     base: s.base,
+    baseEval: s.baseEval ?? null,
     update: s.update,
     status: s.status,
     records: group(names, s.records),
@@ -149,4 +153,26 @@ export function latestCheckpoint(state: RunState, arm: string): ExpCheckpointRec
 
 export function busy(status: ExpStatus): boolean {
   return status === 'running' || status === 'loading';
+}
+
+/**
+ * The line the page shows about the base's evaluation: where cached figures come from, or that it
+ * was cut short and what that leaves out. Null when there is nothing to say (computed now).
+ */
+export function baseEvalNote(info: ExpBaseEvalInfo | null, locale?: string): { kind: 'info' | 'warn'; text: string } | null {
+  if (!info) return null;
+  const date = (t: number) => new Date(t).toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' });
+  switch (info.state) {
+    case 'cached':
+      return { kind: 'info', text: `Base model's evaluation cached from ${date(info.cachedAt)} (same model, scorers, prompts, seed, steps, guidance and backend); not recomputed.` };
+    case 'cut':
+      return {
+        kind: 'warn',
+        text:
+          `The base model's evaluation was cut short (${info.done} of ${info.total} images): this run has no base figures, so win rates against the base are not computed and the base's row and point are missing. ` +
+          'Reset (or reload) to evaluate the base in full.',
+      };
+    default:
+      return null;
+  }
 }

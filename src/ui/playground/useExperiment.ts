@@ -33,6 +33,8 @@ export interface ExperimentApi {
   reset: () => Promise<void>;
   showImported: (s: ExpSnapshot) => void;
   backToLive: () => Promise<void>;
+  /** Cuts the base model's evaluation in flight short (the run then loads without base figures). */
+  cutBaseEval: () => Promise<void>;
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -141,5 +143,13 @@ export function useExperiment(client: WorkerClient): ExperimentApi {
     reset,
     showImported: useCallback((s: ExpSnapshot) => dispatch({ kind: 'snapshot', snapshot: s, source: 'imported' }), []),
     backToLive,
+    cutBaseEval: useCallback(
+      () =>
+        client
+          .call({ type: 'exp.cutBaseEval' })
+          .then(() => undefined)
+          .catch((e: unknown) => setError(message(e))),
+      [client],
+    ),
   };
 }
