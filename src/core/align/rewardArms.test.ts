@@ -5,10 +5,10 @@ import { Rng } from '../rng';
 import { initialNoise } from '../diffusion/sample';
 import { makeSchedule } from '../diffusion/schedule';
 import { disposeTrajectory, sampleTrajectory, seededStepNoise, type Trajectory } from '../diffusion/stochasticDdim';
-import { disposeReducedSD, encodeText, initReducedSD, tinySDConfig, tokensTensor, uncondContext, unetForward, type Params, type ReducedSD } from '../model/sd';
+import { decodeLatents, disposeReducedSD, encodeText, initReducedSD, tinySDConfig, tokensTensor, uncondContext, unetForward, type Params, type ReducedSD } from '../model/sd';
 import { commonPrefix } from '../model/layers';
 import { rewardHackingPoints, type RewardTracePoint } from './records';
-import { d3poLoss, d3poStep, ddpoClippedLoss, ddpoInnerStep, perPromptAdvantages, preferA, splitByPreference, type TrajectoryContext } from './rewardArms';
+import { disposeRollout, rollout, d3poLoss, d3poStep, ddpoClippedLoss, ddpoInnerStep, perPromptAdvantages, preferA, splitByPreference, type TrajectoryContext } from './rewardArms';
 
 const TINY = tinySDConfig();
 const D = 8 * 8 * 4;
@@ -194,5 +194,33 @@ describe('reward trace', () => {
   it('marks the checkpoints where the training reward rises while the true preference falls', () => {
     const p = (update: number, trainReward: number, truePreference: number | null): RewardTracePoint => ({ update, reward: 'aesthetic', trainReward, truePreference });
     expect(rewardHackingPoints([p(0, 1, 0.5), p(10, 2, 0.6), p(20, 3, 0.55), p(30, 2.5, 0.4), p(40, 3, null), p(50, 4, 0.3)])).toEqual([2]);
+  });
+});
+
+describe('DDPO rollout', () => {
+  it('R trajectories per prompt, rewarded on decoded images, advantages normalised per prompt; deterministic and leak-free', async () => {
+    const seen: number[][] = [];
+    const reward = async (images: tf.Tensor4D, promptOf: readonly number[]) => {
+      seen.push([...images.shape, ...promptOf]);
+      const m = tf.tidy(() => images.mean([1, 2, 3])); // a stand-in reward: mean pixel value
+      const v = (await m.data()) as Float32Array;
+      m.dispose();
+      return v;
+    };
+    const o = { policy: base.unet, ucfg: TINY.unet, ctx: tc.ctx, uncondCtx: tc.uncondCtx, guidance: 3, samplesPerPrompt: 2, steps: 3, eta: 1, seed: 5, update: 0, decode: (z: tf.Tensor4D) => decodeLatents(base, z), reward, schedule: sched };
+    const before = tf.memory().numTensors;
+    const a = await rollout(o);
+    expect(a.promptOf).toEqual([0, 0, 1, 1]);
+    expect(seen[0]).toEqual([4, 32, 32, 3, 0, 0, 1, 1]);
+    expect(a.tr.latents[0].shape).toEqual([4, 8, 8, 4]);
+    expect(Array.from(a.advantages)).toEqual(Array.from(perPromptAdvantages(a.rewards, [0, 0, 1, 1])));
+    expect(a.advantages[0] + a.advantages[1]).toBeCloseTo(0, 5);
+    expect(Math.abs(a.advantages[0])).toBeGreaterThan(0.5); // two distinct rewards → ±1
+    const b = await rollout(o);
+    expect(Array.from(b.rewards)).toEqual(Array.from(a.rewards));
+    const c = await rollout({ ...o, update: 1 });
+    expect(Array.from(c.rewards)).not.toEqual(Array.from(a.rewards)); // noise keyed by update
+    [a, b, c].forEach(disposeRollout);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

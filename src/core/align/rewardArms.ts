@@ -28,7 +28,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { EpsFn } from '../diffusion/ddim';
-import { trajectoryLogProbs, type Trajectory } from '../diffusion/stochasticDdim';
+import { initialNoise } from '../diffusion/sample';
+import type { Schedule } from '../diffusion/schedule';
+import { disposeTrajectory, sampleTrajectory, seededStepNoise, trajectoryLogProbs, type Trajectory } from '../diffusion/stochasticDdim';
+import { Rng } from '../rng';
 import type { Params, UNetConfig } from '../model/sd';
 import { unetForward } from '../model/sd';
 
@@ -218,4 +221,83 @@ export function splitByPreference(a: Trajectory, b: Trajectory, aWins: Uint8Arra
     out = { w: mk(true), l: mk(false) }; // every tensor kept: the caller disposes both (disposeTrajectory)
   });
   return out!;
+}
+
+/**
+ * The reward of images: decoded final latents [n,32,32,3] in [−1, 1] and, per image, the index of its
+ * prompt → one reward per image. The trainer binds it to a reward model (REWARD_MODELS); never to U.
+ */
+export type RewardFn = (images: tf.Tensor4D, promptOf: readonly number[]) => Promise<Float32Array>;
+
+export interface RolloutOptions {
+  policy: Params;
+  ucfg: UNetConfig;
+  /** The batch's text contexts, one row per prompt [P,L,D], and the unconditional one [1,L,D]. */
+  ctx: tf.Tensor3D;
+  uncondCtx: tf.Tensor3D;
+  guidance: number;
+  /** Trajectories per prompt (≥ 2 for per-prompt advantages to be non-zero). */
+  samplesPerPrompt: number;
+  steps: number;
+  eta: number;
+  /** The experiment seed and the update index: x_T and the step noise are functions of (seed, update) only, as batch.ts's ε. */
+  seed: number;
+  update: number;
+  /** Final latents [n,S,S,C] → images [n,32,32,3] (the frozen decoder). */
+  decode: (latents: tf.Tensor4D) => tf.Tensor4D;
+  reward: RewardFn;
+  schedule?: Schedule;
+}
+
+export interface Rollout {
+  /** n = P · samplesPerPrompt trajectories, image i of prompt promptOf[i] (prompt-major: i = p · R + r). */
+  tr: Trajectory;
+  tc: TrajectoryContext;
+  promptOf: number[];
+  rewards: Float32Array;
+  advantages: Float32Array;
+}
+
+/** DDPO's sampling phase: R trajectories per prompt, their rewards and per-prompt advantages. The caller disposes `tr` and `tc.ctx` (`disposeRollout`). */
+export async function rollout(o: RolloutOptions): Promise<Rollout> {
+  const P = o.ctx.shape[0];
+  const R = o.samplesPerPrompt;
+  if (!Number.isInteger(R) || R < 1) throw new Error(`rollout: samplesPerPrompt must be a positive integer, got ${R}`);
+  const [S, C] = [o.ucfg.latentSize, o.ucfg.latentChannels];
+  const n = P * R;
+  const D = S * S * C;
+  const promptOf = Array.from({ length: n }, (_, i) => Math.floor(i / R));
+  const rng = new Rng(o.seed).fork(`rollout/${o.update}`);
+  const ctx = tf.tidy(() => tf.gather(o.ctx, tf.tensor1d(promptOf, 'int32')) as tf.Tensor3D); // [n,L,D]
+  const tc = { ctx, uncondCtx: o.uncondCtx, guidance: o.guidance };
+  const noise = tf.tensor4d(initialNoise(rng.fork('xT').seed, n, D), [n, S, S, C]);
+  let tr: Trajectory;
+  try {
+    tr = sampleTrajectory({ eps: epsOf(o.policy, o.ucfg), ...tc, noise, steps: o.steps, eta: o.eta, stepNoise: seededStepNoise(rng.fork('steps').seed, n, D), schedule: o.schedule });
+  } catch (e) {
+    ctx.dispose();
+    throw e;
+  } finally {
+    noise.dispose();
+  }
+  const images = tf.tidy(() => tf.clipByValue(o.decode(tr.latents[tr.latents.length - 1]), -1, 1) as tf.Tensor4D);
+  let rewards: Float32Array;
+  try {
+    rewards = await o.reward(images, promptOf);
+  } catch (e) {
+    disposeRollout({ tr, tc });
+    throw e;
+  } finally {
+    images.dispose();
+  }
+  if (rewards.length !== n) {
+    disposeRollout({ tr, tc });
+    throw new Error(`rollout: the reward gave ${rewards.length} values for ${n} images`);
+  }
+  return { tr, tc, promptOf, rewards, advantages: perPromptAdvantages(rewards, promptOf) };
+}
+
+export function disposeRollout(r: Pick<Rollout, 'tr' | 'tc'>): void {
+  disposeTrajectory(r.tr);
+  r.tc.ctx.dispose();
 }
