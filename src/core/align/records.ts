@@ -89,6 +89,31 @@ export interface CheckpointRecord {
   images?: Float32Array[];
 }
 
+/**
+ * Reward hacking, per checkpoint of a reward-trained arm (issue 15): the training reward (mean reward-model
+ * score of the arm's own samples since the last checkpoint) beside the true preference measured at it.
+ */
+export interface RewardTracePoint {
+  update: number;
+  /** The reward model it trains on ('pickscore-mini', …). */
+  reward: string;
+  trainReward: number;
+  /** Mean true utility at this checkpoint's evaluation (null without an evaluator). */
+  truePreference: number | null;
+}
+
+/** Indices i ≥ 1 of a trace where the training reward rose and the true preference fell since point i − 1: the marked points of the chart. */
+export function rewardHackingPoints(trace: readonly RewardTracePoint[]): number[] {
+  const out: number[] = [];
+  for (let i = 1; i < trace.length; i++) {
+    const a = trace[i - 1];
+    const b = trace[i];
+    if (a.truePreference === null || b.truePreference === null) continue;
+    if (b.trainReward > a.trainReward && b.truePreference < a.truePreference) out.push(i);
+  }
+  return out;
+}
+
 /** A checkpoint as `results()` serialises it: without its images; per-image metrics as columns with `keepPerImage` only. */
 export type SerialisedCheckpoint = Omit<CheckpointRecord, 'images' | 'perImage'> & { perImage?: MetricColumns };
 
@@ -123,6 +148,8 @@ export interface ArmResults {
   finalEvalOod?: Partial<Record<'oodComposition' | 'oodRaters', FinalEvalRecord>>;
   /** With `aafSkill` (SePPO arms): the AAF confusion summed over every update. */
   aafSkill?: AafConfusion;
+  /** Reward-trained arms (DDPO, D3PO): training reward beside true preference per checkpoint. */
+  rewardTrace?: RewardTracePoint[];
 }
 
 /** `Experiment.results()`: config, base evaluation, per-arm update and checkpoint records (no images). */

@@ -1,0 +1,303 @@
+/**
+ * The reward-model arms of issue 15 (the paper's Table 1 baselines DDPO and D3PO): their losses and
+ * one update each, on stochastic DDIM trajectories (diffusion/stochasticDdim.ts). Not yet wired into
+ * the trainer (armUpdate.ts): these are the pieces it will call.
+ *
+ * DDPO_IS (Black et al. 2024, eq. 4 and their PPO-style clipping): for trajectories of a batch of
+ * prompts, rewards r_i of the final images (a learned reward model: PickScore-mini by default; the
+ * true utility is never a training signal), advantages normalised per prompt
+ *
+ *   A_i = (r_i − mean_{j: c_j = c_i} r_j) / (std_{j: c_j = c_i} r_j + ε)        (population std)
+ *
+ * and, per stochastic step k, the importance ratio ρ_{i,k} = exp(log p_θ(x_{k+1}|x_k,c) − log p_old(…))
+ * with the clipped objective
+ *
+ *   L = mean_{i,k} max(−A_i · ρ_{i,k}, −A_i · clip(ρ_{i,k}, 1 − δ, 1 + δ)).
+ *
+ * At the first inner epoch θ = θ_old, so ρ = 1 exactly: log p_old is the value stored when sampling,
+ * which trajectoryLogProbs recomputes bit for bit. DDPO's reference code averages the log-density over
+ * latent dimensions; ours is the summed true density (stochasticDdim.ts), so ρ is sharper per step.
+ *
+ * D3PO (Yang et al. 2024, eq. 9): two trajectories per prompt from the same x_T, the preferred one
+ * (w) by the reward model (or by the world's raters); per stochastic step k
+ *
+ *   inside_k = β · [(log p_θ(x^w_{k+1}|x^w_k) − log p_ref(x^w_{k+1}|x^w_k)) − (same for l)]
+ *   L = mean_{i,k} −log σ(inside_{i,k}).
+ *
+ * The reference forward runs outside the gradient tape (as armUpdate.ts does for SePPO's r).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { EpsFn } from '../diffusion/ddim';
+import { initialNoise } from '../diffusion/sample';
+import type { Schedule } from '../diffusion/schedule';
+import { disposeTrajectory, sampleTrajectory, seededStepNoise, trajectoryLogProbs, type Trajectory } from '../diffusion/stochasticDdim';
+import { Rng } from '../rng';
+import type { Params, UNetConfig } from '../model/sd';
+import { unetForward } from '../model/sd';
+
+/** The reward models an arm may train on (the true utility is not among them, by design). */
+export const REWARD_MODELS = ['pickscore-mini', 'hps-mini', 'aesthetic', 'alignment'] as const;
+export type RewardModel = (typeof REWARD_MODELS)[number];
+
+/**
+ * Per-prompt advantage normalisation (DDPO's per-prompt stat tracking, within one batch): rewards of
+ * images sharing a prompt key are centred on their mean and divided by their population std + eps. A
+ * prompt seen once, or a group of equal rewards, gets advantage 0 (no comparison to learn from).
+ */
+export function perPromptAdvantages(rewards: ArrayLike<number>, promptKeys: readonly (string | number)[], eps = 1e-6): Float32Array {
+  if (rewards.length !== promptKeys.length) throw new Error(`perPromptAdvantages: ${rewards.length} rewards for ${promptKeys.length} prompt keys`);
+  const groups = new Map<string | number, number[]>();
+  promptKeys.forEach((k, i) => (groups.get(k) ?? groups.set(k, []).get(k)!).push(i));
+  const out = new Float32Array(rewards.length);
+  for (const idx of groups.values()) {
+    if (idx.length < 2) continue;
+    const mean = idx.reduce((a, i) => a + rewards[i], 0) / idx.length;
+    const std = Math.sqrt(idx.reduce((a, i) => a + (rewards[i] - mean) ** 2, 0) / idx.length);
+    if (std === 0) continue; // a constant group: nothing to prefer
+    for (const i of idx) out[i] = (rewards[i] - mean) / (std + eps);
+  }
+  return out;
+}
+
+/**
+ * DDPO's clipped importance-sampling loss: logProbNew, logProbOld [B, K], advantages [B].
+ * Returns the scalar loss, the ratios [B, K] and the share of (i, k) where clipping was active.
+ */
+export function ddpoClippedLoss(logProbNew: tf.Tensor2D, logProbOld: tf.Tensor2D, advantages: tf.Tensor1D, clipRange: number): { loss: tf.Scalar; ratio: tf.Tensor2D; clipFrac: tf.Scalar } {
+  if (!(clipRange > 0)) throw new Error(`ddpoClippedLoss: clip range must be > 0, got ${clipRange}`);
+  return tf.tidy(() => {
+    const ratio = tf.exp(tf.sub(logProbNew, logProbOld)) as tf.Tensor2D; // [B,K]
+    const a = advantages.reshape([-1, 1]); // [B,1]
+    const unclipped = tf.mul(tf.neg(a), ratio);
+    const clipped = tf.mul(tf.neg(a), tf.clipByValue(ratio, 1 - clipRange, 1 + clipRange));
+    const loss = tf.mean(tf.maximum(unclipped, clipped)) as tf.Scalar;
+    const clipFrac = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), clipRange), 'float32')) as tf.Scalar;
+    return { loss, ratio, clipFrac };
+  });
+}
+
+/**
+ * D3PO's loss from per-step log-probabilities [B, K] of the preferred (W) and other (L) trajectory
+ * under the policy and the reference. Returns the loss, inside [B, K] and the implicit accuracy.
+ */
+export function d3poLoss(policyW: tf.Tensor2D, policyL: tf.Tensor2D, refW: tf.Tensor2D, refL: tf.Tensor2D, beta: number): { loss: tf.Scalar; inside: tf.Tensor2D; implicitAcc: tf.Scalar } {
+  return tf.tidy(() => {
+    const inside = tf.mul(beta, tf.sub(tf.sub(policyW, refW), tf.sub(policyL, refL))) as tf.Tensor2D;
+    const loss = tf.mean(tf.softplus(tf.neg(inside))) as tf.Scalar; // −log σ(x) = softplus(−x), as loss.ts (tf.logSigmoid's gradient fails on WASM)
+    const implicitAcc = tf.mean(tf.cast(tf.greater(inside, 0), 'float32')) as tf.Scalar;
+    return { loss, inside, implicitAcc };
+  });
+}
+
+/** What a trajectory was sampled with: its text contexts and guidance (the recompute must use the same). */
+export interface TrajectoryContext {
+  ctx: tf.Tensor3D;
+  uncondCtx: tf.Tensor3D;
+  guidance: number;
+}
+
+const epsOf = (params: Params, ucfg: UNetConfig): EpsFn => (z, t, c) => unetForward(params, ucfg, z, t, c);
+
+/** The stochastic steps of a trajectory (σ > 0): the ones both methods train on. */
+export function stochasticSteps(tr: Trajectory): number[] {
+  return tr.stochastic.flatMap((s, k) => (s ? [k] : []));
+}
+
+export interface DdpoInnerResult {
+  loss: number;
+  /** Mean and max |ρ − 1| of this inner epoch (0 and 0 at the first one), and the clipped share. */
+  ratioMean: number;
+  ratioMaxDev: number;
+  clipFrac: number;
+}
+
+/**
+ * One inner epoch of DDPO_IS: the clipped loss over every stochastic step of `tr` under `policy`
+ * (log p_old = the log-probabilities stored at sampling), one optimiser step. One read-back.
+ */
+export async function ddpoInnerStep(
+  policy: Params,
+  vars: tf.Variable[],
+  opt: tf.Optimizer,
+  ucfg: UNetConfig,
+  tr: Trajectory,
+  tc: TrajectoryContext,
+  advantages: Float32Array,
+  clipRange: number,
+): Promise<DdpoInnerResult> {
+  const ks = stochasticSteps(tr);
+  if (ks.length === 0) throw new Error('DDPO: the trajectory has no stochastic step (η = 0?)');
+  const packed = tf.tidy(() => {
+    const old = tf.gather(tr.logProbs, tf.tensor1d(ks, 'int32'), 1) as tf.Tensor2D; // [B,K]
+    const adv = tf.tensor1d(advantages);
+    let kept: tf.Tensor[] = [];
+    const g = tf.variableGrads(() => {
+      const lp = trajectoryLogProbs({ eps: epsOf(policy, ucfg), ...tc }, tr, ks); // [B,K]
+      const r = ddpoClippedLoss(lp, old, adv, clipRange);
+      const dev = tf.abs(tf.sub(r.ratio, 1));
+      kept = [tf.keep(tf.mean(r.ratio)), tf.keep(tf.max(dev)), tf.keep(r.clipFrac)];
+      return r.loss;
+    }, vars);
+    opt.applyGradients(g.grads);
+    const out = tf.stack([g.value, ...kept]);
+    tf.dispose(kept);
+    return out;
+  });
+  const v = (await packed.data()) as Float32Array;
+  packed.dispose();
+  return { loss: v[0], ratioMean: v[1], ratioMaxDev: v[2], clipFrac: v[3] };
+}
+
+export interface D3poStepResult {
+  loss: number;
+  implicitAcc: number;
+}
+
+/**
+ * One D3PO update: winners `trW` and the others `trL` (same prompts, same x_T, row i a pair), the
+ * DPO objective on their per-step log-ratios against `ref` (outside the tape), one optimiser step.
+ */
+export async function d3poStep(
+  policy: Params,
+  ref: Params,
+  vars: tf.Variable[],
+  opt: tf.Optimizer,
+  ucfg: UNetConfig,
+  trW: Trajectory,
+  trL: Trajectory,
+  tc: TrajectoryContext,
+  beta: number,
+): Promise<D3poStepResult> {
+  const ks = stochasticSteps(trW);
+  if (ks.length === 0) throw new Error('D3PO: the trajectories have no stochastic step (η = 0?)');
+  if (stochasticSteps(trL).join() !== ks.join()) throw new Error('D3PO: both trajectories of a pair must share their steps');
+  const packed = tf.tidy(() => {
+    const refO = { eps: epsOf(ref, ucfg), ...tc };
+    const rW = trajectoryLogProbs(refO, trW, ks); // no gradient: outside the tape
+    const rL = trajectoryLogProbs(refO, trL, ks);
+    let acc: tf.Scalar | null = null;
+    const g = tf.variableGrads(() => {
+      const o = { eps: epsOf(policy, ucfg), ...tc };
+      const r = d3poLoss(trajectoryLogProbs(o, trW, ks), trajectoryLogProbs(o, trL, ks), rW, rL, beta);
+      acc = tf.keep(r.implicitAcc);
+      return r.loss;
+    }, vars);
+    opt.applyGradients(g.grads);
+    const out = tf.stack([g.value, acc!]);
+    acc!.dispose();
+    return out;
+  });
+  const v = (await packed.data()) as Float32Array;
+  packed.dispose();
+  return { loss: v[0], implicitAcc: v[1] };
+}
+
+/**
+ * Which trajectory of each pair is preferred: 1 where a is (reward a ≥ reward b; ties go to a, so the
+ * choice is deterministic), else 0. Feed it the reward model's scores or the raters' draws.
+ */
+export function preferA(rewardA: ArrayLike<number>, rewardB: ArrayLike<number>): Uint8Array {
+  if (rewardA.length !== rewardB.length) throw new Error(`preferA: ${rewardA.length} vs ${rewardB.length} rewards`);
+  return Uint8Array.from({ length: rewardA.length }, (_, i) => (rewardA[i] >= rewardB[i] ? 1 : 0));
+}
+
+/** Row-wise pick of two trajectories by `aWins`: the preferred ones w and the others l, as new trajectories (row i of w is a's where aWins[i], else b's). */
+export function splitByPreference(a: Trajectory, b: Trajectory, aWins: Uint8Array): { w: Trajectory; l: Trajectory } {
+  let out: { w: Trajectory; l: Trajectory } | null = null;
+  tf.tidy(() => {
+    const m = tf.tensor1d(aWins, 'bool');
+    const pick = (x: tf.Tensor4D, y: tf.Tensor4D, first: boolean) => {
+      const mm = m.reshape([-1, 1, 1, 1]).tile([1, ...x.shape.slice(1)]);
+      return (first ? tf.where(mm, x, y) : tf.where(mm, y, x)) as tf.Tensor4D;
+    };
+    const m2 = m.reshape([-1, 1]).tile([1, a.logProbs.shape[1]]);
+    const mk = (first: boolean): Trajectory => ({
+      latents: a.latents.map((x, k) => tf.keep(pick(x, b.latents[k], first))),
+      logProbs: tf.keep((first ? tf.where(m2, a.logProbs, b.logProbs) : tf.where(m2, b.logProbs, a.logProbs)) as tf.Tensor2D),
+      coeffs: a.coeffs,
+      stochastic: a.stochastic,
+      eta: a.eta,
+    });
+    out = { w: mk(true), l: mk(false) }; // every tensor kept: the caller disposes both (disposeTrajectory)
+  });
+  return out!;
+}
+
+/**
+ * The reward of images: decoded final latents [n,32,32,3] in [−1, 1] and, per image, the index of its
+ * prompt → one reward per image. The trainer binds it to a reward model (REWARD_MODELS); never to U.
+ */
+export type RewardFn = (images: tf.Tensor4D, promptOf: readonly number[]) => Promise<Float32Array>;
+
+export interface RolloutOptions {
+  policy: Params;
+  ucfg: UNetConfig;
+  /** The batch's text contexts, one row per prompt [P,L,D], and the unconditional one [1,L,D]. */
+  ctx: tf.Tensor3D;
+  uncondCtx: tf.Tensor3D;
+  guidance: number;
+  /** Trajectories per prompt (≥ 2 for per-prompt advantages to be non-zero). */
+  samplesPerPrompt: number;
+  steps: number;
+  eta: number;
+  /** The experiment seed and the update index: x_T and the step noise are functions of (seed, update) only, as batch.ts's ε. */
+  seed: number;
+  update: number;
+  /** Final latents [n,S,S,C] → images [n,32,32,3] (the frozen decoder). */
+  decode: (latents: tf.Tensor4D) => tf.Tensor4D;
+  reward: RewardFn;
+  schedule?: Schedule;
+}
+
+export interface Rollout {
+  /** n = P · samplesPerPrompt trajectories, image i of prompt promptOf[i] (prompt-major: i = p · R + r). */
+  tr: Trajectory;
+  tc: TrajectoryContext;
+  promptOf: number[];
+  rewards: Float32Array;
+  advantages: Float32Array;
+}
+
+/** DDPO's sampling phase: R trajectories per prompt, their rewards and per-prompt advantages. The caller disposes `tr` and `tc.ctx` (`disposeRollout`). */
+export async function rollout(o: RolloutOptions): Promise<Rollout> {
+  const P = o.ctx.shape[0];
+  const R = o.samplesPerPrompt;
+  if (!Number.isInteger(R) || R < 1) throw new Error(`rollout: samplesPerPrompt must be a positive integer, got ${R}`);
+  const [S, C] = [o.ucfg.latentSize, o.ucfg.latentChannels];
+  const n = P * R;
+  const D = S * S * C;
+  const promptOf = Array.from({ length: n }, (_, i) => Math.floor(i / R));
+  const rng = new Rng(o.seed).fork(`rollout/${o.update}`);
+  const ctx = tf.tidy(() => tf.gather(o.ctx, tf.tensor1d(promptOf, 'int32')) as tf.Tensor3D); // [n,L,D]
+  const tc = { ctx, uncondCtx: o.uncondCtx, guidance: o.guidance };
+  const noise = tf.tensor4d(initialNoise(rng.fork('xT').seed, n, D), [n, S, S, C]);
+  let tr: Trajectory;
+  try {
+    tr = sampleTrajectory({ eps: epsOf(o.policy, o.ucfg), ...tc, noise, steps: o.steps, eta: o.eta, stepNoise: seededStepNoise(rng.fork('steps').seed, n, D), schedule: o.schedule });
+  } catch (e) {
+    ctx.dispose();
+    throw e;
+  } finally {
+    noise.dispose();
+  }
+  const images = tf.tidy(() => tf.clipByValue(o.decode(tr.latents[tr.latents.length - 1]), -1, 1) as tf.Tensor4D);
+  let rewards: Float32Array;
+  try {
+    rewards = await o.reward(images, promptOf);
+  } catch (e) {
+    disposeRollout({ tr, tc });
+    throw e;
+  } finally {
+    images.dispose();
+  }
+  if (rewards.length !== n) {
+    disposeRollout({ tr, tc });
+    throw new Error(`rollout: the reward gave ${rewards.length} values for ${n} images`);
+  }
+  return { tr, tc, promptOf, rewards, advantages: perPromptAdvantages(rewards, promptOf) };
+}
+
+export function disposeRollout(r: Pick<Rollout, 'tr' | 'tc'>): void {
+  disposeTrajectory(r.tr);
+  r.tc.ctx.dispose();
+}
