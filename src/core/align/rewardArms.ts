@@ -29,7 +29,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EpsFn } from '../diffusion/ddim';
 import { initialNoise } from '../diffusion/sample';
-import type { Schedule } from '../diffusion/schedule';
+import { scheduleFor, type Schedule } from '../diffusion/schedule';
 import { disposeTrajectory, sampleTrajectory, seededStepNoise, trajectoryLogProbs, type Trajectory } from '../diffusion/stochasticDdim';
 import { Rng } from '../rng';
 import type { Params, UNetConfig } from '../model/sd';
@@ -246,6 +246,7 @@ export interface RolloutOptions {
   /** Final latents [n,S,S,C] → images [n,32,32,3] (the frozen decoder). */
   decode: (latents: tf.Tensor4D) => tf.Tensor4D;
   reward: RewardFn;
+  /** Default: the policy's own (`scheduleFor(ucfg)`, its config's SNR shift). */
   schedule?: Schedule;
 }
 
@@ -273,7 +274,7 @@ export async function rollout(o: RolloutOptions): Promise<Rollout> {
   const noise = tf.tensor4d(initialNoise(rng.fork('xT').seed, n, D), [n, S, S, C]);
   let tr: Trajectory;
   try {
-    tr = sampleTrajectory({ eps: epsOf(o.policy, o.ucfg), ...tc, noise, steps: o.steps, eta: o.eta, stepNoise: seededStepNoise(rng.fork('steps').seed, n, D), schedule: o.schedule });
+    tr = sampleTrajectory({ eps: epsOf(o.policy, o.ucfg), ...tc, noise, steps: o.steps, eta: o.eta, stepNoise: seededStepNoise(rng.fork('steps').seed, n, D), schedule: o.schedule ?? scheduleFor(o.ucfg) });
   } catch (e) {
     ctx.dispose();
     throw e;
