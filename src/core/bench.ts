@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { VOCAB, MAX_TOKENS } from './world';
-import { defaultSDConfig, encodeText, initReducedSD, unetForward, countParams, disposeReducedSD } from './model/sd';
+import { defaultSDConfig, encodeText, initReducedSD, unetForward, countParams, disposeReducedSD, type ReducedSD } from './model/sd';
 import { Rng } from './rng';
 
 export interface BenchResult {
@@ -81,10 +81,9 @@ async function countFlops(fn: () => tf.Tensor): Promise<number> {
   return flops;
 }
 
-export async function benchUNet(opts: { batch: number; warmup?: number; runs?: number; seed?: number }): Promise<BenchResult> {
-  const { batch, warmup = 2, runs = 5, seed = 0 } = opts;
-  const cfg = defaultSDConfig(VOCAB.length, MAX_TOKENS);
-  const m = initReducedSD('bench', cfg, seed);
+/** A seeded synthetic ε-prediction batch for timing a UNet: latents, noise, timesteps, tokens and their context (the caller disposes all five). */
+export function syntheticUNetBatch(m: ReducedSD, batch: number, seed: number) {
+  const cfg = m.config;
   const rng = new Rng(seed);
   const L = cfg.unet.latentSize, C = cfg.unet.latentChannels;
   const z = tf.tensor4d(rng.normals(batch * L * L * C), [batch, L, L, C]);
@@ -92,6 +91,14 @@ export async function benchUNet(opts: { batch: number; warmup?: number; runs?: n
   const t = tf.tensor1d(Array.from({ length: batch }, () => rng.int(1000)), 'float32');
   const tokens = tf.tensor2d(Array.from({ length: batch * MAX_TOKENS }, () => 1 + rng.int(VOCAB.length - 1)), [batch, MAX_TOKENS], 'int32');
   const ctx = tf.tidy(() => encodeText(m.text, cfg.text, tokens));
+  return { z, eps, t, tokens, ctx };
+}
+
+export async function benchUNet(opts: { batch: number; warmup?: number; runs?: number; seed?: number }): Promise<BenchResult> {
+  const { batch, warmup = 2, runs = 5, seed = 0 } = opts;
+  const cfg = defaultSDConfig(VOCAB.length, MAX_TOKENS);
+  const m = initReducedSD('bench', cfg, seed);
+  const { z, eps, t, tokens, ctx } = syntheticUNetBatch(m, batch, seed);
   const vars = Object.values(m.unet);
   const opt = tf.train.adam(1e-4);
 

@@ -15,9 +15,9 @@ import * as tf from '@tensorflow/tfjs';
 import { parseExperimentConfig, ARM_LIBRARY, DEFAULTS } from './config';
 import { Experiment } from './align/trainer';
 import { UPDATE_PHASES } from './align/armUpdate';
-import { encodeText, unetForward, type ReducedSD } from './model/sd';
-import { buildDataset, MAX_TOKENS, VOCAB } from './world';
-import { Rng } from './rng';
+import { unetForward, type ReducedSD } from './model/sd';
+import { alignmentOnlyDataset } from './world';
+import { syntheticUNetBatch } from './bench';
 import { aggregateKernels, phaseOfIndex, sumPhases, type KernelAggregate, type KernelRecord, type PhaseMark } from './profileTables';
 
 export interface KernelProfile {
@@ -84,13 +84,7 @@ export async function profileTrainStep(
 ): Promise<TrainStepProfile> {
   const { batch, warmup = 2, runs = 5, profiledRuns = 3, seed = 0 } = o;
   const cfg = model.config;
-  const rng = new Rng(seed);
-  const L = cfg.unet.latentSize, C = cfg.unet.latentChannels;
-  const z = tf.tensor4d(rng.normals(batch * L * L * C), [batch, L, L, C]);
-  const eps = tf.tensor4d(rng.normals(batch * L * L * C), [batch, L, L, C]);
-  const t = tf.tensor1d(Array.from({ length: batch }, () => rng.int(1000)), 'float32');
-  const tokens = tf.tensor2d(Array.from({ length: batch * MAX_TOKENS }, () => 1 + rng.int(VOCAB.length - 1)), [batch, MAX_TOKENS], 'int32');
-  const ctx = tf.tidy(() => encodeText(model.text, cfg.text, tokens));
+  const { z, eps, t, tokens, ctx } = syntheticUNetBatch(model, batch, seed);
   const vars = Object.values(model.unet);
   const opt = tf.train.adam(1e-4);
   const forward = () => tf.tidy(() => unetForward(model.unet, cfg.unet, z, t, ctx));
@@ -188,19 +182,7 @@ export async function profileSeppoUpdate(
     evalPrompts: 1,
     arms: [{ ...ARM_LIBRARY['SePPOʷ'] }],
   });
-  const ds = buildDataset({
-    seed: dataSeed,
-    nTrainPairs: batch,
-    nValidation: 1,
-    nScorerTrain: 0,
-    nScorerTest: 0,
-    nHpsTrain: 0,
-    nHpsTest: 0,
-    nOodRaterPairs: 0,
-    nOodComposition: 0,
-    nOodRaterPrompts: 0,
-    nScorerTestPrompts: 0,
-  });
+  const ds = alignmentOnlyDataset(dataSeed, batch, 1);
   let sink: ((phase: string, ms: number) => void) | null = null;
   const x = await Experiment.create(config, base, ds, { updateTimer: (_arm, phase, ms) => sink?.(phase, ms) });
   try {

@@ -191,6 +191,23 @@ function agreement(pairs: Pair[], pool: RaterPool): PoolAgreement {
 }
 
 /** Build the whole dataset from a seed (DESIGN §2). Deterministic: same options → identical data. */
+/** Only alignment pairs and validation prompts, every other split empty: what an engine test or a benchmark needs (builds in milliseconds). */
+export function alignmentOnlyDataset(seed: number, nTrainPairs: number, nValidation: number): Dataset {
+  return buildDataset({
+    seed,
+    nTrainPairs,
+    nValidation,
+    nScorerTrain: 0,
+    nScorerTest: 0,
+    nHpsTrain: 0,
+    nHpsTest: 0,
+    nOodRaterPairs: 0,
+    nOodComposition: 0,
+    nOodRaterPrompts: 0,
+    nScorerTestPrompts: 0,
+  });
+}
+
 export function buildDataset(options: DatasetOptions): Dataset {
   if (!options || typeof options.seed !== 'number' || !Number.isFinite(options.seed)) {
     throw new Error(`buildDataset: options.seed must be a finite number, got ${String(options?.seed)}`);
