@@ -18,6 +18,12 @@
  * data and step counts, writes to /tmp/pretrain-quick); `--ae-only` stops after the autoencoder;
  * `--eval DIR` re-measures the base quality of a written model; `--resume DIR` continues the text
  * encoder + UNet of a written model (its autoencoder and latents unchanged; Adam restarts).
+ *
+ * Fine-tuning a decoder under a trained UNet: `--ae-only --ae-init DIR --ae-decoder-only` trains
+ * only DIR's decoder (the encoder, so every latent, stays bit-identical), `--ae-ideal F` puts the
+ * ideal renders of the training prompts in a share F of the autoencoder's batches, and
+ * `--eval DIR --decoder-from DIR2 --out DIR3` writes DIR's model with DIR2's decoder (their encoders
+ * must be equal) and re-measures its reconstruction table and base quality.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -33,10 +39,11 @@ import { loadReducedSD, serializeReducedSD } from '../src/core/model/checkpoint'
 import { scheduleFor } from '../src/core/diffusion/schedule';
 import { makeAETrainer, makeDiffusionTrainer } from '../src/core/diffusion/train';
 import {
-  aeBatchAt, checkpointFiles, optimizerFile, diffusionBatchAt, encodeAll, lrAt, meanStd, measureBaseQuality, parseState, pretrainingData, restoreCheckpoint,
+  aeBatchAt, checkpointFiles, idealImages, optimizerFile, diffusionBatchAt, encodeAll, lrAt, meanStd, measureBaseQuality, parseState, pretrainingData, restoreCheckpoint,
   type LoopRecord, type PretrainState,
 } from '../src/core/diffusion/pretraining';
 import { aeRoundTrip, alignmentImageSets, measureReconstruction, reconstructionMarkdown, reconstructionTargets } from '../src/core/model/reconstruction';
+import { renderIdeal, type Dataset } from '../src/core/world';
 
 const { values: args } = parseArgs({
   options: {
@@ -57,6 +64,10 @@ const { values: args } = parseArgs({
     'snr-shift': { type: 'string' },
     'unet-head': { type: 'string' },
     'ae-from': { type: 'string' },
+    'ae-init': { type: 'string' },
+    'ae-decoder-only': { type: 'boolean', default: false },
+    'ae-ideal': { type: 'string', default: '0' },
+    'decoder-from': { type: 'string' },
     'latent-ch': { type: 'string' },
     'unet-ch': { type: 'string' },
     // The next base's recipe (README.md of src/core/model, "The decoder's ceiling"): 16×16×4 latents, UNet on 2×2 patches.
@@ -164,9 +175,40 @@ async function main(): Promise<void> {
     const cfgPath = path.join(args.eval, 'config.json');
     const old = JSON.parse(fs.readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
     const em = loadReducedSD(new Uint8Array(fs.readFileSync(path.join(args.eval, 'model.safetensors'))), old, 'base');
+    if (!args['decoder-from']) {
+      const q = measureBaseQuality(em, ds, qualityOptions);
+      fs.writeFileSync(cfgPath, JSON.stringify({ ...old, baseQuality: { ...q, command, measuredAt: new Date().toISOString() }, baseQualityEarlier: old.baseQuality }, null, 2) + '\n');
+      log(`updated ${cfgPath}`);
+      return;
+    }
+    // The splice: DIR's text encoder, UNet and encoder with DIR2's decoder.
+    if (!args.out) throw new Error('--eval DIR --decoder-from DIR2 needs --out DIR3 (DIR is not overwritten)');
+    const dcfg = JSON.parse(fs.readFileSync(path.join(args['decoder-from'], 'config.json'), 'utf8')) as Record<string, unknown>;
+    const dm = loadReducedSD(new Uint8Array(fs.readFileSync(path.join(args['decoder-from'], 'model.safetensors'))), dcfg, 'dec');
+    if (JSON.stringify(dm.config.ae) !== JSON.stringify(em.config.ae)) throw new Error(`--decoder-from ${args['decoder-from']}: its autoencoder's shape differs from ${args.eval}'s`);
+    for (const [k, v] of Object.entries(em.ae)) {
+      const src = dm.ae[k.replace(/^base\//, 'dec/')];
+      if (!src) throw new Error(`--decoder-from ${args['decoder-from']}: no parameter ${k}`);
+      if (k.includes('/dec/')) v.assign(src);
+      else if (tf.tidy(() => tf.any(tf.notEqual(v, src)).dataSync()[0]) !== 0) throw new Error(`--decoder-from ${args['decoder-from']}: encoder parameter ${k} differs from ${args.eval}'s; the UNet's latents would not be its own`);
+    }
+    if (dm.latentScale !== em.latentScale) throw new Error(`--decoder-from: latent scales differ (${dm.latentScale} vs ${em.latentScale})`);
+    disposeReducedSD(dm);
+    const reconstruction = reconstructionRecord(em, ds);
     const q = measureBaseQuality(em, ds, qualityOptions);
-    fs.writeFileSync(cfgPath, JSON.stringify({ ...old, baseQuality: { ...q, command, measuredAt: new Date().toISOString() }, baseQualityEarlier: old.baseQuality }, null, 2) + '\n');
-    log(`updated ${cfgPath}`);
+    const { safetensors, config } = serializeReducedSD(em, {
+      ...old,
+      createdAt: new Date().toISOString(),
+      command,
+      gitCommit: gitHead(),
+      autoencoder: { ...(old.autoencoder as object), decoder: { from: args['decoder-from'], command: dcfg.command, autoencoder: dcfg.autoencoder } },
+      reconstruction,
+      baseQuality: { ...q, command, measuredAt: new Date().toISOString() },
+      baseQualityEarlier: old.baseQuality,
+      splicedFrom: { model: { dir: args.eval, command: old.command }, decoder: { dir: args['decoder-from'], command: dcfg.command } },
+    });
+    writeFiles(args.out, [['model.safetensors', safetensors], ['config.json', JSON.stringify(config, null, 2) + '\n']]);
+    log(`wrote ${args.out}: ${args.eval}'s model with the decoder of ${args['decoder-from']}`);
     return;
   }
 
@@ -203,6 +245,22 @@ async function main(): Promise<void> {
     disposeReducedSD(aeSourceModel);
     log(`autoencoder from ${args['ae-from']} (${String(aeSource!.command)}), latentScale ${m.latentScale}; new text encoder and UNet`);
   }
+  // --ae-init DIR: the autoencoder starts from DIR's weights and is trained again (all of it, or its decoder only).
+  if (args['ae-init']) {
+    if (prev || aeSource) throw new Error('--ae-init trains an autoencoder; it does not go with --resume or --ae-from');
+    const icfg = JSON.parse(fs.readFileSync(path.join(args['ae-init'], 'config.json'), 'utf8')) as Record<string, unknown>;
+    const im = loadReducedSD(new Uint8Array(fs.readFileSync(path.join(args['ae-init'], 'model.safetensors'))), icfg, 'aeinit');
+    if (JSON.stringify(im.config.ae) !== JSON.stringify(m.config.ae)) throw new Error(`--ae-init ${args['ae-init']}: its autoencoder ${JSON.stringify(im.config.ae)} differs from the one asked for ${JSON.stringify(m.config.ae)}; give the same --ae-ch/--latent-ch/…`);
+    for (const [k, v] of Object.entries(m.ae)) v.assign(im.ae[k.replace(/^base\//, 'aeinit/')]);
+    m.latentScale = im.latentScale;
+    disposeReducedSD(im);
+    log(`autoencoder starts from ${args['ae-init']} (${String(icfg.command)})${args['ae-decoder-only'] ? '; only its decoder trains' : ''}`);
+  }
+  if (args['ae-decoder-only'] && !args['ae-init']) throw new Error('--ae-decoder-only needs --ae-init DIR (a trained encoder to keep)');
+  const aeIdeal = Number(args['ae-ideal']);
+  if (!(aeIdeal >= 0 && aeIdeal <= 1)) throw new Error(`--ae-ideal ${args['ae-ideal']}: give a share of each batch between 0 and 1`);
+  const aeExtra = aeIdeal > 0 ? { ...idealImages(data.prompts), fraction: aeIdeal } : undefined;
+  if (aeExtra) log(`autoencoder batches: ${(100 * aeIdeal).toFixed(0)} % ideal renders of the ${aeExtra.count} distinct training prompts`);
   const aeDone = prev ?? aeSource;
   const counts = paramCounts(m);
   const latentLen = m.config.unet.latentSize ** 2 * m.config.unet.latentChannels;
@@ -211,13 +269,13 @@ async function main(): Promise<void> {
   const rng = new Rng(seed).fork('pretrain');
   const aeRng = rng.fork('ae'), unetRng = rng.fork('unet');
   const sched = scheduleFor(m.config.unet);
-  const ae = makeAETrainer(m, aeLr, aeLoss);
+  const ae = makeAETrainer(m, aeLr, aeLoss, { decoderOnly: args['ae-decoder-only'] });
   const dt = makeDiffusionTrainer(m, sched, lr);
   let latents = new Float32Array(data.count * latentLen);
 
   if (args.measure) {
     const fns: Array<[string, (i: number) => tf.Scalar, number]> = [
-      ['autoencoder', (i) => ae.step(aeBatchAt(data, aeRng, i, AEB)), AEB],
+      ['autoencoder', (i) => ae.step(aeBatchAt(data, aeRng, i, AEB, aeExtra)), AEB],
       ['text+unet', (i) => dt.step(diffusionBatchAt(data, latents, latentLen, MAX_TOKENS, sched.T, unetRng, i, B, PROMPT_DROPOUT)), B],
     ];
     for (const [name, f, batch] of fns) {
@@ -230,7 +288,7 @@ async function main(): Promise<void> {
   }
 
   // ---- resumable state ----
-  const signature = JSON.stringify({ seed, dataSeed, quick, B, AEB, aeSteps, unetSteps, lr, aeLr, aeLoss, sd: m.config, resume: args.resume ?? null, ...(aeSource ? { aeFrom: args['ae-from'] } : {}) });
+  const signature = JSON.stringify({ seed, dataSeed, quick, B, AEB, aeSteps, unetSteps, lr, aeLr, aeLoss, sd: m.config, resume: args.resume ?? null, ...(aeSource ? { aeFrom: args['ae-from'] } : {}), ...(args['ae-init'] ? { aeInit: args['ae-init'], decoderOnly: args['ae-decoder-only'] } : {}), ...(aeExtra ? { aeIdeal } : {}) });
   const state: PretrainState = parseState(fs.existsSync(path.join(ckptDir, 'state.json')) ? fs.readFileSync(path.join(ckptDir, 'state.json'), 'utf8') : null, signature, ckptDir) ?? {
     signature,
     stage: aeDone ? 'unet' : 'ae',
@@ -248,7 +306,7 @@ async function main(): Promise<void> {
 
   // ---- autoencoder ----
   if (state.stage === 'ae') {
-    await trainLoop('ae', aeSteps, state.ae, (i) => ae.step(aeBatchAt(data, aeRng, i, AEB)), (v) => ae.setLearningRate(v), aeLr, save(ae.optimizer));
+    await trainLoop('ae', aeSteps, state.ae, (i) => ae.step(aeBatchAt(data, aeRng, i, AEB, aeExtra)), (v) => ae.setLearningRate(v), aeLr, save(ae.optimizer));
   }
   ae.dispose();
 
@@ -256,21 +314,18 @@ async function main(): Promise<void> {
   const raw = encodeAll(m, data);
   const stats = meanStd(raw);
   if (state.stage === 'ae') {
-    if (!prev) m.latentScale = 1 / stats.std;
+    if (!prev && !args['ae-decoder-only']) m.latentScale = 1 / stats.std; // a frozen encoder keeps its scale (and its latents)
     state.latentScale = m.latentScale;
     state.stage = 'unet';
     await save(null)();
   }
   latents = Float32Array.from(raw, (v) => v * m.latentScale);
   log(`latent std ${stats.std.toFixed(4)} (mean ${stats.mean.toFixed(4)}) → latentScale ${m.latentScale.toFixed(4)}`);
-  const recRows = measureReconstruction(alignmentImageSets(ds.train.slice(0, 256)), (ims) => aeRoundTrip(m, ims));
-  const recTargets = reconstructionTargets(recRows);
-  log(`reconstruction (first 256 train pairs):\n${reconstructionMarkdown(recRows)}\n${recTargets.map((c) => `  ${c.met ? 'met ' : 'MISS'}  ${c.what}: ${c.value.toFixed(3)} (target ≥ ${c.target})`).join('\n')}`);
-  const reconstruction = { dataSeed, pairs: Math.min(256, ds.train.length), rows: recRows, targets: recTargets };
+  const reconstruction = reconstructionRecord(m, ds);
 
   const aeRecord = aeDone
     ? { ...(aeDone.autoencoder as object), note: prev ? 'trained in the run this one continues (continuedFrom)' : `trained by ${String(aeSource!.command)} (--ae-from ${args['ae-from']})` }
-    : { steps: aeSteps, batchSize: AEB, lr: aeLr, loss: `MSE + ${aeLoss.l1}·L1 + ${aeLoss.edge}·edge (mean |∇x − ∇y|)${aeLoss.energy ? ` + ${aeLoss.energy}·edge energy (mean |E(y)/E(x) − 1|)` : ''}${aeLoss.scaleEquivariance ? ` + ${aeLoss.scaleEquivariance}·scale equivariance (MSE + L1 of decode(pool z) vs pool x)` : ''} + 1e-4·latent L2`, finalLoss: state.ae.curve.at(-1)?.[1] ?? NaN, seconds: state.ae.seconds, latentStd: stats.std, lossCurve: state.ae.curve };
+    : { steps: aeSteps, batchSize: AEB, lr: aeLr, ...(args['ae-init'] ? { init: args['ae-init'], decoderOnly: args['ae-decoder-only'] } : {}), ...(aeExtra ? { idealShare: aeIdeal, idealImages: aeExtra.count } : {}), loss: `MSE + ${aeLoss.l1}·L1 + ${aeLoss.edge}·edge (mean |∇x − ∇y|)${aeLoss.energy ? ` + ${aeLoss.energy}·edge energy (mean |E(y)/E(x) − 1|)` : ''}${aeLoss.scaleEquivariance ? ` + ${aeLoss.scaleEquivariance}·scale equivariance (MSE + L1 of decode(pool z) vs pool x)` : ''} + 1e-4·latent L2`, finalLoss: state.ae.curve.at(-1)?.[1] ?? NaN, seconds: state.ae.seconds, latentStd: stats.std, lossCurve: state.ae.curve };
   const meta = (extra: Record<string, unknown>) => ({
     createdBy: 'npm run pretrain' + (quick ? ' -- --quick' : ''),
     createdAt: new Date().toISOString(),
@@ -311,6 +366,19 @@ async function main(): Promise<void> {
   state.stage = 'done';
   writeFiles(ckptDir, [['state.json', JSON.stringify(state, null, 2) + '\n']]);
   log(`wrote ${path.join(outDir, 'model.safetensors')} (${(safetensors.length / 1e6).toFixed(2)} MB) and config.json; training ${fmt(state.ae.seconds + state.unet.seconds)}, this session ${fmt(wallSeconds)}`);
+}
+
+/**
+ * The reconstruction table (first 256 train pairs: winners, losers, the ideal renders of their
+ * prompts; the issue's targets) and, beside it, the ideal renders of the held-out validation
+ * prompts, which no autoencoder batch contains even with --ae-ideal.
+ */
+function reconstructionRecord(m: ReducedSD, ds: Dataset) {
+  const recRows = measureReconstruction(alignmentImageSets(ds.train.slice(0, 256)), (ims) => aeRoundTrip(m, ims));
+  const recTargets = reconstructionTargets(recRows);
+  const heldOut = measureReconstruction([{ name: 'ideal, held-out prompts', prompts: ds.validationUnique, images: ds.validationUnique.map((p) => renderIdeal(p)) }], (ims) => aeRoundTrip(m, ims));
+  log(`reconstruction (first 256 train pairs; last row: validationUnique prompts):\n${reconstructionMarkdown([...recRows, ...heldOut])}\n${recTargets.map((c) => `  ${c.met ? 'met ' : 'MISS'}  ${c.what}: ${c.value.toFixed(3)} (target ≥ ${c.target})`).join('\n')}`);
+  return { dataSeed, pairs: Math.min(256, ds.train.length), rows: recRows, targets: recTargets, heldOutIdeal: { prompts: 'validationUnique', row: heldOut[0] } };
 }
 
 function gitHead(): string {

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend';
 import { Rng } from '../rng';
-import { IMAGE_LEN, MAX_TOKENS, buildDataset } from '../world';
+import { IMAGE_LEN, MAX_TOKENS, buildDataset, renderIdeal } from '../world';
 import { disposeReducedSD, initReducedSD, tinySDConfig, type ReducedSD } from '../model/sd';
-import { aeBatchAt, checkpointFiles, diffusionBatchAt, lrAt, meanStd, parseState, pretrainingData, restoreCheckpoint, type PretrainState } from './pretraining';
+import { aeBatchAt, checkpointFiles, diffusionBatchAt, idealImages, lrAt, meanStd, parseState, pretrainingData, restoreCheckpoint, type PretrainState } from './pretraining';
 import { edgeEnergyPerImage, finiteDifferences, makeAETrainer } from './train';
 import { edgeEnergy } from '../world/utility';
 
@@ -36,6 +36,18 @@ describe('pretraining data and batches', () => {
     const d2 = diffusionBatchAt(data, lat, 256, MAX_TOKENS, 1000, new Rng(7), 3, 4, 0.5);
     expect(d1).toEqual(d2);
     expect(d1.t.every((t) => t >= 0 && t < 1000)).toBe(true);
+  });
+
+  it('ideal renders in the autoencoder batches: one per distinct prompt; share 1 gives only them, 0 the same batch as without', () => {
+    const extra = idealImages(data.prompts); // every prompt twice (winner and loser)
+    expect(extra.count).toBe(new Set(ds.train.map((p) => JSON.stringify(p.prompt))).size);
+    expect(extra.images.subarray(0, IMAGE_LEN)).toEqual(renderIdeal(ds.train[0].prompt));
+    const all = aeBatchAt(data, new Rng(3), 0, 6, { ...extra, fraction: 1 });
+    for (let b = 0; b < 6; b++) {
+      const im = all.images.subarray(b * IMAGE_LEN, (b + 1) * IMAGE_LEN);
+      expect(Array.from({ length: extra.count }, (_, k) => extra.images.subarray(k * IMAGE_LEN, (k + 1) * IMAGE_LEN)).some((e) => e.every((v, i) => v === im[i]))).toBe(true);
+    }
+    expect(aeBatchAt(data, new Rng(3), 0, 6, { ...extra, fraction: 0 })).toEqual(aeBatchAt(data, new Rng(3), 0, 6));
   });
 
   it('prompt dropout 1 gives only all-PAD prompts, 0 none', () => {
@@ -94,6 +106,26 @@ describe('edge loss', () => {
     }
     expect(losses[1]).toBeGreaterThan(losses[0]);
     expect(losses[2]).toBeGreaterThan(losses[0]);
+  });
+});
+
+describe('decoder-only autoencoder training', () => {
+  it('moves the decoder and leaves every encoder weight bit-identical (so the latents a UNet learned stay valid)', () => {
+    const m = initReducedSD('deconly', SMALL, 4);
+    const snap = () => Object.fromEntries(Object.entries(m.ae).map(([k, v]) => [k, Array.from(v.dataSync())]));
+    const before = snap();
+    const t = makeAETrainer(m, 1e-2, { l1: 1, edge: 1, energy: 0.1 }, { decoderOnly: true });
+    t.step(aeBatchAt(data, new Rng(5), 0, 4)).dispose(); // Adam creates its moments here
+    const n0 = tf.memory().numTensors;
+    for (let i = 1; i < 3; i++) t.step(aeBatchAt(data, new Rng(5), i, 4)).dispose();
+    expect(tf.memory().numTensors).toBe(n0);
+    const after = snap();
+    const enc = Object.keys(before).filter((k) => k.includes('/enc/')), dec = Object.keys(before).filter((k) => k.includes('/dec/'));
+    expect(enc.length).toBeGreaterThan(0);
+    for (const k of enc) expect(after[k]).toEqual(before[k]);
+    expect(dec.every((k) => after[k].some((v, i) => v !== before[k][i]))).toBe(true);
+    t.dispose();
+    disposeReducedSD(m);
   });
 });
 

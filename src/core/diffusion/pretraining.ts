@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng';
-import { GENERATORS, IMAGE_LEN, IMAGE_SIZE, RATER_POOLS, ratedPairs, renderWithGenerator, tokenize, type Dataset, type Pair, type Prompt } from '../world';
+import { GENERATORS, IMAGE_LEN, IMAGE_SIZE, RATER_POOLS, ratedPairs, promptKey, renderIdeal, renderWithGenerator, tokenize, type Dataset, type Pair, type Prompt } from '../world';
 import { saveSafetensors, parseSafetensors, loadWeightsInto, serializeReducedSD, type TensorEntry } from '../model/checkpoint';
 import { aeRoundTrip, meanUtility, type UtilitySummary } from '../model/reconstruction';
 import { encodeImages, type ReducedSD } from '../model/sd';
@@ -53,15 +53,38 @@ export function pretrainingData(pairs: readonly Pair[], maxTokens: number): Pret
   return { count, images, tokens, prompts, meanUtility: u / count };
 }
 
-/** The autoencoder's batch of `step`: `batch` images drawn with replacement from rng.fork(step). */
-export function aeBatchAt(data: PretrainData, rng: Rng, step: number, batch: number): AEBatch {
+/** Extra images mixed into the autoencoder's batches: `fraction` of each batch drawn from `images` (count·IMAGE_LEN). */
+export interface AEExtraImages {
+  images: Float32Array;
+  count: number;
+  fraction: number;
+}
+
+/**
+ * The autoencoder's batch of `step`: `batch` images drawn with replacement from rng.fork(step);
+ * with `extra`, each image comes from extra.images with probability extra.fraction (the ideal
+ * renders of the training prompts: SD's VAE, too, saw clean images beside the web's).
+ */
+export function aeBatchAt(data: PretrainData, rng: Rng, step: number, batch: number, extra?: AEExtraImages): AEBatch {
   const r = rng.fork(step);
   const images = new Float32Array(batch * IMAGE_LEN);
   for (let b = 0; b < batch; b++) {
-    const k = r.int(data.count);
-    images.set(data.images.subarray(k * IMAGE_LEN, (k + 1) * IMAGE_LEN), b * IMAGE_LEN);
+    const fromExtra = extra !== undefined && extra.fraction > 0 && r.next() < extra.fraction;
+    const src = fromExtra ? extra!.images : data.images;
+    const k = r.int(fromExtra ? extra!.count : data.count);
+    images.set(src.subarray(k * IMAGE_LEN, (k + 1) * IMAGE_LEN), b * IMAGE_LEN);
   }
   return { images, batch };
+}
+
+/** The ideal render (world/render.ts) of each distinct prompt of `prompts`, packed. */
+export function idealImages(prompts: readonly Prompt[]): AEExtraImages {
+  const seen = new Map<string, Prompt>();
+  for (const p of prompts) seen.set(promptKey(p), p);
+  const list = [...seen.values()];
+  const images = new Float32Array(list.length * IMAGE_LEN);
+  list.forEach((p, i) => images.set(renderIdeal(p), i * IMAGE_LEN));
+  return { images, count: list.length, fraction: 0 };
 }
 
 /**

@@ -69,10 +69,11 @@ export function edgeEnergyPerImage(dx: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor1
  * blurry decoder (the mean of the plausible edges); the edge term asks for the image's own finite
  * differences, which is what the world's sharpness (edge energy, world/utility.ts) measures.
  */
-export function makeAETrainer(m: ReducedSD, lr: number, weights: AELossWeights = {}): AETrainer {
+export function makeAETrainer(m: ReducedSD, lr: number, weights: AELossWeights = {}, options: { decoderOnly?: boolean } = {}): AETrainer {
   const { l1 = 0, edge = 0, latentL2 = 1e-4, energy = 0, scaleEquivariance = 0 } = weights;
   const opt = tf.train.adam(lr);
-  const vars = Object.values(m.ae);
+  // decoderOnly: the encoder stays frozen, so every latent (and a UNet trained on them) stays valid.
+  const vars = Object.entries(m.ae).filter(([k]) => !options.decoderOnly || k.includes('/dec/')).map(([, v]) => v);
   const prefix = commonPrefix(Object.keys(m.ae)) + '/ae';
   const S = m.config.ae.imageSize, C = m.config.ae.imageChannels;
   return {
