@@ -21,6 +21,9 @@ const call = <T,>(req: RequestBody<ViewsRequest>, events: WorkerEvent[] = []) =>
   handleViews({ id: 1, ...req } as ViewsRequest, (e) => events.push(e)) as Promise<T>;
 
 let files: Map<string, Uint8Array>;
+// config.json's reconstruction record (npm run pretrain), two rows and the held-out ideal row.
+const row = (set: string, o: number, r: number) => ({ set, images: 4, original: { total: o, parts: {} }, reconstructed: { total: r, parts: {} }, kept: { total: r / o, parts: { colour: 0.9, sharpness: 0.8 } }, mse: 0.01 });
+const RECONSTRUCTION = { dataSeed: 0, pairs: 4, rows: [row('winners', 0.8, 0.78), row('ideal', 1, 0.96)], targets: [], heldOutIdeal: { prompts: 'validationUnique', row: row('ideal, held-out prompts', 1, 0.95) } };
 
 beforeAll(async () => {
   await initNodeBackend('cpu');
@@ -29,7 +32,7 @@ beforeAll(async () => {
   disposeReducedSD(m);
   files = new Map<string, Uint8Array>([
     [ASSET_URLS.baseWeights, safetensors],
-    [ASSET_URLS.baseConfig, new TextEncoder().encode(JSON.stringify({ ...config, trainSteps: 12, quality: { meanTrueUtility: 0.5 }, baseQuality: { meanTrueUtility: 0.6, ratioToGenerators: 0.9, guidance: 3, ddimSteps: 20, headroom: 0.2, decoderCeiling: { winnersReconstructed: { total: 0.8 } } } }))],
+    [ASSET_URLS.baseConfig, new TextEncoder().encode(JSON.stringify({ ...config, trainSteps: 12, quality: { meanTrueUtility: 0.5 }, baseQuality: { meanTrueUtility: 0.6, ratioToGenerators: 0.9, guidance: 3, ddimSteps: 20, headroom: 0.2, headroomInterval: { lo: 0.15, hi: 0.25 }, decoderCeiling: { winnersReconstructed: { total: 0.8 } } }, reconstruction: RECONSTRUCTION }))],
   ]);
   setAssetFetch(async (url) => {
     const body = files.get(url);
@@ -72,7 +75,9 @@ describe('model requests', () => {
     expect(info.params.total).toBeGreaterThan(1000);
     expect(info.record.trainSteps).toBe(12);
     expect(info.record['quality.meanTrueUtility']).toBe(0.5);
-    expect(info.quality).toMatchObject({ meanTrueUtility: 0.6, ratioToGenerators: 0.9, guidance: 3, ddimSteps: 20, headroom: 0.2, decoderCeiling: 0.8 });
+    expect(info.quality).toMatchObject({ meanTrueUtility: 0.6, ratioToGenerators: 0.9, guidance: 3, ddimSteps: 20, headroom: 0.2, decoderCeiling: 0.8, headroomInterval: { lo: 0.15, hi: 0.25 } });
+    expect(info.reconstruction?.map((r) => [r.set, r.images, r.original, r.reconstructed])).toEqual([['winners', 4, 0.8, 0.78], ['ideal', 4, 1, 0.96], ['ideal, held-out prompts', 4, 1, 0.95]]);
+    expect(info.reconstruction?.[0].kept).toEqual({ total: 0.78 / 0.8, colour: 0.9, sharpness: 0.8 });
   });
 
   it('samples step by step with previews, scores the image, and leaks nothing', async () => {

@@ -121,9 +121,30 @@ async function modelLoad(emit: Emit): Promise<ModelInfo> {
           guidance: n(q.guidance),
           decoderCeiling: n((q.decoderCeiling as { winnersReconstructed?: { total?: unknown } } | undefined)?.winnersReconstructed?.total),
           headroom: n(q.headroom),
+          headroomInterval: headroomInterval(q.headroomInterval),
         }
       : undefined;
-  return { params: m.params, bytes: m.bytes, loadMs: m.loadMs, record, quality };
+  return { params: m.params, bytes: m.bytes, loadMs: m.loadMs, record, quality, reconstruction: reconstructionView(m.config) };
+}
+
+function headroomInterval(v: unknown): { lo: number; hi: number } | undefined {
+  const o = v as { lo?: unknown; hi?: unknown } | undefined;
+  return o && typeof o.lo === 'number' && typeof o.hi === 'number' && Number.isFinite(o.lo) && Number.isFinite(o.hi) ? { lo: o.lo, hi: o.hi } : undefined;
+}
+
+/** config.json's reconstruction rows (and the held-out ideal row) as the view's plain rows; undefined when not recorded or malformed. */
+function reconstructionView(config: unknown): ModelInfo['reconstruction'] {
+  const rec = (config as { reconstruction?: { rows?: unknown; heldOutIdeal?: { row?: unknown } } }).reconstruction;
+  if (!rec || !Array.isArray(rec.rows)) return undefined;
+  const rows = [...rec.rows, ...(rec.heldOutIdeal?.row ? [rec.heldOutIdeal.row] : [])] as Array<{ set?: unknown; images?: unknown; original?: { total?: unknown }; reconstructed?: { total?: unknown }; kept?: { total?: unknown; parts?: Record<string, unknown> } }>;
+  const out: NonNullable<ModelInfo['reconstruction']> = [];
+  for (const r of rows) {
+    if (typeof r.set !== 'string' || typeof r.images !== 'number' || typeof r.original?.total !== 'number' || typeof r.reconstructed?.total !== 'number' || typeof r.kept?.total !== 'number') return undefined;
+    const kept: Record<string, number> = { total: r.kept.total };
+    for (const [k, v] of Object.entries(r.kept.parts ?? {})) if (typeof v === 'number') kept[k] = v;
+    out.push({ set: r.set, images: r.images, original: r.original.total, reconstructed: r.reconstructed.total, kept });
+  }
+  return out;
 }
 
 /** The latest sample run; an older run stops at its next step. */

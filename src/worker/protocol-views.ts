@@ -89,7 +89,14 @@ export interface ModelInfo {
     decoderCeiling?: number;
     /** decoderCeiling − meanTrueUtility: how far alignment can move the base. */
     headroom?: number;
+    /** Its paired 95 % interval over the evaluation prompts, when recorded. */
+    headroomInterval?: { lo: number; hi: number };
   };
+  /**
+   * The decoder's ceiling table (config.json `reconstruction`): per set (winners, losers, ideal
+   * renders, …) the mean true utility before and after encode → decode, and the share kept of each part.
+   */
+  reconstruction?: Array<{ set: string; images: number; original: number; reconstructed: number; kept: Record<string, number> }>;
 }
 
 export interface SampleResult {

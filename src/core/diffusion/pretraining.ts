@@ -16,6 +16,7 @@ import { aeRoundTrip, meanUtility, type UtilitySummary } from '../model/reconstr
 import { encodeImages, type ReducedSD } from '../model/sd';
 import type { AEBatch, DiffusionBatch } from './train';
 import { sampleImages } from './sample';
+import { pairedDelta } from '../eval/intervals';
 
 /** Learning rate at `step` of `total`: linear warm-up (min(100, total/10) steps), then cosine decay to 10 % of the peak. */
 export function lrAt(step: number, total: number, peak: number): number {
@@ -270,10 +271,14 @@ export function measureBaseQuality(m: ReducedSD, ds: Dataset, o: BaseQualityOpti
   const winnersOriginal = meanUtility(valPrompts, winners);
   const winnersReconstructed = meanUtility(valPrompts, aeRoundTrip(m, winners));
   const headroom = winnersReconstructed.total - base.total;
+  // Per image, so that the headroom and any comparison of two bases carry a paired interval.
+  const perImageBase = valPrompts.map((p, i) => meanUtility([p], [samples[i]]).total);
+  const perImageCeiling = valPrompts.map((p, i) => meanUtility([p], aeRoundTrip(m, [winners[i]])).total);
+  const headroomInterval = pairedDelta(perImageCeiling, perImageBase);
   const check = baseQualityCheck(m, ds, guidance, evalSeed);
   log(
     `BASE QUALITY on ${valPrompts.length} validationUnique prompts (seed ${evalSeed}, DDIM ${o.sampleSteps}, guidance ${guidance}): ${base.total.toFixed(3)}; generators ${genMean.toFixed(3)} (ratio ${((100 * base.total) / genMean).toFixed(1)} %); ` +
-      `winners ${winnersOriginal.total.toFixed(3)} → ${winnersReconstructed.total.toFixed(3)} through the autoencoder (the decoder's ceiling); headroom ${headroom.toFixed(3)} (target ≥ 0.15)`,
+      `winners ${winnersOriginal.total.toFixed(3)} → ${winnersReconstructed.total.toFixed(3)} through the autoencoder (the decoder's ceiling); headroom ${headroom.toFixed(3)} [${headroomInterval.lo.toFixed(3)}, ${headroomInterval.hi.toFixed(3)}] (target ≥ 0.15)`,
   );
   return {
     prompts: 'validationUnique',
@@ -293,6 +298,8 @@ export function measureBaseQuality(m: ReducedSD, ds: Dataset, o: BaseQualityOpti
       winnersReconstructed,
     },
     headroom,
+    headroomInterval: { ...headroomInterval, what: 'paired Student-t 95 % interval of (reconstructed winner − base sample) over the evaluation prompts' },
+    perImage: { base: perImageBase, winnersReconstructed: perImageCeiling },
     samplingSeconds,
     check,
   };

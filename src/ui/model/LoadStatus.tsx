@@ -52,9 +52,43 @@ export function LoadStatus({ state, retry }: { state: BaseModelState; retry: () 
             {q.ddimSteps !== undefined && `, ${q.ddimSteps} steps`}
             {q.decoderCeiling !== undefined && ` · decoder ceiling ${q.decoderCeiling.toFixed(3)} (winners through the autoencoder)`}
             {q.headroom !== undefined && ` · headroom ${q.headroom.toFixed(3)}`}
+            {q.headroomInterval !== undefined && ` [${q.headroomInterval.lo.toFixed(3)}, ${q.headroomInterval.hi.toFixed(3)}]`}
           </span>
         )}
       </summary>
+      {info.reconstruction && (
+        <table className="model-record" data-testid="model-reconstruction">
+          <caption>The decoder&apos;s ceiling: mean true utility before → after encode → decode, and the share of each part kept</caption>
+          <thead>
+            <tr>
+              <th>set</th>
+              <th>images</th>
+              <th>true utility</th>
+              {Object.keys(info.reconstruction[0]?.kept ?? {})
+                .filter((k) => k !== 'total')
+                .map((k) => (
+                  <th key={k}>{k} kept</th>
+                ))}
+            </tr>
+          </thead>
+          <tbody>
+            {info.reconstruction.map((r) => (
+              <tr key={r.set}>
+                <td>{r.set}</td>
+                <td>{r.images}</td>
+                <td>
+                  {r.original.toFixed(3)} → {r.reconstructed.toFixed(3)} ({(100 * r.kept.total).toFixed(0)} %)
+                </td>
+                {Object.entries(r.kept)
+                  .filter(([k]) => k !== 'total')
+                  .map(([k, v]) => (
+                    <td key={k}>{(100 * v).toFixed(0)} %</td>
+                  ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       {keys.length > 0 ? (
         <table className="model-record">
           <tbody>
