@@ -1,6 +1,6 @@
 /**
- * The autoencoder (the role of SD's VAE): 32×32×3 images ↔ h×h×c latents (shipped: 8×8×4; the
- * next base's recipe: 16×16×4; a lossless space-to-depth input with a sub-pixel output is an option). Deterministic (no KL
+ * The autoencoder (the role of SD's VAE): 32×32×3 images ↔ h×h×c latents (shipped: 16×16×4; the
+ * first base: 8×8×4; a lossless space-to-depth input with a sub-pixel output is an option). Deterministic (no KL
  * term); the latents are scaled to unit variance by the model's `latentScale` (SD's 0.18215,
  * measured here on the training set). Encoder: conv → [resBlock, pool] per level → conv to 4
  * channels. Decoder mirrors it with nearest up-sampling and ends in tanh (images in [-1, 1]).
@@ -14,7 +14,7 @@ export interface AEConfig {
   imageChannels: number; // 3
   latentChannels: number; // 4
   /** Channels per level, from full resolution down; each level after the first halves H and W. */
-  channels: number[]; // [16, 32, 64] → 32×32, 16×16, 8×8 (the 16×16×4 recipe: [16, 32])
+  channels: number[]; // [16, 32] → 32×32, 16×16 (shipped); [16, 32, 64] → … 8×8 (the first base)
   groups: number; // GroupNorm groups
   /** A residual block at full resolution too (costly: 32×32 convolutions); false = conv only there. Default true. */
   fullResBlock?: boolean;
@@ -31,10 +31,10 @@ export interface AEConfig {
 }
 
 /**
- * The shipped autoencoder (the first base): 32×32 → 8×8×4 latents. The next base's recipe
- * (16×16×4, `npm run pretrain`'s defaults) is in README.md, "The decoder's ceiling".
+ * The shipped autoencoder: 32×32 → 16×16×4 latents (the first base's was [16, 32, 64] → 8×8×4,
+ * `runs/base-v1`; why it changed: README.md, "The decoder's ceiling").
  */
-export const DEFAULT_AE: AEConfig = { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [16, 32, 64], groups: 8, fullResBlock: false };
+export const DEFAULT_AE: AEConfig = { imageSize: 32, imageChannels: 3, latentChannels: 4, channels: [16, 32], groups: 8, fullResBlock: false };
 
 export function latentSize(cfg: AEConfig): number {
   return (cfg.imageSize / (cfg.inputPatch ?? 1)) >> (cfg.channels.length - 1);

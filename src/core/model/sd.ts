@@ -41,6 +41,10 @@ export function defaultSDConfig(vocabSize: number, maxTokens: number): SDConfig 
     ctxDim: text.dim,
     heads: 4,
     groups: 8,
+    // 16×16 latents on 2×2 patches (so the UNet's levels run at 8×8 and 4×4), and a 32-channel
+    // full-resolution head that reads the patches' pixels back (unet.ts).
+    patch: 2,
+    fullResHead: 32,
   };
   return { ae, text, unet };
 }

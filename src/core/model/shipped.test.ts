@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../backend';
-import { buildDataset } from '../world';
+import { MAX_TOKENS, VOCAB, buildDataset } from '../world';
 import { baseQualityCheck } from '../diffusion/pretraining';
 import { loadReducedSD } from './checkpoint';
-import { disposeReducedSD, type ReducedSD } from './sd';
+import { defaultSDConfig, disposeReducedSD, type ReducedSD } from './sd';
 import { PART_KEYS, RECONSTRUCTION_TARGETS, aeRoundTrip, alignmentImageSets, measureReconstruction, reconstructionTargets, type ReconstructionRow } from './reconstruction';
 
 const DIR = join(__dirname, '../../../public/models/base');
@@ -31,6 +31,10 @@ beforeAll(async () => {
 afterAll(() => disposeReducedSD(m));
 
 describe('the shipped base', () => {
+  it('has the sizes defaultSDConfig describes (what npm run pretrain makes by default)', () => {
+    expect(config.sd).toEqual(defaultSDConfig(VOCAB.length, MAX_TOKENS));
+  });
+
   it("records a reconstruction table that meets the issue's targets, and a headroom ≥ 0.15 whose interval clears 0.15 too", () => {
     const checks = reconstructionTargets(config.reconstruction.rows);
     expect(checks.map((c) => c.what)).toContain('ideal: reconstructed utility');
