@@ -44,6 +44,13 @@ export const armSchema = z
     /** Linear learning-rate warm-up over this arm's first `warmup` updates (lr · min(1, u/warmup), u 1-based). */
     warmup: int(1, 100000).optional(),
     /**
+     * Exponential moving average of the policy's weights, decay per update (e.g. 0.95: about the last
+     * 20 updates): every evaluation (checkpoints and final) scores the EMA weights instead of the raw
+     * policy, as diffusion fine-tuning usually does; training, the reference pool and the
+     * displacement probe keep the raw policy. Unset: no EMA.
+     */
+    ema: num(0, 0.9999).optional(),
+    /**
      * 'fresh': this arm's evaluations use noise of their own (keyed by its name) instead of the noise
      * shared by every arm and the base — paired with the base by prompt only (the base-vs-itself gate).
      */

@@ -38,6 +38,8 @@ export interface ArmState {
   beta: number;
   lr: number;
   policy: Params;
+  /** With `cfg.ema`: the EMA of the policy's weights (same names + '/ema'), what evaluations score. */
+  ema: Params | null;
   vars: tf.Variable[];
   opt: tf.Optimizer;
   pool: CheckpointPool;
@@ -70,6 +72,7 @@ export function createArm(cfg: ArmConfig, config: ExperimentConfig, base: Reduce
     beta,
     lr,
     policy,
+    ema: cfg.ema !== undefined ? Object.fromEntries(Object.entries(policy).map(([k, v]) => [k, tf.variable(v, false, `${k}/ema`)])) : null,
     vars: Object.keys(policy).map((k) => policy[k]), // FIXED order: Adam matches slots by position
     opt: tf.train.adam(lr),
     pool,
@@ -88,10 +91,25 @@ export function warmupLr(lr: number, warmup: number | undefined, u: number): num
   return warmup ? lr * Math.min(1, u / warmup) : lr;
 }
 
+/** ema ← d·ema + (1 − d)·θ for every weight (after an applied update). */
+export function updateEma(arm: ArmState): void {
+  if (!arm.ema) return;
+  const d = arm.cfg.ema!;
+  tf.tidy(() => {
+    for (const [k, e] of Object.entries(arm.ema!)) e.assign(tf.add(tf.mul(e, d), tf.mul(arm.policy[k], 1 - d)));
+  });
+}
+
+/** The weights an evaluation scores: the EMA when the arm keeps one, else the policy. */
+export function evaluatedWeights(arm: ArmState): Params {
+  return arm.ema ?? arm.policy;
+}
+
 export function disposeArm(arm: ArmState): void {
   arm.pool.dispose();
   arm.opt.dispose();
   tf.dispose(arm.vars);
+  if (arm.ema) tf.dispose(Object.values(arm.ema));
   arm.cache.clear();
 }
 

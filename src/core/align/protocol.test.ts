@@ -241,6 +241,48 @@ describe('a regime per arm', () => {
   });
 });
 
+describe('EMA of the evaluated weights', () => {
+  it('evaluations score ema ← d·ema + (1 − d)·θ (by hand over 2 updates); d = 0 is the raw policy; training is unchanged; leak-free', async () => {
+    const before = tf.memory().numTensors;
+    const arms = [
+      { name: 'raw', method: 'sft', data: 'winners', lr: 1e-2 },
+      { name: 'ema0', method: 'sft', data: 'winners', lr: 1e-2, ema: 0 },
+      { name: 'ema', method: 'sft', data: 'winners', lr: 1e-2, ema: 0.5 },
+    ] as const;
+    // One update at a time, so the policy after update 1 can be read.
+    const c = cfg({ updates: 2, checkpointEvery: 2, arms: arms.map((a) => ({ ...a })) });
+    const x = await Experiment.create(c, base, ds, { evaluate });
+    try {
+      const read = (p: Record<string, tf.Variable>) => Object.values(p).map((v) => Float32Array.from(v.dataSync()));
+      const theta0 = read(base.unet);
+      await x.step();
+      const theta1 = read(x.armParams('ema'));
+      await x.step();
+      const theta2 = read(x.armParams('ema'));
+      // The EMA does not touch training: all three policies are the same (same data, noise, lr).
+      read(x.armParams('raw')).forEach((v, i) => expect(v).toEqual(theta2[i]));
+      const st = (x as unknown as { arms: Array<{ cfg: { name: string }; ema: Record<string, tf.Variable> | null }> }).arms;
+      const ema = st.find((a) => a.cfg.name === 'ema')!.ema!;
+      const ema0 = st.find((a) => a.cfg.name === 'ema0')!.ema!;
+      read(ema).forEach((v, i) => {
+        // ema₀ = θ₀; ema₁ = ½θ₀ + ½θ₁; ema₂ = ½ema₁ + ½θ₂ (float32 steps, as the engine computes them)
+        const want = theta0[i].map((t0, j) => Math.fround(Math.fround(Math.fround(Math.fround(t0 * 0.5) + Math.fround(theta1[i][j] * 0.5)) * 0.5) + Math.fround(theta2[i][j] * 0.5)));
+        for (let j = 0; j < v.length; j += 97) expect(v[j]).toBeCloseTo(want[j], 6);
+      });
+      read(ema0).forEach((v, i) => expect(v).toEqual(theta2[i]));
+      // Evaluations score the EMA: ema0's checkpoint metrics are raw's; the ½-EMA's differ.
+      const r = x.results();
+      const m = (n: string) => r.arms.find((a) => a.name === n)!.checkpoints.at(-1)!.metrics;
+      expect(m('ema0')).toEqual(m('raw'));
+      expect(m('ema')).not.toEqual(m('raw'));
+    } finally {
+      x.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => parseExperimentConfig({ ...PRESETS.smoke, arms: [{ name: 'bad', method: 'sft', data: 'winners', ema: 1 }] })).toThrow(/ema/);
+  });
+});
+
 describe('the unconditional branch', () => {
   it('alignDropout: dropped items see the empty prompt in the loss (by hand at update 1), seeded by update, leak-free', async () => {
     expect(dropoutMask(3, 5, 8, 0.5)).toEqual(dropoutMask(3, 5, 8, 0.5));

@@ -33,7 +33,7 @@ import { commonPrefix } from '../model/layers';
 import { unetForward, type Params, type ReducedSD } from '../model/sd';
 import { Rng } from '../rng';
 import type { Pair, Prompt } from '../world';
-import { createArm, disposeArm, updateArm, type ArmState, type UpdatePhase } from './armUpdate';
+import { createArm, disposeArm, evaluatedWeights, updateArm, updateEma, type ArmState, type UpdatePhase } from './armUpdate';
 import { BatchOrder, dropoutMask, sharedBatchTensors, updateNoise } from './batch';
 import { displacement } from './diagnostics';
 import { perSampleMse } from './loss';
@@ -287,7 +287,7 @@ export class Experiment {
     const baseRec = ood ? this.baseOod[ood] : this.baseFinal;
     const name = arm?.cfg.name ?? null;
     this.opts.onProgress?.(`final evaluation of ${name ?? 'the base'} on ${prompts.length} images${ood ? ` (${ood})` : ''}`, 0);
-    const model = arm ? { ...this.base, unet: arm.policy } : this.base;
+    const model = arm ? { ...this.base, unet: evaluatedWeights(arm) } : this.base;
     const o = this.evalOptions(arm, true);
     if (ood) o.seed = new Rng(o.seed).fork(ood).seed; // its own noise stream per prompt set
     const ev = await this.evaluateChecked(model, prompts, o, { arm: name, update, final: true, ...(ood ? { split: ood } : {}) });
@@ -387,6 +387,7 @@ export class Experiment {
         const timer = this.opts.updateTimer;
         const rec = await updateArm(arm, timer ? { ...ctx, timer: (phase, ms) => timer(arm.cfg.name, phase, ms) } : ctx);
         if (rec) {
+          updateEma(arm);
           arm.updates.push(rec);
           result.records.push(rec);
         } else {
@@ -429,7 +430,7 @@ export class Experiment {
     let images: Float32Array[] | undefined;
     if (this.opts.evaluate) {
       this.opts.onProgress?.(`evaluating ${arm.cfg.name} at update ${update}`, 0);
-      const ev = await this.evaluateChecked({ ...this.base, unet: arm.policy }, this.evalPrompts, this.evalOptions(arm), { arm: arm.cfg.name, update });
+      const ev = await this.evaluateChecked({ ...this.base, unet: evaluatedWeights(arm) }, this.evalPrompts, this.evalOptions(arm), { arm: arm.cfg.name, update });
       metrics = ev.mean;
       // Paired with the base image by image (same prompt, same noise), for every metric the evaluator gives.
       winRate = this.baseEval ? winRates(ev.perImage, this.baseEval.perImage, Object.keys(ev.perImage[0])) : null;
