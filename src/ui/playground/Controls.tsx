@@ -217,6 +217,10 @@ export function Controls({
                   <span>lr</span>
                   <NumberField compact optional label={`Learning rate of arm ${a.name}`} value={a.lr} placeholder={String(armHyperParameters(config, { ...a, lr: undefined }).lr)} disabled={disabled} onCommit={(v) => setArm(i, { lr: v })} />
                 </label>
+                <label title="EMA of this arm's weights, decay per update 0 … 0.9999 (e.g. 0.95 ≈ the last 20 updates): evaluations score the average (empty: the raw weights)">
+                  <span>EMA</span>
+                  <NumberField compact optional label={`EMA decay of arm ${a.name}`} value={a.ema} placeholder="off" disabled={disabled} onCommit={(v) => setArm(i, { ema: v })} />
+                </label>
               </div>
             </div>
           );
