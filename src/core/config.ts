@@ -251,18 +251,21 @@ export function armHyperParameters(config: Pick<ExperimentConfig, 'beta' | 'lr'>
 
 /**
  * Defaults of the reward-arm options (`rewardArmOptions`).
- *  - clipRange 0.2 (DDPO_IS's δ). DDPO's code clips at 1e-4 with the log-density *averaged* over SD's
- *    4·64·64 latent dimensions; ours is summed over 8·8·4 = 256 (stochasticDdim.ts), so a per-dimension
- *    change of 1e-4 is a ratio of e^{0.0256}, and what a step of Adam at lr 1e-4 does to the summed ratio
- *    on the tiny model at the second inner epoch is |ρ − 1| ~ 0.1–1 (src/core/align/README.md,
- *    "DDPO's clip range"): 0.2 binds on part of the steps from the second inner epoch on.
+ *  - clipRange 0.5 (DDPO_IS's δ), rescaled for our log-density. DDPO's code clips at 1e-4 with the
+ *    log-density *averaged* over SD's 4·64·64 latent dimensions; ours is the true density, summed over
+ *    8·8·4 = 256 (stochasticDdim.ts), so one step of Adam moves ρ by far more: measured with
+ *    scripts/ddpo-clip-probe.ts (4 prompts × 4 samples, 10 steps, 3 updates, |ρ − 1| at inner epoch 2
+ *    after one Adam step at lr 1e-4): shipped base median 0.35, 90 % 0.91 → δ = 0.5 is active on 37 % of
+ *    (trajectory, step), δ = 0.2 on 69 %, δ = 1e-4 on 100 %; tiny random model median 0.021 → δ = 0.5 on
+ *    1.4 %, 0.2 on 5 %. At lr 1e-5 (shipped base) δ = 0.1 is active on 20 %, 0.5 on 0.2 %.
+ *    (src/core/align/README.md, "DDPO's clip range").
  *  - innerEpochs 2: with one full-batch step per epoch the ratio is exactly 1 at the first, so the clip
  *    can only bind from the second on (DDPO's code gets there by several minibatches per epoch).
  *  - samplesPerPrompt 4: each DDPO update samples ⌊B/4⌋ of the batch's prompts × 4 (about as many
  *    trajectories as SePPO's B reference samples).
  *  - preference 'reward'; reward 'pickscore-mini' (the paper's PickScore).
  */
-export const REWARD_DEFAULTS = { reward: 'pickscore-mini', clipRange: 0.2, innerEpochs: 2, samplesPerPrompt: 4, preference: 'reward' } as const satisfies {
+export const REWARD_DEFAULTS = { reward: 'pickscore-mini', clipRange: 0.5, innerEpochs: 2, samplesPerPrompt: 4, preference: 'reward' } as const satisfies {
   reward: RewardModel;
   clipRange: number;
   innerEpochs: number;
