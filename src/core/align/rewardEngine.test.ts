@@ -15,6 +15,8 @@ import { disposeReducedSD, initReducedSD, type ReducedSD } from '../model/sd';
 import { TINY_SD } from '../../runner/run';
 import { MAX_TOKENS, tokenize, VOCAB, type Dataset } from '../world';
 import { Experiment, type Evaluator } from './trainer';
+import { metricsCsv, rewardTraceMarkdown, summaryMarkdown } from './report';
+import { rewardTrace, type RunResults } from './records';
 import { tinyAlignmentDataset } from './testFixtures';
 
 let base: ReducedSD;
@@ -98,8 +100,36 @@ describe('reward-model arms in the engine', () => {
     const b = await runAll();
     expect(noTimes(b.results)).toEqual(noTimes(a.results));
     expect(b.weights).toEqual(a.weights);
-    // The reward arms' weights moved.
-    expect(a.weights.DDPO).not.toEqual(alone.weights['SFTʷ']);
+    // The reward arms' weights moved off θ₀.
+    const theta0 = Array.from(Object.values(base.unet)[0].dataSync());
+    expect(a.weights.DDPO).not.toEqual(theta0);
+    expect(a.weights.D3PO).not.toEqual(theta0);
+    // metrics.csv and summary.md carry them; a run without reward arms keeps its old columns.
+    const csv = metricsCsv(a.results).split('\n');
+    expect(csv[0].endsWith(',trainReward,rewardModel,clipFrac,ratioMaxDev,insideAbs,raterTies')).toBe(true);
+    expect(csv.find((l) => l.startsWith('DDPO,1,'))).toContain(',pickscore-mini,');
+    expect(metricsCsv(alone.results).split('\n')[0]).not.toContain('trainReward');
+    const md = summaryMarkdown({ ...a.results, meta: { engine: 'node', backend: 'wasm', preset: null, assets: 'test', startedAt: '', wallMs: 0 } });
+    expect(md).toContain('## Reward hacking: training reward / true preference per checkpoint');
+    expect(md).toContain('| DDPO (pickscore-mini) |');
+    expect(md).toContain('n/a (DDPO)');
+  });
+
+  it('the reward trace averages the training reward per checkpoint; the table marks the hacking checkpoints', () => {
+    const ups = [1, 2, 3, 4].map((update) => ({ update, trainReward: update }));
+    const cps = [
+      { update: 2, metrics: { trueUtility: 0.5 } },
+      { update: 4, metrics: { trueUtility: 0.4 } },
+    ];
+    const trace = rewardTrace(ups, cps, 'aesthetic');
+    expect(trace).toEqual([
+      { update: 2, reward: 'aesthetic', trainReward: 1.5, truePreference: 0.5 },
+      { update: 4, reward: 'aesthetic', trainReward: 3.5, truePreference: 0.4 },
+    ]);
+    expect(rewardTrace(ups, [{ update: 2, metrics: null }], 'x')[0].truePreference).toBeNull();
+    const arms = [{ name: 'DDPO', rewardTrace: trace, rewardHacking: [4] }] as unknown as RunResults['arms'];
+    expect(rewardTraceMarkdown({ arms })).toContain('| DDPO (aesthetic) | 1.500 / 0.500 | 3.500 / 0.400 ⚠ |');
+    expect(rewardTraceMarkdown({ arms: [] })).toBeNull();
   });
 
   it('numTensors is flat across updates of DDPO and D3PO after a warm-up, and dispose() frees everything', async () => {
