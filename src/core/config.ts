@@ -245,9 +245,15 @@ export function divergenceBounds(config: Pick<ExperimentConfig, 'divergence'>): 
  * The hyper-parameters an arm trains with: its own β and learning rate where it sets them, the
  * experiment's otherwise. The one place this is resolved (trainer, export, controls).
  */
-export function armHyperParameters(config: Pick<ExperimentConfig, 'beta' | 'lr'>, arm: Pick<ArmConfig, 'beta' | 'lr'>): { beta: number; lr: number } {
-  return { beta: arm.beta ?? config.beta, lr: arm.lr ?? config.lr };
+export function armHyperParameters(config: Pick<ExperimentConfig, 'beta' | 'lr'>, arm: Pick<ArmConfig, 'beta' | 'lr'> & { method?: ArmMethod }): { beta: number; lr: number } {
+  // D3PO's β multiplies per-step log-density differences, not SePPO's MSE gaps: the experiment's β
+  // (1000, chosen for the MSE scale) would saturate its sigmoid at once, so it has its own default.
+  const beta = arm.beta ?? (arm.method === 'd3po' ? D3PO_BETA : config.beta);
+  return { beta, lr: arm.lr ?? config.lr };
 }
+
+/** D3PO's β where the arm sets none: 0.1, DPO's and the D3PO paper's value (src/core/align/README.md). */
+export const D3PO_BETA = 0.1;
 
 /**
  * Defaults of the reward-arm options (`rewardArmOptions`).
