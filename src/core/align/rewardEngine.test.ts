@@ -134,7 +134,7 @@ describe('reward-model arms in the engine', () => {
 
   it('numTensors is flat across updates of DDPO and D3PO after a warm-up, and dispose() frees everything', async () => {
     const before = tf.memory().numTensors;
-    const c = cfg({ updates: 5, checkpointEvery: 100, arms: [DDPO, { ...D3PO, preference: 'raters' }] });
+    const c = cfg({ updates: 5, checkpointEvery: 100, arms: [DDPO, { ...D3PO, preference: 'raters' }, { ...D3PO, name: 'D3PO (reward)' }] });
     const x = await Experiment.create(c, base, ds, { rewards: rewardFunctions(scorers) });
     await x.step(); // warm-up: Adam creates its moment slots
     const warm = tf.memory().numTensors;
@@ -142,7 +142,7 @@ describe('reward-model arms in the engine', () => {
     await x.step();
     await x.step();
     expect(tf.memory().numTensors).toBe(warm);
-    expect(x.armSummaries().map((a) => a.halted)).toEqual([null, null]);
+    expect(x.armSummaries().map((a) => a.halted)).toEqual([null, null, null]);
     const r = x.updateRecords('D3PO');
     expect(r.every((u) => Number.isInteger(u.raterTies) && u.raterTies! >= 0 && u.raterTies! <= 2)).toBe(true);
     x.dispose();
