@@ -13,6 +13,10 @@
  *      then the arm halts (the others go on);
  *   7. `updateRecord`       the record of the update, with the loss diagnostics (diagnostics.ts).
  *
+ * The reward-model arms (methods 'ddpo', 'd3po': issue 15) take their own path, `rewardArmUpdate`: a
+ * rollout of the policy on the batch's first prompts (rewardArms.ts), the reward of the decoded samples
+ * (UpdateContext.reward), DDPO's clipped IS epochs or D3PO's per-step DPO step, each step guarded as in 6.
+ *
  * `UpdateContext.timer` (optional, for the bench's profile): called with each phase's wall time as it
  * ends (`UPDATE_PHASES`). It only reads the clock: an update's result is bit-identical with and
  * without it (trainer.test.ts). On WASM/CPU kernels run synchronously, so a phase's time is its

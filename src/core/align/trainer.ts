@@ -16,6 +16,9 @@
  *   4. every N updates save θ_k to the pool and evaluate on fixed prompts with fixed noise.
  * Baselines share this machinery: SFT (mean m_w), Diffusion-DPO (real losers, ref θ₀, s = −1),
  * SPIN-like (latest, s = −1), DITTO-like (init, s = −1).
+ * The reward-model baselines (issue 15: DDPO, D3PO; armUpdate.ts's rewardArmUpdate, rewardArms.ts) train
+ * on their own samples for the batch's first prompts, scored by `ExperimentOptions.rewards`, with the
+ * same seed-keyed noise for every arm of a method; their checkpoints are evaluated like every arm's.
  *
  * Every arm starts from the same base UNet and sees, at update u, the same batch, t, ε, reference-
  * sample noise and, at checkpoints, the same evaluation noise. `step()` is async and reads tensors
