@@ -1,7 +1,7 @@
 /**
  * The reward-model arms of issue 15 (the paper's Table 1 baselines DDPO and D3PO): their losses and
- * one update each, on stochastic DDIM trajectories (diffusion/stochasticDdim.ts). Not yet wired into
- * the trainer through armUpdate.ts (methods 'ddpo' and 'd3po' of config.ts): the `…Grads` functions
+ * one update each, on stochastic DDIM trajectories (diffusion/stochasticDdim.ts). The trainer calls them
+ * through armUpdate.ts's `rewardArmUpdate` (methods 'ddpo' and 'd3po' of config.ts): the `…Grads` functions
  * give the gradients and the packed read-back without applying them, so the trainer's divergence guard
  * can refuse a non-finite update; the `…Step` functions apply them at once.
  *
