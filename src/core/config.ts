@@ -264,6 +264,7 @@ export const D3PO_BETA = 0.1;
  *    after one Adam step at lr 1e-4): shipped base median 0.35, 90 % 0.91 → δ = 0.5 is active on 37 % of
  *    (trajectory, step), δ = 0.2 on 69 %, δ = 1e-4 on 100 %; tiny random model median 0.021 → δ = 0.5 on
  *    1.4 %, 0.2 on 5 %. At lr 1e-5 (shipped base) δ = 0.1 is active on 20 %, 0.5 on 0.2 %.
+ *    On main's 16×16×4 base (D = 1024) δ = 0.5 is active on 60 % at lr 1e-4 (δ = 1: 12 %).
  *    (src/core/align/README.md, "DDPO's clip range").
  *  - innerEpochs 2: with one full-batch step per epoch the ratio is exactly 1 at the first, so the clip
  *    can only bind from the second on (DDPO's code gets there by several minibatches per epoch).
