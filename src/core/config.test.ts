@@ -79,7 +79,7 @@ describe('experiment config', () => {
     const tampered = JSON.parse(JSON.stringify(PRESETS.smoke));
     tampered.arms[0].method = 'ppo';
     const c = decodeConfig(encodeConfig(tampered));
-    expect(!c.ok && c.errors[0]).toBe("arms[0].method: expected one of 'seppo' | 'sft' | 'dpo', got 'ppo'");
+    expect(!c.ok && c.errors[0]).toBe("arms[0].method: expected one of 'seppo' | 'sft' | 'dpo' | 'ddpo' | 'd3po', got 'ppo'");
   });
 
   it('presetConfig returns an editable copy and rejects unknown names', () => {
@@ -126,7 +126,7 @@ describe('issue 13: protocol options and presets', async () => {
     expect(PROTOCOL_PRESETS['lr-sweep'].evalSplit).toBe('tuning');
     expect(PROTOCOL_PRESETS['lr-sweep'].arms.length).toBe(12);
     expect(pc('gates')).toEqual(PROTOCOL_PRESETS.gates);
-    expect(() => pc('nope')).toThrow(/'smoke' \| 'gates' \| 'lr-sweep'/);
+    expect(() => pc('nope')).toThrow(/'smoke' \| 'reward-hacking' \| 'gates' \| 'lr-sweep'/);
   });
   it('bad protocol values get readable messages', () => {
     const bad = parse({ ...P.smoke, finalEvalNoises: 4, arms: [{ ...P.smoke.arms[0], data: 'losers', method: 'dpo' }] });

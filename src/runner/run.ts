@@ -10,6 +10,7 @@ import { Experiment } from '../core/align/trainer';
 import type { ExperimentResults, RunMeta } from '../core/align/report';
 import { sampleImagesAsync as sampleImagesAsyncCore } from '../core/diffusion/sample';
 import { evaluate, type Scorers } from '../core/eval/evaluate';
+import { rewardFunctions } from '../core/eval/reward';
 import { defaultScorerConfig, describeScorer, disposeScorer, initScorer } from '../core/eval/scorer';
 import { disposeReducedSD, initReducedSD, type ReducedSD, type SDConfig } from '../core/model/sd';
 import { MAX_TOKENS, tokenize, VOCAB, type Prompt } from '../core/world';
@@ -36,11 +37,12 @@ export interface RunnerHooks {
   partial?: (r: ExperimentResults) => void | Promise<void>;
 }
 
-/** One progress line per update: each arm's loss, implicit accuracy and AAF rate. */
+/** One progress line per update: each arm's loss, implicit accuracy and AAF rate (reward arms: their training reward). */
 export function stepLine(r: StepResult, total: number, wallMs: number): string {
   const parts = r.records.map((x) => {
-    const acc = x.implicitAcc === null ? '' : ` acc ${x.implicitAcc.toFixed(2)} aaf ${x.aafRate!.toFixed(2)}`;
-    return `${x.arm}: loss ${x.loss.toFixed(4)}${acc} (${x.ms.toFixed(0)} ms)`;
+    const acc = x.implicitAcc === null ? '' : x.aafRate === null ? ` acc ${x.implicitAcc.toFixed(2)}` : ` acc ${x.implicitAcc.toFixed(2)} aaf ${x.aafRate.toFixed(2)}`;
+    const rw = x.trainReward === undefined ? '' : ` ${x.rewardModel} ${x.trainReward.toFixed(3)}${x.clipFrac === undefined ? '' : ` clip ${x.clipFrac.toFixed(2)}`}`;
+    return `${x.arm}: loss ${x.loss.toFixed(4)}${acc}${rw} (${x.ms.toFixed(0)} ms)`;
   });
   const cps = r.checkpoints.map((c) => `${c.arm} eval PickScore ${c.metrics?.pickScore?.toFixed(2) ?? '—'} U ${c.metrics?.trueUtility?.toFixed(3) ?? '—'} (${c.ms.toFixed(0)} ms)`);
   const halted = r.halted.map((h) => `HALTED ${h.message}`);
@@ -91,6 +93,8 @@ export async function runExperimentHere(input: RunnerInput, meta: Omit<RunMeta, 
         const r = await evaluate(prompts, images, scorers);
         return { mean: { ...r.mean }, perImage: r.perImage.map((x) => ({ ...x })) }; // images not kept
       },
+      // The reward-model arms (DDPO, D3PO) train on the very scorers the evaluation reports.
+      rewards: rewardFunctions(scorers),
     });
     try {
       hooks.log(`base: ${JSON.stringify(exp.baseEval?.mean)}`);

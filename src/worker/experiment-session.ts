@@ -38,6 +38,7 @@ import type {
 } from './protocol-experiment';
 import type { RunStore, StoredRun } from './experiment-store';
 import { baseEvalKey, cachedBaseEval, EvaluationCutShort, type BaseEvalCacheStore } from '../core/eval/baseEvalCache';
+import type { RewardFunctions } from '../core/eval/reward';
 
 /** What the session needs from the rest of the worker: the shipped model, data and evaluator. */
 export interface SessionAssets {
@@ -47,6 +48,8 @@ export interface SessionAssets {
   evaluate: (...a: [...Parameters<Evaluator>, onBatch?: (done: number, total: number) => void | Promise<void>]) => ReturnType<Evaluator>;
   /** The base model's and the scorers' identity (file hashes) for the base-evaluation cache; none: not cached. */
   identity?: { model: string; scorers: string };
+  /** The reward functions of the reward-model arms (DDPO, D3PO), bound to the evaluation's scorers (core/eval/reward.ts). */
+  rewards?: RewardFunctions;
 }
 export type AssetLoader = (config: ExperimentConfig, emit: (e: WorkerEvent) => void, progress: (stage: string, fraction: number) => void) => Promise<SessionAssets>;
 
@@ -206,6 +209,7 @@ export class ExperimentSession {
     const exp = await Experiment.create(config, assets.base, assets.dataset, {
       evaluate: this.makeEvaluator(assets),
       onProgress: this.progress,
+      ...(assets.rewards ? { rewards: assets.rewards } : {}),
     });
     if (run !== this.run) {
       exp.dispose();

@@ -5,6 +5,7 @@ import { ExperimentSession, type AssetLoader } from './experiment-session';
 import { getDataset, loadBaseModel, loadScorers, scorersIdentity } from './assets';
 import { baseEvalStore } from './base-eval-store';
 import { evaluate } from '../core/eval/evaluate';
+import { rewardFunctions } from '../core/eval/reward';
 import { metricsCsv } from '../core/align/report';
 import { sampleImagesAsync } from '../core/diffusion/sample';
 import { tokenize } from '../core/world';
@@ -29,6 +30,8 @@ const loadAssets: AssetLoader = async (config, emit, progress) => {
     dataset,
     // Asynchronous read-back only: a synchronous read on software WebGPU destroys the device (core/diffusion/sample.ts).
     identity: { model: base.id, scorers: scorersIdentity() },
+    // The reward-model arms (DDPO, D3PO) train on the scorers loaded for evaluation (the same ones).
+    rewards: rewardFunctions(scorers),
     // Batches of 8 (the noise of image i does not depend on the batch: core/diffusion/sample.ts), so
     // progress is shown and a Cut short lands between batches.
     evaluate: async (model, prompts, o, _subject, onBatch) => {

@@ -13,16 +13,21 @@
  *      then the arm halts (the others go on);
  *   7. `updateRecord`       the record of the update, with the loss diagnostics (diagnostics.ts).
  *
+ * The reward-model arms (methods 'ddpo', 'd3po': issue 15) take their own path, `rewardArmUpdate`: a
+ * rollout of the policy on the batch's first prompts (rewardArms.ts), the reward of the decoded samples
+ * (UpdateContext.reward), DDPO's clipped IS epochs or D3PO's per-step DPO step, each step guarded as in 6.
+ *
  * `UpdateContext.timer` (optional, for the bench's profile): called with each phase's wall time as it
  * ends (`UPDATE_PHASES`). It only reads the clock: an update's result is bit-identical with and
  * without it (trainer.test.ts). On WASM/CPU kernels run synchronously, so a phase's time is its
  * compute; on WebGPU/WebGL it is mostly dispatch, and the wait shows up in 'read-back'.
  */
 import * as tf from '@tensorflow/tfjs';
-import { armHyperParameters, divergenceBounds, type ArmConfig, type ExperimentConfig } from '../config';
+import { armHyperParameters, divergenceBounds, isRewardMethod, rewardArmOptions, type ArmConfig, type ExperimentConfig } from '../config';
+import type { RewardFunctions } from '../eval/reward';
 import { qSample, type Schedule } from '../diffusion/schedule';
 import { decodeLatents, unetForward, type Params, type ReducedSD, type UNetConfig } from '../model/sd';
-import { IMAGE_LEN, trueUtility } from '../world';
+import { IMAGE_LEN, RATER_POOLS, poolUtility, ratePair, trueUtility } from '../world';
 import { Rng } from '../rng';
 import type { SharedBatch } from './batch';
 import { aafConfusion, aafRateOf, addConfusion, emptyConfusion, implicitAccuracyOf, lossDiagnostics, type AafConfusion } from './diagnostics';
@@ -31,6 +36,8 @@ import { CheckpointPool, type PoolEntry } from './pool';
 import type { CheckpointRecord, UpdateRecord } from './records';
 import { RefSampleCache, refNoise, sampleReferenceLatents } from './refsamples';
 import type { EncodedTrainingSet } from './trainingSet';
+import { d3poGrads, ddpoInnerGrads, disposePairRollout, disposeRollout, pairRollout, preferA, rollout, splitByPreference, unpackDdpo, type RewardFn } from './rewardArms';
+import { disposeTrajectory } from '../diffusion/stochasticDdim';
 
 export interface ArmState {
   cfg: ArmConfig;
@@ -159,6 +166,11 @@ export interface UpdateContext {
   base?: ReducedSD;
   /** Optional: each phase's wall time (the bench's profile); reads the clock only, never changes a result. */
   timer?: PhaseTimer;
+  /**
+   * Reward arms (DDPO, D3PO): the model whose frozen decoder turns their samples into images, and the
+   * reward functions (src/core/eval/reward.ts, bound to the scorers by the runner / worker).
+   */
+  reward?: { sd: ReducedSD; rewards: RewardFunctions };
 }
 
 /**
@@ -324,7 +336,7 @@ export function divergenceOf(arm: ArmState, c: Pick<UpdateContext, 'config' | 'i
   if (!Number.isFinite(loss)) return `non-finite loss (${loss})`;
   const b = divergenceBounds(c.config);
   if (loss > b.maxLoss) return `diverged: loss ${loss.toPrecision(4)} above divergence.maxLoss ${b.maxLoss}`;
-  if (arm.cfg.method !== 'sft' && arm.ref && arm.ref.k === 0) {
+  if ((arm.cfg.method === 'seppo' || arm.cfg.method === 'dpo') && arm.ref && arm.ref.k === 0) {
     const rb = unpackReadback(v, SEPPO_READBACK, c.idx.length);
     let sm = 0;
     let sr = 0;
@@ -339,6 +351,7 @@ export function divergenceOf(arm: ArmState, c: Pick<UpdateContext, 'config' | 'i
 
 /** One update of one arm (steps 1–7); null when the arm halted on a non-finite loss (`arm.halted` says why). */
 export async function updateArm(arm: ArmState, c: UpdateContext): Promise<UpdateRecord | null> {
+  if (isRewardMethod(arm.cfg.method)) return rewardArmUpdate(arm, c);
   const t0 = performance.now();
   const lap = lapper(c.timer);
   if (arm.cfg.method !== 'sft') chooseReference(arm, c);
@@ -381,6 +394,198 @@ export async function updateArm(arm: ArmState, c: UpdateContext): Promise<Update
     rec.aafSkill = conf;
     rec.skillMs = decodeMs + performance.now() - ts;
   }
+  rec.ms = performance.now() - t0;
+  lap('record');
+  return rec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reward-model arms (issue 15): DDPO_IS and D3PO on the arm's own stochastic DDIM samples
+// (rewardArms.ts). Same seed, batch order and evaluation as every other arm: the prompts are the
+// first P of update u's batch, and the sampling noise is a function of (seed, u) only.
+
+/** The reward of images of the batch's first prompts: the arm's reward model, bound to the prompts. */
+function batchReward(arm: ArmState, c: UpdateContext, items: readonly number[]): RewardFn {
+  const model = rewardArmOptions(arm.cfg).reward;
+  const fn = c.reward?.rewards[model];
+  if (!fn) throw new Error(`${arm.cfg.name}: reward model '${model}' has no reward function (ExperimentOptions.rewards)`);
+  return (images, promptOf) => fn(images, promptOf.map((i) => c.data.prompts[items[i]]));
+}
+
+const mean = (v: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i];
+  return s / v.length;
+};
+
+/** A reward arm's guard: a non-finite or too large loss halts it, the gradients not applied (as `divergenceOf`). */
+function rewardDivergence(c: UpdateContext, loss: number): string | null {
+  if (!Number.isFinite(loss)) return `non-finite loss (${loss})`;
+  const b = divergenceBounds(c.config);
+  if (loss > b.maxLoss) return `diverged: loss ${loss.toPrecision(4)} above divergence.maxLoss ${b.maxLoss}`;
+  return null;
+}
+
+function applyStep(arm: ArmState, grads: tf.NamedTensorMap): void {
+  if (arm.cfg.warmup) (arm.opt as unknown as { learningRate: number }).learningRate = warmupLr(arm.lr, arm.cfg.warmup, arm.updates.length + 1);
+  arm.opt.applyGradients(grads);
+  tf.dispose(grads);
+}
+
+function halt(arm: ArmState, c: UpdateContext, why: string): null {
+  arm.halted = `${arm.cfg.name}: ${why} at update ${c.update + 1}; this arm is halted, the others go on`;
+  return null;
+}
+
+const NULL_DIAGNOSTICS = { mL: null, rW: null, rL: null, aafRate: null, rewardW: null, rewardL: null, margin: null, insideHist: null, accByTBucket: null, flippedShare: null } as const;
+
+/**
+ * One update of a DDPO or D3PO arm. DDPO: ⌊B/R⌋ prompts × R trajectories, per-prompt advantages,
+ * `innerEpochs` steps of the clipped IS loss (one read-back each). D3PO: ⌊B/2⌋ prompts × 2 trajectories
+ * from one x_T, ranked by the reward (or the raters), one step of the per-step DPO loss against θ_ref.
+ */
+/**
+ * m̄_w of the policy before its update: its denoising error on the batch's winners at the batch's t and ε
+ * (what SFT's and SePPO's m_w is). Reward arms never train on the data's images; this is their
+ * likelihood-displacement monitor, read back on its own (no gradient).
+ */
+async function winnersError(arm: ArmState, c: UpdateContext): Promise<number> {
+  const sh = c.shared;
+  const m = tf.tidy(() => {
+    const xw = c.data.gatherLatents(c.data.trainingRows(c.idx, 'winners'));
+    return tf.mean(perSampleMse(unetForward(arm.policy, c.unet, qSample(xw, sh.t, sh.eps, c.schedule), sh.tF, sh.ctx), sh.eps));
+  });
+  return (await readBack(m.reshape([1]) as tf.Tensor1D).finally(() => m.dispose()))[0];
+}
+
+async function rewardArmUpdate(arm: ArmState, c: UpdateContext): Promise<UpdateRecord | null> {
+  if (!c.reward) throw new Error(`${arm.cfg.name}: a reward arm needs the reward context (UpdateContext.reward)`);
+  const t0 = performance.now();
+  const lap = lapper(c.timer);
+  const mW = await winnersError(arm, c);
+  const o = rewardArmOptions(arm.cfg);
+  const B = c.idx.length;
+  const sd = c.reward.sd;
+  const common = { policy: arm.policy, ucfg: c.unet, uncondCtx: c.data.uncond, guidance: c.config.refGuidance, steps: c.config.refSteps, eta: 1, seed: c.config.seed, update: c.update, decode: (z: tf.Tensor4D) => decodeLatents(sd, z), schedule: c.schedule };
+  const promptsCtx = (P: number) => tf.tidy(() => c.shared.sampleCtx.slice([0, 0, 0], [P, -1, -1]) as tf.Tensor3D); // the batch's first P prompts, conditional (no alignment dropout)
+
+  if (arm.cfg.method === 'ddpo') {
+    const R = o.samplesPerPrompt;
+    const P = Math.floor(B / R);
+    const items = c.idx.slice(0, P);
+    const ctx = promptsCtx(P);
+    lap('data');
+    const tr = performance.now();
+    let ro;
+    try {
+      ro = await rollout({ ...common, ctx, samplesPerPrompt: R, reward: batchReward(arm, c, items) });
+    } finally {
+      ctx.dispose();
+    }
+    const refMs = performance.now() - tr;
+    lap('reference sampling');
+    let loss = 0;
+    let clipFrac = 0;
+    let ratioMaxDev = 0;
+    try {
+      for (let e = 0; e < o.innerEpochs; e++) {
+        const { grads, packed } = ddpoInnerGrads(arm.policy, arm.vars, c.unet, ro.tr, ro.tc, ro.advantages, o.clipRange);
+        lap('policy backward');
+        const v = await readBack(packed);
+        lap('read-back');
+        const r = unpackDdpo(v);
+        const why = rewardDivergence(c, r.loss);
+        if (why) {
+          tf.dispose(grads);
+          lap('optimizer');
+          return halt(arm, c, why + (e > 0 ? ` (inner epoch ${e + 1})` : ''));
+        }
+        applyStep(arm, grads);
+        lap('optimizer');
+        loss += r.loss / o.innerEpochs;
+        clipFrac += r.clipFrac / o.innerEpochs;
+        ratioMaxDev = Math.max(ratioMaxDev, r.ratioMaxDev);
+      }
+    } finally {
+      disposeRollout(ro);
+    }
+    const rec: UpdateRecord = { arm: arm.cfg.name, update: c.update + 1, loss, refK: null, refMs, ms: 0, mW, ...NULL_DIAGNOSTICS, implicitAcc: null, trainReward: mean(ro.rewards), rewardModel: o.reward, clipFrac, ratioMaxDev };
+    rec.ms = performance.now() - t0;
+    lap('record');
+    return rec;
+  }
+
+  // D3PO
+  chooseReference(arm, c);
+  const P = Math.floor(B / 2);
+  const items = c.idx.slice(0, P);
+  const ctx = promptsCtx(P);
+  lap('data');
+  const tr = performance.now();
+  let pr;
+  try {
+    pr = await pairRollout({ ...common, ctx, reward: batchReward(arm, c, items), pixels: o.preference === 'raters' });
+  } finally {
+    ctx.dispose();
+  }
+  let aWins: Uint8Array;
+  let keep: Float32Array | undefined;
+  let ties: number | undefined;
+  if (o.preference === 'raters') {
+    // The world's simulated raters (pool A, who rated the training pairs) judge the two decoded images:
+    // Bradley–Terry on their pool utility, ties (inside the tie band) dropped from the loss.
+    const pool = RATER_POOLS.A;
+    const rng = new Rng(c.config.seed).fork(`d3po-raters/${c.update}`);
+    aWins = new Uint8Array(P);
+    keep = new Float32Array(P);
+    ties = 0;
+    for (let i = 0; i < P; i++) {
+      const p = c.data.prompts[items[i]];
+      const uA = poolUtility(pool, trueUtility(p, pr.pixels!.subarray(i * IMAGE_LEN, (i + 1) * IMAGE_LEN)).parts);
+      const uB = poolUtility(pool, trueUtility(p, pr.pixels!.subarray((P + i) * IMAGE_LEN, (P + i + 1) * IMAGE_LEN)).parts);
+      const j = ratePair(pool, uA, uB, rng);
+      if (j === 'tie') ties++;
+      else (aWins[i] = j === 'a' ? 1 : 0), (keep[i] = 1);
+    }
+  } else aWins = preferA(pr.rewardA, pr.rewardB);
+  const { w, l } = splitByPreference(pr.a, pr.b, aWins);
+  const refMs = performance.now() - tr;
+  lap('reference sampling');
+  let grads: tf.NamedTensorMap;
+  let packed: tf.Tensor1D;
+  try {
+    ({ grads, packed } = d3poGrads(arm.policy, arm.ref!.params, arm.vars, c.unet, w, l, pr.tc, arm.beta, keep));
+  } finally {
+    disposeTrajectory(w);
+    disposeTrajectory(l);
+    disposePairRollout(pr);
+  }
+  lap('policy backward');
+  const v = await readBack(packed);
+  lap('read-back');
+  const why = rewardDivergence(c, v[0]);
+  if (why) {
+    tf.dispose(grads);
+    lap('optimizer');
+    return halt(arm, c, why);
+  }
+  applyStep(arm, grads);
+  lap('optimizer');
+  const rec: UpdateRecord = {
+    arm: arm.cfg.name,
+    update: c.update + 1,
+    loss: v[0],
+    refK: arm.ref!.k,
+    refMs,
+    ms: 0,
+    mW,
+    ...NULL_DIAGNOSTICS,
+    implicitAcc: v[1],
+    trainReward: (mean(pr.rewardA) + mean(pr.rewardB)) / 2,
+    rewardModel: o.reward,
+    insideAbs: v[2],
+    ...(ties !== undefined ? { raterTies: ties } : {}),
+  };
   rec.ms = performance.now() - t0;
   lap('record');
   return rec;

@@ -43,6 +43,15 @@ export interface UpdateRecord extends Omit<LossDiagnostics, 'mL' | 'rW' | 'rL' |
   /** With `aafSkill` (SePPO arms): this update's AAF decisions against the decoded true utilities, and the wall time of that check. */
   aafSkill?: AafConfusion;
   skillMs?: number;
+  /** Reward arms (DDPO, D3PO): the mean reward-model score of this update's own samples, and which reward model. */
+  trainReward?: number;
+  rewardModel?: string;
+  /** DDPO: the share of (trajectory, step) whose ratio the clip bound (mean over the inner epochs) and the largest |ρ − 1|. */
+  clipFrac?: number;
+  ratioMaxDev?: number;
+  /** D3PO: mean |inside| (β times the log-ratio margin, per step), and with preference 'raters' the pairs the raters called a tie (dropped). */
+  insideAbs?: number;
+  raterTies?: number;
 }
 
 /** The likelihood-displacement probe at a checkpoint: error on the fixed probe set relative to θ₀ (ratio − 1). */
@@ -102,6 +111,23 @@ export interface RewardTracePoint {
   truePreference: number | null;
 }
 
+/**
+ * The reward trace of a reward-trained arm: at each checkpoint, the mean training reward of the updates
+ * since the previous checkpoint (those with a `trainReward`) and the checkpoint's mean true utility.
+ */
+export function rewardTrace(updates: readonly Pick<UpdateRecord, 'update' | 'trainReward'>[], checkpoints: readonly Pick<CheckpointRecord, 'update' | 'metrics'>[], reward: string): RewardTracePoint[] {
+  const out: RewardTracePoint[] = [];
+  let prev = 0;
+  for (const cp of checkpoints) {
+    const rs = updates.filter((u) => u.update > prev && u.update <= cp.update && u.trainReward !== undefined).map((u) => u.trainReward!);
+    prev = cp.update;
+    if (rs.length === 0) continue;
+    const tu = cp.metrics?.trueUtility;
+    out.push({ update: cp.update, reward, trainReward: rs.reduce((a, b) => a + b, 0) / rs.length, truePreference: tu === undefined ? null : tu });
+  }
+  return out;
+}
+
 /** Indices i ≥ 1 of a trace where the training reward rose and the true preference fell since point i − 1: the marked points of the chart. */
 export function rewardHackingPoints(trace: readonly RewardTracePoint[]): number[] {
   const out: number[] = [];
@@ -150,6 +176,8 @@ export interface ArmResults {
   aafSkill?: AafConfusion;
   /** Reward-trained arms (DDPO, D3PO): training reward beside true preference per checkpoint. */
   rewardTrace?: RewardTracePoint[];
+  /** Reward-trained arms: the updates of the checkpoints where the training reward rose and the true preference fell (`rewardHackingPoints`). */
+  rewardHacking?: number[];
 }
 
 /** `Experiment.results()`: config, base evaluation, per-arm update and checkpoint records (no images). */

@@ -9,6 +9,7 @@ import { METRIC_KEYS, type MetricKey } from '../eval/metrics';
 import { INSIDE_HIST_EDGES, T_BUCKETS } from './bins';
 import { aafCorrelationMarkdown, aafSkillMarkdown, displacementMarkdown, finalEvalMarkdown, formatDelta, formatWin, pooledComparison, sweepMarkdown } from './protocolReport';
 import type { Metrics, RunResults, UpdateRecord } from './records';
+import { isRewardMethod } from '../config';
 
 export interface RunMeta {
   engine: 'browser' | 'node';
@@ -26,6 +27,8 @@ export type ExperimentResults = RunResults & { meta: RunMeta };
 
 const CSV_SCALARS = ['loss', 'implicitAcc', 'aafRate', 'mW', 'mL', 'rW', 'rL', 'rewardW', 'rewardL', 'margin', 'flippedShare', 'refK', 'ms', 'refMs'] as const;
 
+const REWARD_CSV = ['trainReward', 'rewardModel', 'clipFrac', 'ratioMaxDev', 'insideAbs', 'raterTies'] as const;
+
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'number') return Number.isFinite(v) ? String(+v.toPrecision(7)) : '';
@@ -39,7 +42,9 @@ export function metricsCsv(r: Pick<ExperimentResults, 'arms'>): string {
   const hist = INSIDE_HIST_EDGES.slice(0, -1).map((lo, i) => `inside_${lo}_${INSIDE_HIST_EDGES[i + 1]}`);
   // With aafSkill: the update's AAF confusion (columns only when some record has it, so older runs keep their shape).
   const skill = r.arms.some((a) => (a.updates as UpdateRecord[]).some((u) => u.aafSkill)) ? (['goodAtLeast', 'goodWorse', 'loserAtLeast', 'loserWorse'] as const) : [];
-  const lines = [['arm', 'update', ...CSV_SCALARS, ...buckets, ...hist, ...skill.map((k) => `aaf_${k}`), ...(skill.length ? ['skillMs'] : [])].join(',')];
+  // Reward arms (DDPO, D3PO): their training reward and method diagnostics (columns only when some record has them).
+  const reward = r.arms.some((a) => (a.updates as UpdateRecord[]).some((u) => u.trainReward !== undefined)) ? REWARD_CSV : [];
+  const lines = [['arm', 'update', ...CSV_SCALARS, ...buckets, ...hist, ...skill.map((k) => `aaf_${k}`), ...(skill.length ? ['skillMs'] : []), ...reward].join(',')];
   for (const a of r.arms) {
     for (const u of a.updates as UpdateRecord[]) {
       lines.push(
@@ -51,6 +56,7 @@ export function metricsCsv(r: Pick<ExperimentResults, 'arms'>): string {
           ...hist.map((_, i) => csvCell(u.insideHist?.[i] ?? null)),
           ...skill.map((k) => csvCell(u.aafSkill?.[k] ?? null)),
           ...(skill.length ? [csvCell(u.skillMs ?? null)] : []),
+          ...reward.map((k) => csvCell(u[k] ?? null)),
         ].join(','),
       );
     }
@@ -109,7 +115,7 @@ export function summaryMarkdown(r: ExperimentResults): string {
       label,
       ...COLS.map((c) => fmt(m?.[c.key], c.digits)),
       w ? winCell(r, last!.perImage, w) : '—',
-      a.config.method === 'sft' ? 'n/a (SFT)' : fmt(finalAafRate(a.updates as UpdateRecord[], N), 3),
+      a.config.method === 'sft' ? 'n/a (SFT)' : isRewardMethod(a.config.method) ? `n/a (${a.config.method.toUpperCase()})` : fmt(finalAafRate(a.updates as UpdateRecord[], N), 3),
     ]);
   }
 
@@ -119,7 +125,7 @@ export function summaryMarkdown(r: ExperimentResults): string {
   const psRows = r.arms.map((a) => [a.name, ...updates.map((u) => fmt(a.checkpoints.find((c) => c.update === u)?.metrics?.pickScore, 2))]);
   const tuRows = r.arms.map((a) => [a.name, ...updates.map((u) => fmt(a.checkpoints.find((c) => c.update === u)?.metrics?.trueUtility, 3))]);
   const aafRows = r.arms
-    .filter((a) => a.config.method !== 'sft')
+    .filter((a) => a.config.method !== 'sft' && !isRewardMethod(a.config.method))
     .map((a) => [
       a.name,
       ...updates.map((u) => {
@@ -153,8 +159,35 @@ export function summaryMarkdown(r: ExperimentResults): string {
     '',
   ];
   // Issue 13's protocol and diagnostics, where the run has them.
-  for (const extra of [finalEvalMarkdown(r), finalEvalMarkdown(r, 'oodComposition'), finalEvalMarkdown(r, 'oodRaters'), displacementMarkdown(r), aafSkillMarkdown(r), aafCorrelationMarkdown(r), sweepMarkdown(r)]) if (extra) lines.push(extra);
+  for (const extra of [finalEvalMarkdown(r), finalEvalMarkdown(r, 'oodComposition'), finalEvalMarkdown(r, 'oodRaters'), displacementMarkdown(r), aafSkillMarkdown(r), aafCorrelationMarkdown(r), sweepMarkdown(r), rewardTraceMarkdown(r)]) if (extra) lines.push(extra);
   return lines.join('\n');
+}
+
+/**
+ * The reward-model arms' trace (issue 15): per checkpoint, the mean training reward of the updates
+ * before it and the true preference measured at it; ⚠ where the reward rose while the true preference
+ * fell since the previous checkpoint (reward hacking). Null when the run has no reward arm.
+ */
+export function rewardTraceMarkdown(r: Pick<RunResults, 'arms'>): string | null {
+  const arms = r.arms.filter((a) => a.rewardTrace && a.rewardTrace.length > 0);
+  if (arms.length === 0) return null;
+  const updates = [...new Set(arms.flatMap((a) => a.rewardTrace!.map((p) => p.update)))].sort((x, y) => x - y);
+  const rows = arms.map((a) => [
+    `${a.name} (${a.rewardTrace![0].reward})`,
+    ...updates.map((u) => {
+      const p = a.rewardTrace!.find((x) => x.update === u);
+      if (!p) return '—';
+      return `${fmt(p.trainReward, 3)} / ${fmt(p.truePreference, 3)}${a.rewardHacking?.includes(u) ? ' ⚠' : ''}`;
+    }),
+  ]);
+  return [
+    '## Reward hacking: training reward / true preference per checkpoint',
+    '',
+    "Training reward: the mean reward-model score of the arm's own samples in the updates before the checkpoint (the reward it optimises); true preference: the checkpoint's evaluation. ⚠: the reward rose and the true preference fell since the previous checkpoint.",
+    '',
+    markdownTable(['Arm (reward)', ...updates.map((u) => `u=${u}`)], rows),
+    '',
+  ].join('\n');
 }
 
 /**

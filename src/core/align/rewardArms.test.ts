@@ -8,7 +8,7 @@ import { disposeTrajectory, sampleTrajectory, seededStepNoise, type Trajectory }
 import { decodeLatents, disposeReducedSD, encodeText, initReducedSD, tinySDConfig, tokensTensor, uncondContext, unetForward, type Params, type ReducedSD } from '../model/sd';
 import { commonPrefix } from '../model/layers';
 import { rewardHackingPoints, type RewardTracePoint } from './records';
-import { disposeRollout, rollout, d3poLoss, d3poStep, ddpoClippedLoss, ddpoInnerStep, perPromptAdvantages, preferA, splitByPreference, type TrajectoryContext } from './rewardArms';
+import { disposePairRollout, pairRollout, disposeRollout, rollout, d3poLoss, d3poStep, ddpoClippedLoss, ddpoInnerStep, perPromptAdvantages, preferA, splitByPreference, type TrajectoryContext } from './rewardArms';
 
 const TINY = tinySDConfig();
 const D = 8 * 8 * 4;
@@ -221,6 +221,50 @@ describe('DDPO rollout', () => {
     const c = await rollout({ ...o, update: 1 });
     expect(Array.from(c.rewards)).not.toEqual(Array.from(a.rewards)); // noise keyed by update
     [a, b, c].forEach(disposeRollout);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('D3PO loss with dropped pairs (the raters\' ties)', () => {
+  it('averages over the kept pairs only; 0 with none kept', () => {
+    tf.tidy(() => {
+      const pw = tf.tensor2d([[1, 2], [3, 0]]);
+      const pl = tf.tensor2d([[0, 1], [0, 0]]);
+      const z = tf.zeros([2, 2]) as tf.Tensor2D;
+      // β = 1, ref 0: inside = [[1, 1], [3, 0]]; keep only pair 0 → mean(softplus(−1), softplus(−1))
+      const r = d3poLoss(pw, pl, z, z, 1, tf.tensor1d([1, 0]));
+      expect(r.loss.dataSync()[0]).toBeCloseTo(Math.log1p(Math.exp(-1)), 5);
+      expect(r.implicitAcc.dataSync()[0]).toBe(1);
+      const all = d3poLoss(pw, pl, z, z, 1, tf.tensor1d([1, 1]));
+      expect(all.loss.dataSync()[0]).toBeCloseTo(d3poLoss(pw, pl, z, z, 1).loss.dataSync()[0], 6); // all kept = no mask
+      expect(d3poLoss(pw, pl, z, z, 1, tf.tensor1d([0, 0])).loss.dataSync()[0]).toBe(0);
+    });
+  });
+});
+
+describe('D3PO pair rollout', () => {
+  it('two trajectories per prompt from one x_T, their own step noise; deterministic by (seed, update) and leak-free', async () => {
+    const reward = async (images: tf.Tensor4D) => {
+      const m = tf.tidy(() => images.mean([1, 2, 3]));
+      const v = (await m.data()) as Float32Array;
+      m.dispose();
+      return v;
+    };
+    const o = { policy: base.unet, ucfg: TINY.unet, ctx: tc.ctx, uncondCtx: tc.uncondCtx, guidance: 3, steps: 3, eta: 1, seed: 5, update: 0, decode: (z: tf.Tensor4D) => decodeLatents(base, z), reward, schedule: sched, pixels: true };
+    const before = tf.memory().numTensors;
+    const a = await pairRollout(o);
+    expect(Array.from(a.a.latents[0].dataSync())).toEqual(Array.from(a.b.latents[0].dataSync())); // same x_T
+    expect(Array.from(a.a.latents[3].dataSync())).not.toEqual(Array.from(a.b.latents[3].dataSync()));
+    expect(a.rewardA.length).toBe(B);
+    expect(a.pixels!.length).toBe(2 * B * 32 * 32 * 3);
+    // The rewards are those of the decoded pixels returned (a's B images, then b's).
+    const mean0 = a.pixels!.subarray(0, 32 * 32 * 3).reduce((x, y) => x + y, 0) / (32 * 32 * 3);
+    expect(a.rewardA[0]).toBeCloseTo(mean0, 4);
+    const b = await pairRollout(o);
+    expect(Array.from(b.rewardB)).toEqual(Array.from(a.rewardB));
+    const c = await pairRollout({ ...o, update: 1 });
+    expect(Array.from(c.rewardA)).not.toEqual(Array.from(a.rewardA));
+    [a, b, c].forEach(disposePairRollout);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The reward-model arms of issue 15 (the paper's Table 1 baselines DDPO and D3PO): their losses and
- * one update each, on stochastic DDIM trajectories (diffusion/stochasticDdim.ts). Not yet wired into
- * the trainer (armUpdate.ts): these are the pieces it will call.
+ * one update each, on stochastic DDIM trajectories (diffusion/stochasticDdim.ts). The trainer calls them
+ * through armUpdate.ts's `rewardArmUpdate` (methods 'ddpo' and 'd3po' of config.ts): the `…Grads` functions
+ * give the gradients and the packed read-back without applying them, so the trainer's divergence guard
+ * can refuse a non-finite update; the `…Step` functions apply them at once.
  *
  * DDPO_IS (Black et al. 2024, eq. 4 and their PPO-style clipping): for trajectories of a batch of
  * prompts, rewards r_i of the final images (a learned reward model: PickScore-mini by default; the
@@ -35,9 +37,8 @@ import { Rng } from '../rng';
 import type { Params, UNetConfig } from '../model/sd';
 import { unetForward } from '../model/sd';
 
-/** The reward models an arm may train on (the true utility is not among them, by design). */
-export const REWARD_MODELS = ['pickscore-mini', 'hps-mini', 'aesthetic', 'alignment'] as const;
-export type RewardModel = (typeof REWARD_MODELS)[number];
+/** The reward models an arm may train on (the true utility is not among them, by design); defined in config.ts (no tfjs there). */
+export { REWARD_MODELS, type RewardModel } from '../config';
 
 /**
  * Per-prompt advantage normalisation (DDPO's per-prompt stat tracking, within one batch): rewards of
@@ -80,12 +81,18 @@ export function ddpoClippedLoss(logProbNew: tf.Tensor2D, logProbOld: tf.Tensor2D
  * D3PO's loss from per-step log-probabilities [B, K] of the preferred (W) and other (L) trajectory
  * under the policy and the reference. Returns the loss, inside [B, K] and the implicit accuracy.
  */
-export function d3poLoss(policyW: tf.Tensor2D, policyL: tf.Tensor2D, refW: tf.Tensor2D, refL: tf.Tensor2D, beta: number): { loss: tf.Scalar; inside: tf.Tensor2D; implicitAcc: tf.Scalar } {
+export function d3poLoss(policyW: tf.Tensor2D, policyL: tf.Tensor2D, refW: tf.Tensor2D, refL: tf.Tensor2D, beta: number, keep?: tf.Tensor1D): { loss: tf.Scalar; inside: tf.Tensor2D; implicitAcc: tf.Scalar } {
   return tf.tidy(() => {
     const inside = tf.mul(beta, tf.sub(tf.sub(policyW, refW), tf.sub(policyL, refL))) as tf.Tensor2D;
-    const loss = tf.mean(tf.softplus(tf.neg(inside))) as tf.Scalar; // −log σ(x) = softplus(−x), as loss.ts (tf.logSigmoid's gradient fails on WASM)
-    const implicitAcc = tf.mean(tf.cast(tf.greater(inside, 0), 'float32')) as tf.Scalar;
-    return { loss, inside, implicitAcc };
+    const perStep = tf.softplus(tf.neg(inside)); // −log σ(x) = softplus(−x), as loss.ts (tf.logSigmoid's gradient fails on WASM)
+    const right = tf.cast(tf.greater(inside, 0), 'float32');
+    if (!keep) return { loss: tf.mean(perStep) as tf.Scalar, inside, implicitAcc: tf.mean(right) as tf.Scalar };
+    // `keep` [B] ∈ {0, 1}: the pairs that count (the raters' ties are dropped); the mean over the kept
+    // pairs' steps, 0 (no gradient) when none is kept.
+    const w = keep.reshape([-1, 1]);
+    const n = tf.maximum(tf.mul(tf.sum(keep), inside.shape[1]), 1);
+    const loss = tf.div(tf.sum(tf.mul(perStep, w)), n) as tf.Scalar;
+    return { loss, inside, implicitAcc: tf.div(tf.sum(tf.mul(right, w)), n) as tf.Scalar };
   });
 }
 
@@ -125,9 +132,29 @@ export async function ddpoInnerStep(
   advantages: Float32Array,
   clipRange: number,
 ): Promise<DdpoInnerResult> {
+  const { grads, packed } = ddpoInnerGrads(policy, vars, ucfg, tr, tc, advantages, clipRange);
+  opt.applyGradients(grads);
+  tf.dispose(grads);
+  return unpackDdpo(await readOnce(packed));
+}
+
+/**
+ * The gradients of one DDPO_IS inner epoch (not applied) and its packed read-back [loss, mean ρ,
+ * max |ρ − 1|, clipped share] (`unpackDdpo`). Black et al. 2024, eq. 4 (the importance-sampling
+ * estimator ∇ E[ρ A]) with the PPO-style clip of their §4.3: L = mean max(−Aρ, −A clip(ρ, 1 ± δ)).
+ */
+export function ddpoInnerGrads(
+  policy: Params,
+  vars: tf.Variable[],
+  ucfg: UNetConfig,
+  tr: Trajectory,
+  tc: TrajectoryContext,
+  advantages: Float32Array,
+  clipRange: number,
+): { grads: tf.NamedTensorMap; packed: tf.Tensor1D } {
   const ks = stochasticSteps(tr);
   if (ks.length === 0) throw new Error('DDPO: the trajectory has no stochastic step (η = 0?)');
-  const packed = tf.tidy(() => {
+  return tf.tidy(() => {
     const old = tf.gather(tr.logProbs, tf.tensor1d(ks, 'int32'), 1) as tf.Tensor2D; // [B,K]
     const adv = tf.tensor1d(advantages);
     let kept: tf.Tensor[] = [];
@@ -138,14 +165,20 @@ export async function ddpoInnerStep(
       kept = [tf.keep(tf.mean(r.ratio)), tf.keep(tf.max(dev)), tf.keep(r.clipFrac)];
       return r.loss;
     }, vars);
-    opt.applyGradients(g.grads);
-    const out = tf.stack([g.value, ...kept]);
+    const packed = tf.stack([g.value, ...kept]) as tf.Tensor1D;
     tf.dispose(kept);
-    return out;
+    return { grads: g.grads, packed };
   });
+}
+
+export function unpackDdpo(v: Float32Array): DdpoInnerResult {
+  return { loss: v[0], ratioMean: v[1], ratioMaxDev: v[2], clipFrac: v[3] };
+}
+
+async function readOnce(packed: tf.Tensor): Promise<Float32Array> {
   const v = (await packed.data()) as Float32Array;
   packed.dispose();
-  return { loss: v[0], ratioMean: v[1], ratioMaxDev: v[2], clipFrac: v[3] };
+  return v;
 }
 
 export interface D3poStepResult {
@@ -168,28 +201,49 @@ export async function d3poStep(
   tc: TrajectoryContext,
   beta: number,
 ): Promise<D3poStepResult> {
+  const { grads, packed } = d3poGrads(policy, ref, vars, ucfg, trW, trL, tc, beta);
+  opt.applyGradients(grads);
+  tf.dispose(grads);
+  const v = await readOnce(packed);
+  return { loss: v[0], implicitAcc: v[1] };
+}
+
+/**
+ * The gradients of one D3PO update (not applied) and its packed read-back [loss, implicit accuracy,
+ * mean |inside|]. Yang et al. 2024, eq. 9 (the DPO objective per denoising step, each step of the
+ * chain treated as a one-step MDP): −log σ(β[log π_θ/π_ref (x^w_{k+1}|x^w_k) − log π_θ/π_ref (x^l_{k+1}|x^l_k)]).
+ * `keep` [B] ∈ {0, 1}: pairs dropped from the loss (the raters' ties); default all kept.
+ */
+export function d3poGrads(
+  policy: Params,
+  ref: Params,
+  vars: tf.Variable[],
+  ucfg: UNetConfig,
+  trW: Trajectory,
+  trL: Trajectory,
+  tc: TrajectoryContext,
+  beta: number,
+  keep?: Float32Array,
+): { grads: tf.NamedTensorMap; packed: tf.Tensor1D } {
   const ks = stochasticSteps(trW);
   if (ks.length === 0) throw new Error('D3PO: the trajectories have no stochastic step (η = 0?)');
   if (stochasticSteps(trL).join() !== ks.join()) throw new Error('D3PO: both trajectories of a pair must share their steps');
-  const packed = tf.tidy(() => {
+  return tf.tidy(() => {
     const refO = { eps: epsOf(ref, ucfg), ...tc };
     const rW = trajectoryLogProbs(refO, trW, ks); // no gradient: outside the tape
     const rL = trajectoryLogProbs(refO, trL, ks);
-    let acc: tf.Scalar | null = null;
+    const mask = keep ? tf.tensor1d(keep) : undefined;
+    let kept: tf.Scalar[] = [];
     const g = tf.variableGrads(() => {
       const o = { eps: epsOf(policy, ucfg), ...tc };
-      const r = d3poLoss(trajectoryLogProbs(o, trW, ks), trajectoryLogProbs(o, trL, ks), rW, rL, beta);
-      acc = tf.keep(r.implicitAcc);
+      const r = d3poLoss(trajectoryLogProbs(o, trW, ks), trajectoryLogProbs(o, trL, ks), rW, rL, beta, mask);
+      kept = [tf.keep(r.implicitAcc), tf.keep(tf.mean(tf.abs(r.inside)) as tf.Scalar)];
       return r.loss;
     }, vars);
-    opt.applyGradients(g.grads);
-    const out = tf.stack([g.value, acc!]);
-    acc!.dispose();
-    return out;
+    const packed = tf.stack([g.value, ...kept]) as tf.Tensor1D;
+    tf.dispose(kept);
+    return { grads: g.grads, packed };
   });
-  const v = (await packed.data()) as Float32Array;
-  packed.dispose();
-  return { loss: v[0], implicitAcc: v[1] };
 }
 
 /**
@@ -300,5 +354,69 @@ export async function rollout(o: RolloutOptions): Promise<Rollout> {
 
 export function disposeRollout(r: Pick<Rollout, 'tr' | 'tc'>): void {
   disposeTrajectory(r.tr);
+  r.tc.ctx.dispose();
+}
+
+export interface PairRolloutOptions extends Omit<RolloutOptions, 'samplesPerPrompt'> {
+  /** Also return the decoded images' pixels [2P·32·32·3] (a's P images, then b's), e.g. for the raters. */
+  pixels?: boolean;
+}
+
+export interface PairRollout {
+  /** Two trajectories per prompt (row i of a and of b: prompt i, the same x_T, their own step noise). */
+  a: Trajectory;
+  b: Trajectory;
+  tc: TrajectoryContext;
+  rewardA: Float32Array;
+  rewardB: Float32Array;
+  pixels: Float32Array | null;
+}
+
+/**
+ * D3PO's sampling phase (Yang et al. 2024, §4: two images per prompt from the same starting noise, then
+ * judged): for each of the P prompts, x_T from `Rng(seed).fork('pairs/<update>')` shared by both
+ * trajectories, and their own step noise; both decoded and rewarded. The caller disposes a, b and
+ * tc.ctx (`disposePairRollout`). Functions of (seed, update) only: every D3PO arm sees the same noise.
+ */
+export async function pairRollout(o: PairRolloutOptions): Promise<PairRollout> {
+  const P = o.ctx.shape[0];
+  const [S, C] = [o.ucfg.latentSize, o.ucfg.latentChannels];
+  const D = S * S * C;
+  const rng = new Rng(o.seed).fork(`pairs/${o.update}`);
+  const ctx = tf.clone(o.ctx);
+  const tc = { ctx, uncondCtx: o.uncondCtx, guidance: o.guidance };
+  const noise = tf.tensor4d(initialNoise(rng.fork('xT').seed, P, D), [P, S, S, C]);
+  const schedule = o.schedule ?? scheduleFor(o.ucfg);
+  const sample = (label: string) => sampleTrajectory({ eps: epsOf(o.policy, o.ucfg), ...tc, noise, steps: o.steps, eta: o.eta, stepNoise: seededStepNoise(rng.fork(label).seed, P, D), schedule });
+  let a: Trajectory | null = null;
+  let b: Trajectory | null = null;
+  try {
+    a = sample('steps/a');
+    b = sample('steps/b');
+    const images = tf.tidy(() => tf.clipByValue(o.decode(tf.concat([a!.latents[a!.latents.length - 1], b!.latents[b!.latents.length - 1]]) as tf.Tensor4D), -1, 1) as tf.Tensor4D);
+    let r: Float32Array;
+    let pixels: Float32Array | null = null;
+    try {
+      const promptOf = [...Array.from({ length: P }, (_, i) => i), ...Array.from({ length: P }, (_, i) => i)];
+      r = await o.reward(images, promptOf);
+      if (o.pixels) pixels = (await images.data()) as Float32Array;
+    } finally {
+      images.dispose();
+    }
+    if (r.length !== 2 * P) throw new Error(`pairRollout: the reward gave ${r.length} values for ${2 * P} images`);
+    return { a, b, tc, rewardA: r.slice(0, P), rewardB: r.slice(P), pixels };
+  } catch (e) {
+    if (a) disposeTrajectory(a);
+    if (b) disposeTrajectory(b);
+    ctx.dispose();
+    throw e;
+  } finally {
+    noise.dispose();
+  }
+}
+
+export function disposePairRollout(r: Pick<PairRollout, 'a' | 'b' | 'tc'>): void {
+  disposeTrajectory(r.a);
+  disposeTrajectory(r.b);
   r.tc.ctx.dispose();
 }

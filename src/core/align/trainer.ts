@@ -16,6 +16,9 @@
  *   4. every N updates save θ_k to the pool and evaluate on fixed prompts with fixed noise.
  * Baselines share this machinery: SFT (mean m_w), Diffusion-DPO (real losers, ref θ₀, s = −1),
  * SPIN-like (latest, s = −1), DITTO-like (init, s = −1).
+ * The reward-model baselines (issue 15: DDPO, D3PO; armUpdate.ts's rewardArmUpdate, rewardArms.ts) train
+ * on their own samples for the batch's first prompts, scored by `ExperimentOptions.rewards`, with the
+ * same seed-keyed noise for every arm of a method; their checkpoints are evaluated like every arm's.
  *
  * Every arm starts from the same base UNet and sees, at update u, the same batch, t, ε, reference-
  * sample noise and, at checkpoints, the same evaluation noise. `step()` is async and reads tensors
@@ -24,7 +27,8 @@
  * frees everything the experiment created.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ExperimentConfig } from '../config';
+import { isRewardMethod, rewardArmOptions, type ExperimentConfig } from '../config';
+import type { RewardFunctions } from '../eval/reward';
 import { scheduleFor, type Schedule } from '../diffusion/schedule';
 import { qSample } from '../diffusion/schedule';
 import { comparePaired, toColumns } from '../eval/intervals';
@@ -37,7 +41,7 @@ import { createArm, disposeArm, evaluatedWeights, updateArm, updateEma, type Arm
 import { BatchOrder, dropoutMask, sharedBatchTensors, updateNoise } from './batch';
 import { displacement } from './diagnostics';
 import { perSampleMse } from './loss';
-import type { ArmSummary, CheckpointRecord, EvalResult, FinalEvalRecord, Metrics, RunResults, SerialisedCheckpoint, StepResult, UpdateRecord } from './records';
+import { rewardHackingPoints, rewardTrace, type ArmSummary, type CheckpointRecord, type EvalResult, type FinalEvalRecord, type Metrics, type RunResults, type SerialisedCheckpoint, type StepResult, type UpdateRecord } from './records';
 import { EncodedTrainingSet } from './trainingSet';
 import { isCutShort } from '../eval/baseEvalCache';
 
@@ -123,6 +127,12 @@ export interface ExperimentOptions {
    * (armUpdate.ts's UPDATE_PHASES). It only reads the clock: results are bit-identical without it.
    */
   updateTimer?: (arm: string, phase: UpdatePhase, ms: number) => void;
+  /**
+   * The reward functions of the reward-model arms (DDPO, D3PO: issue 15), by reward model; the runner and
+   * the worker bind them to the scorers they evaluate with (src/core/eval/reward.ts's rewardFunctions).
+   * Needed for every reward model a reward arm names; unused otherwise.
+   */
+  rewards?: RewardFunctions;
 }
 
 let instances = 0;
@@ -173,6 +183,13 @@ export class Experiment {
     if (config.finalEvalPrompts !== undefined && prompts.length < config.finalEvalPrompts) {
       throw new Error(`finalEvalPrompts: ${config.finalEvalPrompts} asked for, the dataset has ${prompts.length} ${split} prompts`);
     }
+    config.arms.forEach((a, i) => {
+      if (!isRewardMethod(a.method)) return;
+      const r = rewardArmOptions(a).reward;
+      if (!opts.rewards?.[r]) {
+        throw new Error(`arms[${i}].reward: arm '${a.name}' (${a.method}) trains on '${r}', but no reward function for it was given (ExperimentOptions.rewards; rewardFunctions(scorers) in src/core/eval/reward.ts builds them)`);
+      }
+    });
     if (config.probePairs !== undefined && config.probePairs > config.dataSize) {
       throw new Error(`probePairs: ${config.probePairs} asked for, only ${config.dataSize} training pairs are used`);
     }
@@ -379,7 +396,20 @@ export class Experiment {
     const drop = c.alignDropout ? { mask: dropoutMask(c.seed, u, c.batchSize, c.alignDropout), uncond: data.uncond } : undefined;
     const shared = sharedBatchTensors(noise, idx, data.contexts, this.latentShape, drop);
     const refMemo = new Map<Params, tf.Tensor4D>();
-    const ctx = { config: c, unet: this.base.config.unet, latentShape: this.latentShape, schedule: this.schedule, data, update: u, idx, t: noise.t, shared, refMemo, ...(c.aafSkill ? { base: this.base } : {}) };
+    const ctx = {
+      config: c,
+      unet: this.base.config.unet,
+      latentShape: this.latentShape,
+      schedule: this.schedule,
+      data,
+      update: u,
+      idx,
+      t: noise.t,
+      shared,
+      refMemo,
+      ...(c.aafSkill ? { base: this.base } : {}),
+      ...(this.opts.rewards ? { reward: { sd: this.base, rewards: this.opts.rewards } } : {}),
+    };
     const result: StepResult = { update: u + 1, records: [], checkpoints: [], halted: [] };
     try {
       for (const arm of this.arms) {
@@ -422,7 +452,7 @@ export class Experiment {
   private async checkpoint(arm: ArmState, update: number): Promise<CheckpointRecord> {
     const t0 = performance.now();
     // θ_k joins the pool only where a strategy can draw it ('init' only ever uses θ₀; SFT has no reference).
-    const needsPool = arm.cfg.method !== 'sft' && arm.cfg.refStrategy !== 'init';
+    const needsPool = arm.cfg.method !== 'sft' && arm.cfg.method !== 'ddpo' && arm.cfg.refStrategy !== 'init';
     const saved = needsPool ? arm.pool.save(arm.policy, update) : null;
     let metrics: Metrics | null = null;
     let winRate: Metrics | null = null;
@@ -502,6 +532,7 @@ export class Experiment {
           ...(fin ? { finalEval: fin } : {}),
           ...(this.oods.has(a.cfg.name) ? { finalEvalOod: this.oods.get(a.cfg.name) } : {}),
           ...(a.skill ? { aafSkill: { ...a.skill } } : {}),
+          ...(isRewardMethod(a.cfg.method) ? rewardResults(a.updates, a.checkpoints, rewardArmOptions(a.cfg).reward) : {}),
         };
       }),
     };
@@ -518,6 +549,12 @@ export class Experiment {
     if (this.probe) tf.dispose([this.probe.zt, this.probe.tF, this.probe.eps, this.probe.ctx]);
     this.probe = null;
   }
+}
+
+/** A reward arm's trace (training reward and true preference per checkpoint) and its reward-hacking checkpoints. */
+function rewardResults(updates: readonly UpdateRecord[], checkpoints: readonly CheckpointRecord[], reward: string) {
+  const trace = rewardTrace(updates, checkpoints, reward);
+  return { rewardTrace: trace, rewardHacking: rewardHackingPoints(trace).map((i) => trace[i].update) };
 }
 
 function fromColumnsOf(f: FinalEvalRecord): Metrics[] {

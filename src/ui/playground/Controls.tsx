@@ -1,6 +1,7 @@
 /**
  * Experiment controls: preset, every knob of the config (seed included) and the arms table (add,
- * remove, edit; AAF, reference strategy, β and learning rate per arm). Edits are validated through config.ts (the one
+ * remove, edit; AAF, reference strategy, β and learning rate per arm; the reward model and the DDPO / D3PO
+ * options of the reward-model arms). Edits are validated through config.ts (the one
  * schema); an invalid edit shows what is wrong and changes nothing that is running.
  */
 import { useEffect, useState } from 'react';
@@ -9,7 +10,11 @@ import {
   ARM_LIBRARY,
   ARM_METHODS,
   FLIP_VARIANTS,
+  PREFERENCE_SOURCES,
+  REWARD_DEFAULTS,
+  REWARD_MODELS,
   armHyperParameters,
+  isRewardMethod,
   PRESET_DESCRIPTIONS,
   PRESET_NAMES,
   REF_STRATEGIES,
@@ -157,8 +162,9 @@ export function Controls({
       <h3 className="pg-h3">Arms</h3>
       <div className="pg-arms" aria-label="Arms" role="list">
         {config.arms.map((a, i) => {
-          const noRef = a.method === 'sft';
+          const noRef = a.method === 'sft' || a.method === 'ddpo';
           const fixedFlip = a.method !== 'seppo';
+          const rewardArm = isRewardMethod(a.method);
           return (
             <div key={i} className="pg-arm" role="listitem" data-testid={`pg-arm-row-${i}`} style={{ borderLeftColor: armColour(a, i) }}>
               <div className="pg-arm-top">
@@ -169,7 +175,7 @@ export function Controls({
                 </button>
               </div>
               <div className="pg-arm-fields">
-                <label title="seppo: SePPO loss with reference samples; sft: denoising on training images; dpo: Diffusion-DPO on real losers">
+                <label title="seppo: SePPO loss with reference samples; sft: denoising on training images; dpo: Diffusion-DPO on real losers; ddpo: DDPO policy gradient on a reward model; d3po: DPO on the arm's own trajectory pairs ranked by a reward model or the raters">
                   <span>Method</span>
                   <select aria-label={`Method of arm ${a.name}`} value={a.method} disabled={disabled} onChange={(e) => setArm(i, { method: e.target.value as ArmConfig['method'] })}>
                     {ARM_METHODS.map((m) => (
@@ -179,9 +185,9 @@ export function Controls({
                     ))}
                   </select>
                 </label>
-                <label title="training images: winners, a seeded random pick of winner or loser, or real pairs (dpo)">
+                <label title={rewardArm ? `${a.method} trains on its own samples for the batch's prompts: the data's images are not used` : 'training images: winners, a seeded random pick of winner or loser, or real pairs (dpo)'}>
                   <span>Data</span>
-                  <select aria-label={`Data of arm ${a.name}`} value={a.data} disabled={disabled} onChange={(e) => setArm(i, { data: e.target.value as ArmConfig['data'] })}>
+                  <select aria-label={`Data of arm ${a.name}`} value={a.data} disabled={disabled || rewardArm} onChange={(e) => setArm(i, { data: e.target.value as ArmConfig['data'] })}>
                     {ARM_DATA.map((m) => (
                       <option key={m} value={m}>
                         {m}
@@ -189,7 +195,7 @@ export function Controls({
                     ))}
                   </select>
                 </label>
-                <label title={noRef ? 'SFT has no reference model' : 'reference model: θ₀ (init), θ_{k−1} (latest) or uniform over θ₀…θ_{k−1} (random)'}>
+                <label title={noRef ? `${a.method === 'sft' ? 'SFT' : 'DDPO'} has no reference model` : 'reference model: θ₀ (init), θ_{k−1} (latest) or uniform over θ₀…θ_{k−1} (random)'}>
                   <span>Reference</span>
                   <select aria-label={`Reference strategy of arm ${a.name}`} value={a.refStrategy} disabled={disabled || noRef} onChange={(e) => setArm(i, { refStrategy: e.target.value as ArmConfig['refStrategy'] })}>
                     {REF_STRATEGIES.map((m) => (
@@ -221,6 +227,46 @@ export function Controls({
                   <span>EMA</span>
                   <NumberField compact optional label={`EMA decay of arm ${a.name}`} value={a.ema} placeholder="off" disabled={disabled} onCommit={(v) => setArm(i, { ema: v })} />
                 </label>
+                {rewardArm && (
+                  <label title="the reward model this arm optimises (never the true preference, which is only measured)">
+                    <span>Reward</span>
+                    <select aria-label={`Reward model of arm ${a.name}`} value={a.reward ?? REWARD_DEFAULTS.reward} disabled={disabled} onChange={(e) => setArm(i, { reward: e.target.value as ArmConfig['reward'] })}>
+                      {REWARD_MODELS.map((m) => (
+                        <option key={m} value={m}>
+                          {m}
+                        </option>
+                      ))}
+                    </select>
+                  </label>
+                )}
+                {a.method === 'ddpo' && (
+                  <>
+                    <label title="DDPO: the importance ratio is clipped to [1 − δ, 1 + δ] (empty: the default)">
+                      <span>clip δ</span>
+                      <NumberField compact optional label={`Clip range of arm ${a.name}`} value={a.clipRange} placeholder={String(REWARD_DEFAULTS.clipRange)} disabled={disabled} onCommit={(v) => setArm(i, { clipRange: v })} />
+                    </label>
+                    <label title="DDPO: optimiser steps on each batch of samples (the ratio is 1 at the first, so the clip can bind from the second)">
+                      <span>inner epochs</span>
+                      <NumberField compact optional label={`Inner epochs of arm ${a.name}`} value={a.innerEpochs} placeholder={String(REWARD_DEFAULTS.innerEpochs)} disabled={disabled} onCommit={(v) => setArm(i, { innerEpochs: v })} />
+                    </label>
+                    <label title="DDPO: samples per prompt, at least 2 (advantages are normalised within a prompt's samples)">
+                      <span>samples / prompt</span>
+                      <NumberField compact optional label={`Samples per prompt of arm ${a.name}`} value={a.samplesPerPrompt} placeholder={String(REWARD_DEFAULTS.samplesPerPrompt)} disabled={disabled} onCommit={(v) => setArm(i, { samplesPerPrompt: v })} />
+                    </label>
+                  </>
+                )}
+                {a.method === 'd3po' && (
+                  <label title="D3PO: what ranks the two samples of a prompt: the reward model, or the world's simulated raters">
+                    <span>Preference</span>
+                    <select aria-label={`Preference source of arm ${a.name}`} value={a.preference ?? REWARD_DEFAULTS.preference} disabled={disabled} onChange={(e) => setArm(i, { preference: e.target.value as ArmConfig['preference'] })}>
+                      {PREFERENCE_SOURCES.map((m) => (
+                        <option key={m} value={m}>
+                          {m}
+                        </option>
+                      ))}
+                    </select>
+                  </label>
+                )}
               </div>
             </div>
           );
@@ -259,9 +305,24 @@ export function Controls({
   );
 }
 
-/** Keeps method and data consistent when the method changes (dpo trains on pairs, the others on winners). */
-function fixData(a: ArmConfig, patch: Partial<ArmConfig>): ArmConfig {
-  if (!patch.method) return a;
+/** Options only some methods take: dropped when the method changes to one that does not (config.ts rejects them there). */
+const METHOD_OPTIONS: Record<'reward' | 'clipRange' | 'innerEpochs' | 'samplesPerPrompt' | 'preference', readonly ArmConfig['method'][]> = {
+  reward: ['ddpo', 'd3po'],
+  clipRange: ['ddpo'],
+  innerEpochs: ['ddpo'],
+  samplesPerPrompt: ['ddpo'],
+  preference: ['d3po'],
+};
+
+/**
+ * Keeps method and data consistent when the method changes (dpo trains on pairs, the reward arms on
+ * their own samples with data 'winners', the others on winners), and drops options the new method does not take.
+ */
+export function fixData(a0: ArmConfig, patch: Partial<ArmConfig>): ArmConfig {
+  if (!patch.method) return a0;
+  const a = { ...a0 };
+  for (const [k, methods] of Object.entries(METHOD_OPTIONS)) if (!methods.includes(a.method)) delete (a as Record<string, unknown>)[k];
+  if (isRewardMethod(a.method)) return { ...a, data: 'winners', refStrategy: 'init', flip: 'off' };
   if (a.method === 'dpo') return { ...a, data: 'pairs', refStrategy: 'init', flip: 'off' };
   if (a.data === 'pairs') return { ...a, data: 'winners', ...(a.method === 'sft' ? { flip: 'off' as const } : {}) };
   if (a.method === 'sft') return { ...a, flip: 'off' };

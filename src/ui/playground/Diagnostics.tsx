@@ -2,7 +2,8 @@
  * Per-arm diagnostics that make the diffusion-DPO loss readable: implicit rewards of winner and
  * reference sample and their margin, the histogram of the `inside` term over time (β saturation
  * made visible), implicit accuracy per timestep bucket, and the share of reference samples flipped
- * to winners. Each comes with one sentence on how to read it.
+ * to winners; for the reward-model arms (DDPO, D3PO) the training reward against the true preference per
+ * checkpoint, reward hacking marked. Each comes with one sentence on how to read it.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Cell, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
@@ -11,6 +12,9 @@ import { armColour } from './colours';
 import { accByBucket, downsampleRows, lastUpdate, updateAxis } from './chartData';
 import type { RunState } from './runState';
 import { INSIDE_HIST_EDGES, T_BUCKETS } from '../../core/align/bins';
+import { rewardHackingPoints, rewardTrace } from '../../core/align/records';
+import { isRewardMethod, rewardArmOptions } from '../../core/config';
+import type { ExpCheckpointRecord } from '../../worker/protocol-experiment';
 
 const AXIS = { fontSize: 11 };
 const fmt = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) >= 10 ? v.toFixed(1) : v.toPrecision(3)) : String(v));
@@ -44,7 +48,15 @@ export function Diagnostics({ state }: { state: RunState }) {
           ))}
         </div>
       </div>
-      {isSft ? (
+      {isRewardMethod(arm.method) ? (
+        recs.length === 0 ? (
+          <p className="pg-hint">No updates yet for {arm.name}.</p>
+        ) : (
+          <div className="pg-diag-grid">
+            <RewardTraceChart recs={recs} checkpoints={state.checkpoints[arm.name] ?? []} reward={rewardArmOptions(arm).reward} colour={colour} />
+          </div>
+        )
+      ) : isSft ? (
         <p className="pg-hint">SFT has no reference model: it has no implicit rewards, no inside term and no flipper. Pick a SePPO or Diffusion-DPO arm.</p>
       ) : recs.length === 0 ? (
         <p className="pg-hint">No updates yet for {arm.name}.</p>
@@ -61,6 +73,38 @@ export function Diagnostics({ state }: { state: RunState }) {
 }
 
 type Axis = { domain: [number, number]; ticks: number[] };
+
+/** A reward arm: its training reward (mean over the updates before each checkpoint) beside the true preference measured there. */
+function RewardTraceChart({ recs, checkpoints, reward, colour }: { recs: ExpUpdateRecord[]; checkpoints: ExpCheckpointRecord[]; reward: string; colour: string }) {
+  const trace = useMemo(() => rewardTrace(recs, [...checkpoints].sort((a, b) => a.update - b.update), reward), [recs, checkpoints, reward]);
+  const hacked = useMemo(() => rewardHackingPoints(trace).map((i) => trace[i].update), [trace]);
+  const rows = trace.map((p) => ({ update: p.update, r: p.trainReward, u: p.truePreference }));
+  return (
+    <figure className="pg-chart" data-testid="pg-diag-reward-trace">
+      <figcaption className="pg-chart-title">Training reward ({reward}) and true preference per checkpoint</figcaption>
+      {rows.length === 0 ? (
+        <p className="pg-hint">No checkpoint yet.</p>
+      ) : (
+        <ResponsiveContainer width="100%" height={180}>
+          <LineChart data={rows} margin={{ top: 6, right: 8, bottom: 4, left: 0 }} role="img" aria-label={`Training reward ${reward} and true preference against checkpoint update`}>
+            <CartesianGrid stroke="#e3e6ee" />
+            <XAxis dataKey="update" type="number" domain={['dataMin', 'dataMax']} tick={AXIS} allowDecimals={false} />
+            <YAxis yAxisId="r" tick={AXIS} width={44} tickFormatter={(v: number) => fmt(v)} domain={['auto', 'auto']} />
+            <YAxis yAxisId="u" orientation="right" tick={AXIS} width={44} tickFormatter={(v: number) => fmt(v)} domain={['auto', 'auto']} />
+            <Tooltip formatter={(v) => fmt(v)} labelFormatter={(l) => `checkpoint at update ${l}${hacked.includes(Number(l)) ? ' — reward up, true preference down' : ''}`} />
+            <Legend wrapperStyle={{ fontSize: 11 }} />
+            <Line yAxisId="r" dataKey="r" name={`training reward (${reward})`} stroke={colour} isAnimationActive={false} />
+            <Line yAxisId="u" dataKey="u" name="true preference" stroke="#1d2330" strokeDasharray="4 3" isAnimationActive={false} />
+          </LineChart>
+        </ResponsiveContainer>
+      )}
+      <p className="pg-chart-note">
+        The arm optimises the reward, never the true preference.{' '}
+        {hacked.length > 0 ? `Reward hacking at update ${hacked.join(', ')}: the reward rose while the true preference fell.` : 'So far no checkpoint where the reward rose while the true preference fell.'}
+      </p>
+    </figure>
+  );
+}
 
 function Rewards({ recs, axis }: { recs: ExpUpdateRecord[]; axis: Axis }) {
   const rows = useMemo(() => downsampleRows(recs.map((r) => ({ update: r.update, w: r.rewardW, l: r.rewardL, m: r.margin })), ['w', 'l', 'm']), [recs]);

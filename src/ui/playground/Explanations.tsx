@@ -1,4 +1,4 @@
-/** Short explanations of the ideas behind the controls, with the formulas (DESIGN §4). */
+/** Short explanations of the ideas behind the controls, with the formulas (DESIGN §4, §9). */
 export function Explanations() {
   return (
     <div className="pg-explain" aria-label="Explanations">
@@ -39,6 +39,35 @@ export function Explanations() {
         <p>
           The share of reference samples judged losers. It rises as the policy overtakes its past checkpoints (the paper’s Fig. 3 plots it
           against PickScore); with AAF off it is 1 by definition.
+        </p>
+      </details>
+      <details>
+        <summary>DDPO (reward-model arm)</summary>
+        <p>
+          Policy gradient on the arm’s own samples (Black et al. 2024, DDPO<sub>IS</sub>): for each prompt it samples several images with
+          stochastic DDIM, scores them with its <b>reward</b> model (PickScore-mini by default; HPS-mini, Alignment or Aesthetic), turns the
+          scores into advantages A normalised within each prompt, and raises the log-probability of every denoising step of the better
+          images, with the importance ratio ρ clipped to [1 − δ, 1 + δ]:
+        </p>
+        <p className="pg-formula">loss = mean max(−A·ρ, −A·clip(ρ, 1 − δ, 1 + δ))</p>
+        <p>
+          It never sees the data or the true preference. Watch the reward-hacking table: the training reward rising while the true
+          preference falls — most plainly with Aesthetic, which ignores the prompt (the reward-hacking preset).
+        </p>
+      </details>
+      <details>
+        <summary>D3PO (reward-model arm)</summary>
+        <p>
+          DPO on the arm’s own samples (Yang et al. 2024): two images per prompt from the same starting noise, the preferred one chosen by
+          the <b>reward</b> model (or, with preference <b>raters</b>, by the world’s simulated raters), and the DPO loss on every denoising
+          step’s log-probability ratio against the reference θ<sub>0</sub>:
+        </p>
+        <p className="pg-formula">
+          inside = β·[(log π<sub>θ</sub> − log π<sub>ref</sub>)(x<sup>w</sup>) − (log π<sub>θ</sub> − log π<sub>ref</sub>)(x<sup>l</sup>)], loss = mean(−log σ(inside))
+        </p>
+        <p>
+          β here scales log-probability gaps (default 0.1), not SePPO’s MSE gaps. As with DDPO, watch the training reward against the true
+          preference: a ranking by a learned reward can be gamed; the raters’ cannot, but they are noisy and drop ties.
         </p>
       </details>
     </div>

@@ -86,8 +86,8 @@ export function ResultsTable({ state }: { state: RunState }) {
                   </span>
                 )}
               </th>
-              <td>{a.method === 'sft' ? '—' : a.refStrategy}</td>
-              <td>{a.method === 'seppo' ? a.flip : 'off'}</td>
+              <td>{a.method === 'sft' || a.method === 'ddpo' ? '—' : a.refStrategy}</td>
+              <td>{a.method === 'seppo' ? a.flip : a.method === 'ddpo' || a.method === 'd3po' ? '—' : 'off'}</td>
               {COLS.map((c) => (
                 <Fragment key={c.key}>{cell(c.key, cp?.metrics?.[c.key], c.digits)}</Fragment>
               ))}
