@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   ARM_LIBRARY,
+  MEASURED_LR,
+  PROTOCOL_PRESETS,
   PRESETS,
   armHyperParameters,
   sameConfig,
@@ -93,7 +95,8 @@ describe('experiment config', () => {
 describe('derived values', () => {
   it("an arm's β and lr are its own where set, the experiment's otherwise", () => {
     const c = PRESETS['beta-sweep'];
-    expect(armHyperParameters(c, c.arms[0])).toEqual({ beta: 100, lr: c.lr });
+    expect(armHyperParameters(c, c.arms[0])).toEqual({ beta: 100, lr: 3e-5 }); // its own (the measured SePPO lr)
+    expect(armHyperParameters(c, { ...c.arms[0], lr: undefined })).toEqual({ beta: 100, lr: c.lr });
     expect(armHyperParameters({ beta: 7, lr: 0.5 }, { lr: 0.25 })).toEqual({ beta: 7, lr: 0.25 });
   });
 
@@ -109,6 +112,20 @@ describe('derived values', () => {
     expect(dpo).toEqual(ARM_LIBRARY['Diffusion-DPO']);
     const flips = PRESETS['aaf-ablation'].arms.map((a) => [a.method, a.data, a.refStrategy, a.flip]);
     expect(flips).toEqual([['seppo', 'winners', 'random', 'sign'], ['seppo', 'winners', 'random', 'indicator'], ['seppo', 'winners', 'random', 'off']]);
+  });
+});
+
+describe('a regime per method: the full presets carry the lr sweep\'s choices', () => {
+  it('SFT 1e-5, Diffusion-DPO 3e-6, SePPO 3e-5 in every full preset; reward arms and the smoke preset keep the experiment lr; an arm\'s own lr wins', () => {
+    expect(MEASURED_LR).toEqual({ sft: 1e-5, dpo: 3e-6, seppo: 3e-5 });
+    for (const name of ['reference-strategies', 'aaf-ablation', 'table1', 'beta-sweep'] as const) {
+      for (const a of PRESETS[name].arms) {
+        const want = a.method === 'ddpo' || a.method === 'd3po' ? undefined : { sft: 1e-5, dpo: 3e-6, seppo: 3e-5 }[a.method];
+        expect(a.lr, `${name}: ${a.name}`).toBe(want);
+      }
+    }
+    expect(PRESETS.smoke.arms.every((a) => a.lr === undefined)).toBe(true);
+    expect(PROTOCOL_PRESETS.gates.arms.map((a) => a.lr)).toEqual([0, 1e-5, undefined, 3e-6]);
   });
 });
 

@@ -477,41 +477,59 @@ export const PRESET_DESCRIPTIONS: Record<PresetName, string> = {
 
 const colour = <T extends object>(arms: T[]) => arms.map((a, i) => ({ ...a, colour: C[i % C.length] }));
 
+/**
+ * Each method's learning rate on the shipped base, chosen by the recorded lr sweep (issue 13 point 2;
+ * tuning split, seed 0, 512 paired images per arm, scored by true preference): runs/lr-sweep-a (SFTʷ
+ * best at 1e-5: +0.014 [+0.010, +0.018]; Diffusion-DPO lowers the true preference at every lr from
+ * 3e-6 to 1e-4, least at 3e-6) and runs/lr-sweep-b (SePPOʷ and SePPO indicator both best at 3e-5:
+ * +0.011 [+0.006, +0.015], +0.009 [+0.006, +0.012]). The old single lr 1e-4 lowered the true preference
+ * for SFTʷ, SePPOʷ and Diffusion-DPO. The SePPO variants the sweep did not cover (w/o AAF, SPIN-like,
+ * SePPOʳ) take SePPO's value; DDPO and D3PO are not swept yet and keep the experiment's lr.
+ */
+export const MEASURED_LR: Readonly<Partial<Record<ArmConfig['method'], number>>> = { sft: 1e-5, dpo: 3e-6, seppo: 3e-5 };
+
+/** An arm with its method's measured lr (MEASURED_LR) unless it sets its own. */
+function inRegime(a: ArmInput): ArmInput {
+  const lr = MEASURED_LR[a.method as ArmConfig['method']];
+  return a.lr === undefined && lr !== undefined ? { ...a, lr } : a;
+}
+
 function buildPresets(): Record<PresetName, ExperimentConfig> {
   const L = ARM_LIBRARY;
+  const regime = (arms: ArmInput[]) => arms.map(inRegime);
   const raw: Record<PresetName, ExperimentInput> = {
     'reference-strategies': {
       ...DEFAULTS,
       ...PROTOCOL,
-      arms: colour([
+      arms: colour(regime([
         { ...L['SePPOʷ'], name: 'ref = init θ₀', refStrategy: 'init' },
         { ...L['SePPOʷ'], name: 'ref = latest θ_{k−1}', refStrategy: 'latest' },
         { ...L['SePPOʷ'], name: 'ref = random (SePPO)', refStrategy: 'random' },
-      ]),
+      ])),
     },
     'aaf-ablation': {
       ...DEFAULTS,
       ...PROTOCOL,
-      arms: colour([
+      arms: colour(regime([
         { ...L['SePPOʷ'], name: 'AAF sign (SePPO)', flip: 'sign' },
         { ...L['SePPOʷ'], name: 'AAF indicator', flip: 'indicator' },
         { ...L['SePPOʷ'], name: 'w/o AAF', flip: 'off' },
-      ]),
+      ])),
     },
     table1: {
       ...DEFAULTS,
       ...PROTOCOL,
-      arms: colour([L['SFTʷ'], L['Diffusion-DPO'], L['SPIN-like'], L['SePPOʳ'], L['SePPOʷ'], L.DDPO, L.D3PO]),
+      arms: colour(regime([L['SFTʷ'], L['Diffusion-DPO'], L['SPIN-like'], L['SePPOʳ'], L['SePPOʷ'], L.DDPO, L.D3PO])),
     },
     'beta-sweep': {
       ...DEFAULTS,
       ...PROTOCOL,
       arms: colour(
-        [DEFAULTS.beta / 10, DEFAULTS.beta / 3, DEFAULTS.beta, DEFAULTS.beta * 3, DEFAULTS.beta * 10].map((b) => ({
+        regime([DEFAULTS.beta / 10, DEFAULTS.beta / 3, DEFAULTS.beta, DEFAULTS.beta * 3, DEFAULTS.beta * 10].map((b) => ({
           ...L['SePPOʷ'],
           name: `β = ${+b.toPrecision(3)}`,
           beta: +b.toPrecision(3),
-        })),
+        }))),
       ),
     },
     smoke: {
