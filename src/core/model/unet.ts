@@ -2,7 +2,7 @@
  * The ε-predicting UNet (the role of SD-1.5's UNet, reduced). Latents z [B,S,S,C], timesteps
  * t [B] (float, 0…999) and text context [B,L,D] → predicted noise ε̂ [B,S,S,C]. With patch p
  * (DiT's patchify) the latent is first cut into p×p patches, so the UNet below runs at
- * S/p × S/p = 8×8 (shipped base: S = 8, p = 1; the 16×16×4 recipe: S = 16, p = 2).
+ * S/p × S/p = 8×8 (shipped base: S = 16, p = 2; the first base: S = 8, p = 1).
  *
  *   patchify, conv_in                        8×8×c0
  *   down0: resBlock(c0)  + crossAttn  ─ skip0 8×8×c0
