@@ -467,22 +467,22 @@ async function rewardArmUpdate(arm: ArmState, c: UpdateContext): Promise<UpdateR
   const B = c.idx.length;
   const sd = c.reward.sd;
   const common = { policy: arm.policy, ucfg: c.unet, uncondCtx: c.data.uncond, guidance: c.config.refGuidance, steps: c.config.refSteps, eta: 1, seed: c.config.seed, update: c.update, decode: (z: tf.Tensor4D) => decodeLatents(sd, z), schedule: c.schedule };
-  const promptsCtx = (P: number) => tf.tidy(() => c.shared.sampleCtx.slice([0, 0, 0], [P, -1, -1]) as tf.Tensor3D); // the batch's first P prompts, conditional (no alignment dropout)
-
-  if (arm.cfg.method === 'ddpo') {
-    const R = o.samplesPerPrompt;
-    const P = Math.floor(B / R);
+  /** Rolls out on the batch's first P prompts (their conditional context: no alignment dropout), freeing the context after; returns the rollout, its time and when it started. */
+  const onFirstPrompts = async <T,>(P: number, sample: (ctx: tf.Tensor3D, items: number[]) => Promise<T>): Promise<{ out: T; ms: number; start: number }> => {
     const items = c.idx.slice(0, P);
-    const ctx = promptsCtx(P);
+    const ctx = tf.tidy(() => c.shared.sampleCtx.slice([0, 0, 0], [P, -1, -1]) as tf.Tensor3D);
     lap('data');
     const tr = performance.now();
-    let ro;
     try {
-      ro = await rollout({ ...common, ctx, samplesPerPrompt: R, reward: batchReward(arm, c, items) });
+      return { out: await sample(ctx, items), ms: performance.now() - tr, start: tr };
     } finally {
       ctx.dispose();
     }
-    const refMs = performance.now() - tr;
+  };
+
+  if (arm.cfg.method === 'ddpo') {
+    const R = o.samplesPerPrompt;
+    const { out: ro, ms: refMs } = await onFirstPrompts(Math.floor(B / R), (ctx, items) => rollout({ ...common, ctx, samplesPerPrompt: R, reward: batchReward(arm, c, items) }));
     lap('reference sampling');
     let loss = 0;
     let clipFrac = 0;
@@ -519,15 +519,7 @@ async function rewardArmUpdate(arm: ArmState, c: UpdateContext): Promise<UpdateR
   chooseReference(arm, c);
   const P = Math.floor(B / 2);
   const items = c.idx.slice(0, P);
-  const ctx = promptsCtx(P);
-  lap('data');
-  const tr = performance.now();
-  let pr;
-  try {
-    pr = await pairRollout({ ...common, ctx, reward: batchReward(arm, c, items), pixels: o.preference === 'raters' });
-  } finally {
-    ctx.dispose();
-  }
+  const { out: pr, start: tr } = await onFirstPrompts(P, (ctx) => pairRollout({ ...common, ctx, reward: batchReward(arm, c, items), pixels: o.preference === 'raters' }));
   let aWins: Uint8Array;
   let keep: Float32Array | undefined;
   let ties: number | undefined;

@@ -269,11 +269,12 @@ export function measureBaseQuality(m: ReducedSD, ds: Dataset, o: BaseQualityOpti
   const winRng = new Rng(evalSeed).fork('winners');
   const winners = valPrompts.map((p, i) => ratedPairs([p], 1, RATER_POOLS.A, winRng.fork(i)).pairs[0].winner);
   const winnersOriginal = meanUtility(valPrompts, winners);
-  const winnersReconstructed = meanUtility(valPrompts, aeRoundTrip(m, winners));
+  const winnersRoundTrip = aeRoundTrip(m, winners);
+  const winnersReconstructed = meanUtility(valPrompts, winnersRoundTrip);
   const headroom = winnersReconstructed.total - base.total;
   // Per image, so that the headroom and any comparison of two bases carry a paired interval.
   const perImageBase = valPrompts.map((p, i) => meanUtility([p], [samples[i]]).total);
-  const perImageCeiling = valPrompts.map((p, i) => meanUtility([p], aeRoundTrip(m, [winners[i]])).total);
+  const perImageCeiling = valPrompts.map((p, i) => meanUtility([p], [winnersRoundTrip[i]]).total); // the same round trip, not a second one
   const headroomInterval = pairedDelta(perImageCeiling, perImageBase);
   const check = baseQualityCheck(m, ds, guidance, evalSeed);
   log(
