@@ -135,7 +135,7 @@ test.describe('playground (WebGPU)', () => {
   test('a malformed or out-of-range URL shows what was wrong and falls back to defaults', async ({ page, consoleErrors }) => {
     await page.goto('/?exp=this-is-not-an-experiment');
     await expect(page.getByTestId('pg-url-message')).toContainText('could not be used');
-    await expect(page.getByLabel('Preset')).toHaveValue('reference-strategies');
+    await expect(page.getByLabel('Preset')).toHaveValue('first-look');
     await page.goto(`/?exp=${encodeConfig({ ...presetConfig('smoke'), batchSize: 999 })}`);
     await expect(page.getByTestId('pg-url-message')).toContainText('batchSize: value must be at most 256, got 999');
     await page.goto('/?preset=nope');

@@ -127,6 +127,17 @@ describe('a regime per method: the full presets carry the lr sweep\'s choices', 
     expect(PRESETS.smoke.arms.every((a) => a.lr === undefined)).toBe(true);
     expect(PROTOCOL_PRESETS.gates.arms.map((a) => a.lr)).toEqual([0, 1e-5, undefined, 3e-6]);
   });
+  it('the teaching preset first-look: SePPOʷ and SFTʷ in the regime, the gates\' losers arm at 1e-4, a checkpoint every 15 of 90 updates, per-image metrics on the protocol\'s noise', () => {
+    const f = PRESETS['first-look'];
+    expect(f.arms.map((a) => [a.method, a.data, a.lr])).toEqual([
+      ['seppo', 'winners', 3e-5],
+      ['sft', 'winners', 1e-5],
+      ['sft', 'losers', 1e-4],
+    ]);
+    expect(f.lr).toBe(1e-4); // the gates' losers arm ran at the experiment's lr: the same value here
+    expect([f.updates, f.checkpointEvery, f.evalPrompts, f.evalSeed, f.keepPerImage]).toEqual([90, 15, 32, 1013, true]);
+    expect(f.finalEvalPrompts).toBeUndefined();
+  });
 });
 
 describe('issue 13: protocol options and presets', async () => {
@@ -143,7 +154,7 @@ describe('issue 13: protocol options and presets', async () => {
     expect(PROTOCOL_PRESETS['lr-sweep'].evalSplit).toBe('tuning');
     expect(PROTOCOL_PRESETS['lr-sweep'].arms.length).toBe(12);
     expect(pc('gates')).toEqual(PROTOCOL_PRESETS.gates);
-    expect(() => pc('nope')).toThrow(/'smoke' \| 'reward-hacking' \| 'gates' \| 'lr-sweep'/);
+    expect(() => pc('nope')).toThrow(/'smoke' \| 'reward-hacking' \| 'first-look' \| 'gates' \| 'lr-sweep'/);
   });
   it('bad protocol values get readable messages', () => {
     const bad = parse({ ...P.smoke, finalEvalNoises: 4, arms: [{ ...P.smoke.arms[0], data: 'losers', method: 'dpo' }] });

@@ -24,7 +24,7 @@ export function BackendNotice({ report }: { report: BackendReport }) {
       ) : report.requested === report.backend ? (
         `You asked for ${LABEL[report.backend]} in the URL; remove ?backend= to use WebGPU when available.`
       ) : (
-        'Training will be slower; defaults are smaller.'
+        'Training will be slower; the default experiment is sized for it.'
       )}
       {report.wasmThreads && (
         <span data-testid="backend-threads"> {threadsText(report.wasmThreads)}.</span>

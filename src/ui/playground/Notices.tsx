@@ -32,7 +32,7 @@ export function Notices(p: NoticesProps) {
       )}
       {p.fallback && (
         <div className="notice" role="status" data-testid="pg-fallback">
-          {p.fallback.report.rule ? 'No GPU here' : 'No WebGPU here'}: training runs on {BACKEND_LABEL[p.fallback.report.backend]} and the default experiment is smaller ({p.fallback.config.updates} updates, {p.fallback.config.dataSize} pairs, {p.fallback.config.evalPrompts} evaluation prompts).
+          {p.fallback.report.rule ? 'No GPU here' : 'No WebGPU here'}: training runs on {BACKEND_LABEL[p.fallback.report.backend]} and the default experiment is the teaching preset sized for it ({p.fallback.config.updates} updates, {p.fallback.config.dataSize} pairs, {p.fallback.config.evalPrompts} evaluation prompts).
         </div>
       )}
       {p.notice && (

@@ -20,7 +20,7 @@ import { SampleGrid } from './SampleGrid';
 import { useExperiment } from './useExperiment';
 import { SavedRuns, useSavedRuns } from './SavedRuns';
 import { listRuns, runKey } from '../../worker/experiment-store';
-import { configFromUrl, matchPreset, sameConfig, searchWithConfig } from './urlState';
+import { DEFAULT_PRESET, configFromUrl, matchPreset, sameConfig, searchWithConfig } from './urlState';
 import { Notices } from './Notices';
 import { Toolbar } from './Toolbar';
 import { ResultFilesCard, useResultFiles } from './ResultFiles';
@@ -30,7 +30,7 @@ import { baseEvalNote } from './runState';
 export function PlaygroundView({ client, report }: { client: WorkerClient; report: BackendReport }) {
   const initial = useMemo(() => configFromUrl(window.location.search, report.backend), [report.backend]);
   const [config, setConfig] = useState<ExperimentConfig>(initial.config);
-  const [preset, setPreset] = useState<string>(initial.preset ?? (initial.source === 'default' ? 'reference-strategies' : matchPreset(initial.config)));
+  const [preset, setPreset] = useState<string>(initial.preset ?? (initial.source === 'default' ? DEFAULT_PRESET : matchPreset(initial.config)));
   const [urlMessage, setUrlMessage] = useState<string | null>(initial.message);
   const [errors, setErrors] = useState<string[]>([]);
   const [notice, setNotice] = useState<string | null>(null);

@@ -128,8 +128,8 @@ describe('URL state', () => {
     expect(unknown.message).toMatch(/Unknown preset 'nope'/);
   });
 
-  it('no WebGPU → a smaller default', () => {
-    expect(defaultConfig('webgl').updates).toBeLessThan(defaultConfig('webgpu').updates);
+  it('the default is the teaching preset first-look on every backend', () => {
+    for (const b of ['webgpu', 'webgl', 'wasm', 'cpu'] as const) expect(sameConfig(defaultConfig(b), PRESETS['first-look'])).toBe(true);
   });
 });
 

@@ -18,12 +18,17 @@ import { pageLimitErrors } from '../../worker/browser-dataset';
 
 export const PRESET_PARAM = 'preset';
 
-/** The default experiment: the reference-strategies preset on WebGPU; a smaller one on a fallback backend. */
-export function defaultConfig(backend: BackendName): ExperimentConfig {
-  const c = presetConfig('reference-strategies');
-  if (backend === 'webgpu') return c;
-  return { ...c, dataSize: 64, updates: 40, checkpointEvery: 10, evalPrompts: 8, evalSteps: 10, refSteps: 5 };
+/**
+ * The default experiment: the teaching preset first-look on every backend (issue 13 point 6: its arms
+ * separate earliest on the fast path without a GPU, WASM; sized for it, so no backend needs a smaller
+ * copy). `backend` stays in the signature: the page asks per backend.
+ */
+export function defaultConfig(_backend: BackendName): ExperimentConfig {
+  return presetConfig(DEFAULT_PRESET);
 }
+
+/** The page's default preset. */
+export const DEFAULT_PRESET = 'first-look' satisfies (typeof PRESET_NAMES)[number];
 
 export interface UrlConfig {
   config: ExperimentConfig;
