@@ -474,7 +474,7 @@ export const PRESET_DESCRIPTIONS: Record<PresetName, string> = {
   'reward-hacking':
     'Reward hacking: DDPO on the Aesthetic reward (prompt-free: it ignores what was asked for) beside DDPO on PickScore-mini, against the base. Watch the training reward rise while the true preference falls (the marked checkpoints).',
   'first-look':
-    'A first look (teaching): SePPOʷ, SFT on the winners and SFT on the losers, 90 updates with a checkpoint every 15. Expected (measured in Chromium on WASM, 2-core machine, no GPU): SFT on the losers falls below SFTʷ and SePPOʷ — the paired interval of the difference excludes 0 from update 45, about 72 s after Play; SFTʷ rises above the base by update 75 (about 2 min); SePPOʷ and SFTʷ are not resolved from each other at this size.',
+    'A first look (teaching): SePPOʷ, SFT on the winners and SFT on the losers, 90 updates with a checkpoint every 15. Expected (measured, seeds 0–2): SFT on the losers falls below SFTʷ and SePPOʷ — the paired interval of the difference first excludes 0 between update 15 and 60 (seed 0: update 45, about 72 s after Play in Chromium on WASM on a 2-core machine with no GPU); SFTʷ and SePPOʷ rise only a little above the base (resolved in seed 0 only, SFTʷ at update 75) and are not resolved from each other at this size.',
 };
 
 const colour = <T extends object>(arms: T[]) => arms.map((a, i) => ({ ...a, colour: C[i % C.length] }));
