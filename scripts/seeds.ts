@@ -4,7 +4,8 @@
  * Reads results.json from each run folder (one preset, several `--seed`s, written by
  * `npm run experiment`) and prints the arms side by side over the seeds: per-seed and pooled win
  * rates against the base with 95 % intervals, and the change in true preference
- * (core/align/report.ts, seedsSummaryMarkdown). Exits with 2 and a message on a missing folder,
+ * (core/align/report.ts, seedsSummaryMarkdown), and, where every run has them, the same pooled over
+ * the out-of-distribution final evaluations (--final-eval-ood; Table 2). Exits with 2 and a message on a missing folder,
  * an unreadable results.json or runs that are not the same preset.
  */
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -72,6 +72,18 @@ describe('protocol reports', () => {
     expect(p.n).toBe(8);
     expect(p.cmp.trueUtility.win.wins).toBe(8);
     expect(seedsSummaryMarkdown([run(0), run(1)])).toContain("Pooled over the seeds' paired images (8 per arm, final evaluations)");
+    // Table 2 pooled over seeds: only where every run evaluated that out-of-distribution set.
+    expect(seedsSummaryMarkdown([run(0), run(1)])).not.toContain('on oodRaters');
+    const withOod = (seed: number) => {
+      const x = run(seed);
+      x.base!.finalEvalOod = { oodRaters: { ...x.base!.finalEval!, split: 'oodRaters' } };
+      for (const a of x.arms) a.finalEvalOod = { oodRaters: { ...a.finalEval!, split: 'oodRaters' } };
+      return x;
+    };
+    const po = pooledComparison([withOod(0), withOod(1)] as RunResults[], 'SFT @ lr 1e-4', null, ['trueUtility'], 'oodRaters')!;
+    expect([po.n, po.cmp.trueUtility.win.wins]).toEqual([8, 8]);
+    expect(pooledComparison([withOod(0), run(1)] as RunResults[], 'SFT @ lr 1e-4', null, ['trueUtility'], 'oodRaters')).toBeNull();
+    expect(seedsSummaryMarkdown([withOod(0), withOod(1)])).toContain("## Pooled over the seeds' paired images on oodRaters (8 per arm, final evaluations; out of distribution, Table 2)");
   });
 });
 

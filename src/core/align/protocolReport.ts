@@ -231,8 +231,19 @@ export function separationMarkdown(s: Separation): string {
 // ---------------------------------------------------------------------------------------------
 // Pooling over seeds and sweeps.
 
-/** The per-image metrics of an arm's final result: the final evaluation if any, else the last checkpoint's (keepPerImage); null otherwise. */
-export function finalPerImage(r: RunResults, arm: string | null): { per: Metrics[]; source: 'final' | 'checkpoint' } | null {
+/** The out-of-distribution prompt sets of the final evaluation (finalEvalOod; the paper's Table 2). */
+export type OodSet = 'oodComposition' | 'oodRaters';
+
+/**
+ * The per-image metrics of an arm's final result: the final evaluation if any, else the last
+ * checkpoint's (keepPerImage); null otherwise. With `ood`, the final evaluation on that
+ * out-of-distribution set only (null where the run has none).
+ */
+export function finalPerImage(r: RunResults, arm: string | null, ood?: OodSet): { per: Metrics[]; source: 'final' | 'checkpoint' } | null {
+  if (ood) {
+    const rec = arm === null ? r.base?.finalEvalOod?.[ood] : r.arms.find((x) => x.name === arm && !x.halted)?.finalEvalOod?.[ood];
+    return rec ? { per: fromColumns(rec.perImage), source: 'final' } : null;
+  }
   if (arm === null) {
     if (r.base?.finalEval) return { per: fromColumns(r.base.finalEval.perImage), source: 'final' };
     return r.base?.perImage ? { per: fromColumns(r.base.perImage), source: 'checkpoint' } : null;
@@ -248,13 +259,13 @@ export function finalPerImage(r: RunResults, arm: string | null): { per: Metrics
  * Several runs' paired images of arm `a` against arm `b` (null: the base) pooled into one paired
  * comparison per metric. Null when some run lacks per-image metrics for either.
  */
-export function pooledComparison(runs: RunResults[], a: string, b: string | null, keys: string[]): { n: number; source: string; cmp: Record<string, PairedComparison> } | null {
+export function pooledComparison(runs: RunResults[], a: string, b: string | null, keys: string[], ood?: OodSet): { n: number; source: string; cmp: Record<string, PairedComparison> } | null {
   const A: Metrics[] = [];
   const B: Metrics[] = [];
   const sources = new Set<string>();
   for (const r of runs) {
-    const pa = finalPerImage(r, a);
-    const pb = finalPerImage(r, b);
+    const pa = finalPerImage(r, a, ood);
+    const pb = finalPerImage(r, b, ood);
     if (!pa || !pb || pa.source !== pb.source || pa.per.length !== pb.per.length) return null;
     sources.add(pa.source);
     A.push(...pa.per);

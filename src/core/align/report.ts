@@ -7,7 +7,7 @@
 import { pairedWin, type MetricColumns } from '../eval/intervals';
 import { METRIC_KEYS, type MetricKey } from '../eval/metrics';
 import { INSIDE_HIST_EDGES, T_BUCKETS } from './bins';
-import { aafCorrelationMarkdown, aafSkillMarkdown, displacementMarkdown, finalEvalMarkdown, formatDelta, formatWin, pooledComparison, sweepMarkdown } from './protocolReport';
+import { aafCorrelationMarkdown, aafSkillMarkdown, displacementMarkdown, finalEvalMarkdown, formatDelta, formatWin, pooledComparison, sweepMarkdown, type OodSet } from './protocolReport';
 import type { Metrics, RunResults, UpdateRecord } from './records';
 import { isRewardMethod } from '../config';
 
@@ -259,6 +259,8 @@ export function seedsSummaryMarkdown(runs: ExperimentResults[]): string {
     ];
   });
   const paired = pooledPairedMarkdown(runs);
+  // Table 2: the out-of-distribution sets, pooled the same way where every run evaluated them.
+  const oodPooled = (['oodComposition', 'oodRaters'] as const).map((s) => pooledPairedMarkdown(runs, s)).filter((x): x is string => x !== null);
   const evalSeeds = runs.map((r) => r.config.evalSeed);
   const sharedEvalSeed = runs.length > 1 && evalSeeds[0] !== undefined && evalSeeds.every((s) => s === evalSeeds[0]);
   return [
@@ -276,6 +278,7 @@ export function seedsSummaryMarkdown(runs: ExperimentResults[]): string {
     markdownTable(head, rows),
     '',
     ...(paired ? [paired] : []),
+    ...oodPooled,
   ].join('\n');
 }
 
@@ -284,14 +287,14 @@ export function seedsSummaryMarkdown(runs: ExperimentResults[]): string {
  * per-image metrics with keepPerImage): per arm, win rate against the base [Wilson] and Δ [paired
  * t] for the true preference and PickScore-mini. Null when some run has no per-image metrics.
  */
-export function pooledPairedMarkdown(runs: RunResults[]): string | null {
+export function pooledPairedMarkdown(runs: RunResults[], ood?: OodSet): string | null {
   const names = runs[0].arms.map((a) => a.name);
   const keys = ['trueUtility', 'pickScore'];
   const rows: string[][] = [];
   let n = 0;
   let source = '';
   for (const name of names) {
-    const p = pooledComparison(runs, name, null, keys.filter((k) => runs[0].base?.metrics[k] !== undefined));
+    const p = pooledComparison(runs, name, null, keys.filter((k) => runs[0].base?.metrics[k] !== undefined), ood);
     if (!p) return null;
     n = p.n;
     source = p.source;
@@ -300,7 +303,9 @@ export function pooledPairedMarkdown(runs: RunResults[]): string | null {
   const present = keys.filter((k) => runs[0].base?.metrics[k] !== undefined);
   const head = ['Arm', ...present.flatMap((k) => [`${COLUMN[k as MetricKey]?.label ?? k}: win rate vs base [95 % Wilson]`, `Δ [95 % paired t]`])];
   return [
-    `## Pooled over the seeds' paired images (${n} per arm, ${source === 'final' ? 'final evaluations' : 'last checkpoint'})`,
+    ood
+      ? `## Pooled over the seeds' paired images on ${ood} (${n} per arm, final evaluations; out of distribution, Table 2)`
+      : `## Pooled over the seeds' paired images (${n} per arm, ${source === 'final' ? 'final evaluations' : 'last checkpoint'})`,
     '',
     'Every (prompt, noise) image of every seed paired with the base image of the same seed, prompt and noise; a tie counts ½ (ties stated).',
     '',
