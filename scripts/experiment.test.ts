@@ -12,7 +12,7 @@ describe('npm run experiment: bad input exits 2 with a message naming the field'
   it('bad flags', () => {
     const a = run('--preset', 'nope');
     expect(a.status).toBe(2);
-    expect(a.stderr).toContain("--preset: expected one of reference-strategies | aaf-ablation | table1 | beta-sweep | smoke | reward-hacking | gates | lr-sweep, got 'nope'");
+    expect(a.stderr).toContain("--preset: expected one of reference-strategies | aaf-ablation | table1 | beta-sweep | smoke | reward-hacking | first-look | gates | lr-sweep, got 'nope'");
     const e = run('--preset', 'smoke', '--sweep', 'lr=0,1e-4');
     expect(e.status).toBe(2);
     expect(e.stderr).toContain("--sweep: expected lr=A,B,… with learning rates in (0, 1], got 'lr=0,1e-4'");
