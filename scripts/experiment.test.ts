@@ -31,6 +31,12 @@ describe('npm run experiment: bad input exits 2 with a message naming the field'
     const d = run('--preset', 'smoke', '--engine', 'node', '--backend', 'webgpu');
     expect(d.status).toBe(2);
     expect(d.stderr).toMatch(/with --engine node expected one of wasm \| cpu/);
+    const w = run('--preset', 'smoke', '--engine', 'node', '--winners', 'best');
+    expect(w.status).toBe(2);
+    expect(w.stderr).toContain("--winners: expected data | ideal, got 'best'");
+    const wb = run('--preset', 'smoke', '--winners', 'ideal');
+    expect(wb.status).toBe(2);
+    expect(wb.stderr).toContain('--winners ideal: only with --engine node');
   });
 
   it('bad config file', () => {

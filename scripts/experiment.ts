@@ -50,11 +50,12 @@ interface Args {
   finalEval: [number, number] | null;
   finalEvalOod: boolean;
   evalSeed: number | null;
+  winners: 'data' | 'ideal';
 }
 
 const USAGE = `usage: npm run experiment -- --preset NAME | --config FILE.json [--seed N] [--updates N]
        [--backend webgpu|webgl|wasm|cpu] [--engine browser|node] [--out DIR] [--random-base]
-       [--sweep lr=A,B,…] [--final-eval PxR] [--final-eval-ood] [--eval-seed N]
+       [--sweep lr=A,B,…] [--final-eval PxR] [--final-eval-ood] [--eval-seed N] [--winners data|ideal]
 presets: ${ALL_PRESET_NAMES.join(', ')}
 --engine browser (default): headless Chromium, backend webgpu by default
 --engine node: Node, backend wasm by default (wasm or cpu only)
@@ -62,10 +63,11 @@ presets: ${ALL_PRESET_NAMES.join(', ')}
 --base DIR (node engine): take the base model's config.json + model.safetensors from DIR
 --sweep lr=A,B,…: one arm per arm and lr, scored on the tuning split (summary.md's sweep table)
 --final-eval PxR: final evaluation on P prompts × R noises (e.g. 64x16); --eval-seed N: evaluation noise seed
---final-eval-ood: the final evaluation also on oodComposition and oodRaters (the paper's Table 2)`;
+--final-eval-ood: the final evaluation also on oodComposition and oodRaters (the paper's Table 2)
+--winners ideal (node engine; a control): every training winner becomes the ideal render of its prompt`;
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { preset: null, configFile: null, seed: null, updates: null, backend: null, engine: 'browser', out: null, randomBase: false, baseDir: null, sweep: null, finalEval: null, finalEvalOod: false, evalSeed: null };
+  const a: Args = { preset: null, configFile: null, seed: null, updates: null, backend: null, engine: 'browser', out: null, randomBase: false, baseDir: null, sweep: null, finalEval: null, finalEvalOod: false, evalSeed: null, winners: 'data' };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag}: a value is required`);
@@ -132,6 +134,12 @@ function parseArgs(argv: string[]): Args {
       case '--eval-seed':
         a.evalSeed = intArg(value(i++, f), f, 0);
         break;
+      case '--winners': {
+        const w = value(i++, f);
+        if (w !== 'data' && w !== 'ideal') throw new UsageError(`--winners: expected data | ideal, got '${w}'`);
+        a.winners = w;
+        break;
+      }
       case '--base':
         a.baseDir = value(i++, f);
         if (!existsSync(path.join(a.baseDir, 'config.json')) || !existsSync(path.join(a.baseDir, 'model.safetensors'))) {
@@ -144,11 +152,12 @@ function parseArgs(argv: string[]): Args {
         process.exit(0);
       // eslint-disable-next-line no-fallthrough
       default:
-        throw new UsageError(`unknown flag '${f}'; allowed: --preset, --config, --seed, --updates, --backend, --engine, --out, --random-base, --base, --sweep, --final-eval, --final-eval-ood, --eval-seed, --help`);
+        throw new UsageError(`unknown flag '${f}'; allowed: --preset, --config, --seed, --updates, --backend, --engine, --out, --random-base, --base, --sweep, --final-eval, --final-eval-ood, --eval-seed, --winners, --help`);
     }
   }
   if (!a.preset && !a.configFile) throw new UsageError(`give --preset (one of ${ALL_PRESET_NAMES.join(' | ')}) or --config FILE.json`);
   if (a.preset && a.configFile) throw new UsageError('give either --preset or --config, not both');
+  if (a.winners === 'ideal' && a.engine !== 'node') throw new UsageError('--winners ideal: only with --engine node');
   if (a.baseDir && a.engine !== 'node') throw new UsageError('--base: only with --engine node (the browser engine serves public/models/)');
   if (a.engine === 'node' && a.backend && a.backend !== 'wasm' && a.backend !== 'cpu') {
     throw new UsageError(`--backend: with --engine node expected one of wasm | cpu, got '${a.backend}' (webgpu/webgl need --engine browser)`);
@@ -244,12 +253,12 @@ async function runNode(cfg: ExperimentConfig, a: Args, backend: 'wasm' | 'cpu', 
     return new Response(await readFile(file), { headers: { 'content-type': 'application/octet-stream' } });
   });
   return runExperimentHere(
-    { config: cfg, preset: a.preset, randomBase: a.randomBase },
+    { config: cfg, preset: a.preset, randomBase: a.randomBase, winners: a.winners },
     {
       engine: 'node',
       backend,
       preset: a.preset,
-      notes: { node: process.version, platform: `${process.platform} ${process.arch}`, baseModel: a.baseDir ?? 'public/models/base', ...(await baseNote(a.baseDir)) },
+      notes: { node: process.version, platform: `${process.platform} ${process.arch}`, baseModel: a.baseDir ?? 'public/models/base', ...(a.winners === 'ideal' ? { winners: 'ideal renders (--winners ideal)' } : {}), ...(await baseNote(a.baseDir)) },
     },
     {
       log: (m) => console.log(m),

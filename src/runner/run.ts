@@ -13,7 +13,7 @@ import { evaluate, type Scorers } from '../core/eval/evaluate';
 import { rewardFunctions } from '../core/eval/reward';
 import { defaultScorerConfig, describeScorer, disposeScorer, initScorer } from '../core/eval/scorer';
 import { disposeReducedSD, initReducedSD, type ReducedSD, type SDConfig } from '../core/model/sd';
-import { MAX_TOKENS, tokenize, VOCAB, type Prompt } from '../core/world';
+import { MAX_TOKENS, idealWinners, tokenize, VOCAB, type Prompt } from '../core/world';
 import { getDataset, loadBaseModel, loadScorers } from '../worker/assets';
 
 export interface RunnerInput {
@@ -21,6 +21,11 @@ export interface RunnerInput {
   preset: string | null;
   /** Dry run without shipped weights: a tiny randomly initialised model and untrained scorers. */
   randomBase: boolean;
+  /**
+   * 'ideal' (a control, `--winners ideal`): every training pair's winner is the ideal render of its
+   * prompt (world's idealWinners), the losers unchanged. Default 'data': the world's winners.
+   */
+  winners?: 'data' | 'ideal';
 }
 
 /** The tiny random model of `--random-base` (the same sizes the engine's unit tests use). */
@@ -84,7 +89,9 @@ export async function runExperimentHere(input: RunnerInput, meta: Omit<RunMeta, 
     const { dataset, buildMs } = getDataset(config.dataSize > 1000 ? { seed: config.dataSeed, nTrainPairs: config.dataSize } : { seed: config.dataSeed });
     hooks.log(`dataset: ${dataset.train.length} train pairs in ${(buildMs / 1000).toFixed(1)} s; encoding ${config.dataSize} pairs and evaluating the base`);
     let lastStage = '';
-    const exp = await Experiment.create(config, base, { train: dataset.train, validationUnique: dataset.validationUnique, tuning: dataset.scorerTestPrompts, oodComposition: dataset.oodComposition, oodRaters: dataset.oodRaters }, {
+    const train = input.winners === 'ideal' ? idealWinners(dataset.train.slice(0, config.dataSize)) : dataset.train;
+    if (input.winners === 'ideal') hooks.log('control: every training winner replaced by the ideal render of its prompt (--winners ideal)');
+    const exp = await Experiment.create(config, base, { train, validationUnique: dataset.validationUnique, tuning: dataset.scorerTestPrompts, oodComposition: dataset.oodComposition, oodRaters: dataset.oodRaters }, {
       onProgress: (stage) => {
         if (stage !== lastStage) hooks.log((lastStage = stage));
       },

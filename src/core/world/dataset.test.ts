@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng';
 import {
   PAIR_SPLITS, RATER_POOLS, buildDataset, promptKey, raterProbability, ratePair, randomPick, trueUtility,
-  winnersOnly, type Dataset, type Prompt,
+  winnersOnly, idealWinners, renderIdeal, type Dataset, type Prompt,
 } from './index';
 
 const SMALL = { nTrainPairs: 120, nScorerTrain: 40, nScorerTest: 20, nHpsTrain: 40, nHpsTest: 20, nOodRaterPairs: 20 };
@@ -146,5 +146,27 @@ describe('buildDataset', () => {
     expect(ds.train.length).toBe(512);
     expect(ds.scorerTrain.length).toBe(0);
     expect(ms).toBeLessThan(5000);
+  });
+});
+
+describe('idealWinners (the SFT-ceiling control)', () => {
+  it('replaces each winner by the ideal render of its prompt, re-scored; losers and prompts unchanged', () => {
+    const ds = buildDataset({ seed: 3, ...SMALL });
+    const pairs = ds.train.slice(0, 6);
+    const out = idealWinners(pairs);
+    expect(out).toHaveLength(6);
+    out.forEach((p, i) => {
+      expect(p.prompt).toEqual(pairs[i].prompt);
+      expect(p.loser).toBe(pairs[i].loser);
+      expect(p.uLoser).toBe(pairs[i].uLoser);
+      expect(Array.from(p.winner)).toEqual(Array.from(renderIdeal(pairs[i].prompt)));
+      expect(p.uWinner).toBeCloseTo(trueUtility(p.prompt, p.winner).total, 12);
+      expect(p.uWinner).toBeGreaterThanOrEqual(pairs[i].uWinner); // no generator's image beats the ideal render
+      expect(p.winnerGen).toBe(-1);
+      expect(p.defectsWinner).toEqual([]);
+    });
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(out.map((p) => p.uWinner))).toBeGreaterThan(mean(pairs.map((p) => p.uWinner)));
+    expect(pairs[0].winnerGen).not.toBe(-1); // the input is not mutated
   });
 });

@@ -16,7 +16,8 @@ import type { Prompt } from './prompt';
 import { COLOURS, SHAPES, allPrompts, promptKey, promptText } from './prompt';
 import { GENERATORS, renderWithGenerator, type Defect } from './generators';
 import { RATER_POOLS, poolUtility, ratePair, type RaterPool } from './raters';
-import { UTILITY_WEIGHTS, utilityParts, weightedTotal, type UtilityParts } from './utility';
+import { UTILITY_WEIGHTS, trueUtility, utilityParts, weightedTotal, type UtilityParts } from './utility';
+import { renderIdeal } from './render';
 
 export interface Pair {
   prompt: Prompt;
@@ -309,6 +310,20 @@ export interface Sample {
 /** SePPOʷ / SFTʷ: the winner of every `train` pair. */
 export function winnersOnly(ds: Pick<Dataset, 'train'>): Sample[] {
   return ds.train.map((p) => ({ prompt: p.prompt, image: p.winner, generator: p.winnerGen, utility: p.uWinner, isWinner: true }));
+}
+
+/**
+ * A control, not the paper's data: every pair's winner replaced by the ideal render of its prompt
+ * (render.ts, no defects; generator −1), its true utility re-scored; losers unchanged. SFT on these
+ * measures the ceiling of supervised fine-tuning on this base (issue 13, gate 2): how far the base
+ * moves when the target images are as good as the world allows.
+ */
+export function idealWinners(pairs: readonly Pair[]): Pair[] {
+  return pairs.map((p) => {
+    const winner = renderIdeal(p.prompt);
+    const u = trueUtility(p.prompt, winner);
+    return { ...p, winner, winnerGen: -1, uWinner: u.total, partsWinner: u.parts, defectsWinner: [] };
+  });
 }
 
 /** SePPOʳ: a random one of winner or loser for every `train` pair (deterministic given rng). */

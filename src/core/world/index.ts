@@ -15,5 +15,5 @@ export { UTILITY_WEIGHTS, trueUtility, utilityParts, weightedTotal, edgeEnergy }
 export type { Utility, UtilityParts } from './utility';
 export { RATER_POOLS, poolUtility, raterProbability, ratePair } from './raters';
 export type { RaterPool } from './raters';
-export { DEFAULT_DATASET_OPTIONS, GAP_EDGES, PAIR_SPLITS, alignmentOnlyDataset, buildDataset, ratedPairs, gapBinIndex, winnersOnly, randomPick } from './dataset';
+export { DEFAULT_DATASET_OPTIONS, GAP_EDGES, PAIR_SPLITS, alignmentOnlyDataset, buildDataset, ratedPairs, gapBinIndex, winnersOnly, randomPick, idealWinners } from './dataset';
 export type { Dataset, DatasetOptions, DatasetStats, GapBin, Pair, PairSplit, PoolAgreement, Sample } from './dataset';
