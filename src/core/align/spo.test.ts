@@ -166,7 +166,7 @@ describe('SPO loss', () => {
     const ro = await spoRollout(opts({ candidates: 2 }));
     const run = async () => {
       const { params, vars } = freshPolicy();
-      const opt = tf.train.adam(1e-3);
+      const opt: tf.Optimizer = tf.train.adam(1e-3);
       const counts: number[] = [];
       const losses: number[] = [];
       for (let i = 0; i < 3; i++) {
