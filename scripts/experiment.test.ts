@@ -12,7 +12,7 @@ describe('npm run experiment: bad input exits 2 with a message naming the field'
   it('bad flags', () => {
     const a = run('--preset', 'nope');
     expect(a.status).toBe(2);
-    expect(a.stderr).toContain("--preset: expected one of reference-strategies | aaf-ablation | table1 | beta-sweep | smoke | reward-hacking | first-look | gates | lr-sweep, got 'nope'");
+    expect(a.stderr).toContain("--preset: expected one of reference-strategies | aaf-ablation | table1 | table2 | beta-sweep | smoke | reward-hacking | first-look | gates | lr-sweep, got 'nope'");
     const e = run('--preset', 'smoke', '--sweep', 'lr=0,1e-4');
     expect(e.status).toBe(2);
     expect(e.stderr).toContain("--sweep: expected lr=A,B,… with learning rates in (0, 1], got 'lr=0,1e-4'");
@@ -20,8 +20,8 @@ describe('npm run experiment: bad input exits 2 with a message naming the field'
     expect(g.status).toBe(2);
     expect(g.stderr).toContain("--final-eval: expected PxR (prompts × noises, e.g. 64x16), got '64'");
     const h = run('--preset', 'table1', '--sweep', 'lr=1e-5,1e-4,3e-4');
-    expect(h.status).toBe(2); // 7 arms × 3 lrs = 21 > 12
-    expect(h.stderr).toContain('arms: length must be at most 12, got 21 items');
+    expect(h.status).toBe(2); // 8 arms × 3 lrs = 24 > 12
+    expect(h.stderr).toContain('arms: length must be at most 12, got 24 items');
     const b = run('--preset', 'smoke', '--backend', 'metal');
     expect(b.status).toBe(2);
     expect(b.stderr).toContain("--backend: expected one of webgpu | webgl | wasm | cpu, got 'metal'");

@@ -81,7 +81,7 @@ describe('experiment config', () => {
     const tampered = JSON.parse(JSON.stringify(PRESETS.smoke));
     tampered.arms[0].method = 'ppo';
     const c = decodeConfig(encodeConfig(tampered));
-    expect(!c.ok && c.errors[0]).toBe("arms[0].method: expected one of 'seppo' | 'sft' | 'dpo' | 'ddpo' | 'd3po', got 'ppo'");
+    expect(!c.ok && c.errors[0]).toBe("arms[0].method: expected one of 'seppo' | 'sft' | 'dpo' | 'ddpo' | 'd3po' | 'rpo' | 'spo', got 'ppo'");
   });
 
   it('presetConfig returns an editable copy and rejects unknown names', () => {
@@ -118,9 +118,10 @@ describe('derived values', () => {
 describe('a regime per method: the full presets carry the lr sweep\'s choices', () => {
   it('SFT 1e-5, Diffusion-DPO 3e-6, SePPO 3e-5 in every full preset; reward arms and the smoke preset keep the experiment lr; an arm\'s own lr wins', () => {
     expect(MEASURED_LR).toEqual({ sft: 1e-5, dpo: 3e-6, seppo: 3e-5 });
-    for (const name of ['reference-strategies', 'aaf-ablation', 'table1', 'beta-sweep'] as const) {
+    for (const name of ['reference-strategies', 'aaf-ablation', 'table1', 'table2', 'beta-sweep'] as const) {
       for (const a of PRESETS[name].arms) {
-        const want = a.method === 'ddpo' || a.method === 'd3po' ? undefined : { sft: 1e-5, dpo: 3e-6, seppo: 3e-5 }[a.method];
+        // Reward arms (DDPO, D3PO, SPO) are not swept: the experiment's lr. Diffusion-RPO inherits Diffusion-DPO's.
+        const want = ({ sft: 1e-5, dpo: 3e-6, seppo: 3e-5, rpo: 3e-6 } as Record<string, number | undefined>)[a.method];
         expect(a.lr, `${name}: ${a.name}`).toBe(want);
       }
     }
@@ -143,7 +144,7 @@ describe('a regime per method: the full presets carry the lr sweep\'s choices', 
 describe('issue 13: protocol options and presets', async () => {
   const { PROTOCOL, PROTOCOL_PRESETS, PRESETS: P, presetConfig: pc, safeParseExperimentConfig: parse } = await import('./config');
   it('the full presets carry the protocol (≥ 1,024 final images), smoke does not; protocol presets are runner-only', () => {
-    for (const k of ['reference-strategies', 'aaf-ablation', 'table1', 'beta-sweep'] as const) {
+    for (const k of ['reference-strategies', 'aaf-ablation', 'table1', 'table2', 'beta-sweep'] as const) {
       expect(P[k]).toMatchObject(PROTOCOL);
       expect(P[k].finalEvalPrompts! * P[k].finalEvalNoises!).toBeGreaterThanOrEqual(1024);
     }

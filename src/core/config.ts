@@ -7,9 +7,11 @@
  */
 import { z } from 'zod';
 
-export const ARM_METHODS = ['seppo', 'sft', 'dpo', 'ddpo', 'd3po'] as const;
+export const ARM_METHODS = ['seppo', 'sft', 'dpo', 'ddpo', 'd3po', 'rpo', 'spo'] as const;
 /** The reward-model methods (issue 15): they train on their own samples, scored by a learned reward model. */
-export const REWARD_METHODS = ['ddpo', 'd3po'] as const;
+export const REWARD_METHODS = ['ddpo', 'd3po', 'spo'] as const;
+/** The methods that train on the data's real pairs (winner and loser): Diffusion-DPO and Diffusion-RPO (data 'pairs'). */
+export const PAIR_METHODS = ['dpo', 'rpo'] as const;
 /**
  * The reward models a reward arm may train on (src/core/eval/reward.ts binds them to the scorers): the
  * learned PickScore-mini and HPS-mini, and the pixel metrics Alignment and Aesthetic. The true preference
@@ -38,6 +40,11 @@ export function isRewardMethod(m: ArmMethod): m is RewardMethod {
   return (REWARD_METHODS as readonly string[]).includes(m);
 }
 
+/** Diffusion-DPO or Diffusion-RPO: trains on the real pairs against θ_ref, with Diffusion-DPO's implicit rewards. */
+export function isPairMethod(m: ArmMethod): m is (typeof PAIR_METHODS)[number] {
+  return (PAIR_METHODS as readonly string[]).includes(m);
+}
+
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const num = (min: number, max: number) => z.number().min(min).max(max);
 
@@ -50,8 +57,14 @@ const num = (min: number, max: number) => z.number().min(min).max(max);
  *  - 'ddpo':  DDPO_IS (Black et al. 2024): policy gradient on the arm's own stochastic DDIM samples for
  *             the batch's prompts, rewarded by `reward`, clipped importance ratio (align/rewardArms.ts);
  *  - 'd3po':  D3PO (Yang et al. 2024): DPO on per-step log-probability ratios of two of the arm's own
- *             trajectories per prompt, ranked by `reward` or by the simulated raters (`preference`).
- *             ddpo and d3po take data 'winners': they use the batch's prompts only, never its images.
+ *             trajectories per prompt, ranked by `reward` or by the simulated raters (`preference`);
+ *  - 'spo':   SPO (Liang et al. 2024): at every stochastic step of the arm's own trajectory, `spoCandidates`
+ *             candidates x_{t−1} from one x_t, ranked by `reward` on their predicted x̂₀, DPO on the per-step
+ *             log-probability ratios of the best and the worst (align/rewardArms.ts);
+ *             ddpo, d3po and spo take data 'winners': they use the batch's prompts only, never its images;
+ *  - 'rpo':   Diffusion-RPO (Gu et al. 2024): Diffusion-DPO's implicit rewards over every winner × loser
+ *             pair of the batch, weighted by a softmax of prompt similarity at temperature `rpoTau`
+ *             (align/rpoLoss.ts; data must be 'pairs', as for 'dpo').
  * `data`: 'winners' (the winner of each pair, SePPOʷ/SFTʷ), 'random' (a seeded random pick of
  * winner or loser per pair, SePPOʳ), 'pairs' (winner + real loser, Diffusion-DPO), 'losers' (the
  * loser of each pair as x^w: the SFT-on-losers sanity gate).
@@ -93,6 +106,10 @@ export const armSchema = z
     samplesPerPrompt: z.number().int().max(256).optional(),
     /** D3PO: what ranks the two trajectories of a prompt (PREFERENCE_SOURCES). */
     preference: z.enum(PREFERENCE_SOURCES).optional(),
+    /** SPO: candidates x_{t−1} drawn from each x_t, ≥ 2 (default REWARD_DEFAULTS.spoCandidates); ⌊batchSize / spoCandidates⌋ prompts per update. */
+    spoCandidates: z.number().int().max(64).optional(),
+    /** Diffusion-RPO: the temperature τ of the softmax over prompt similarity, > 0 (default RPO_TAU; τ → 0 is Diffusion-DPO). */
+    rpoTau: z.number().max(1e6).optional(),
     /** Chart colour, '#rrggbb'. */
     colour: z
       .string()
@@ -172,15 +189,15 @@ export const experimentSchema = z
     c.arms.forEach((a, i) => {
       if (seen.has(a.name)) ctx.addIssue({ code: 'custom', path: ['arms', i, 'name'], message: `duplicate arm name '${a.name}'; names must be unique` });
       seen.add(a.name);
-      if (a.method === 'dpo' && a.data !== 'pairs') {
-        ctx.addIssue({ code: 'custom', path: ['arms', i, 'data'], message: `method 'dpo' trains on real pairs: data must be 'pairs', got '${a.data}'` });
+      if (isPairMethod(a.method) && a.data !== 'pairs') {
+        ctx.addIssue({ code: 'custom', path: ['arms', i, 'data'], message: `method '${a.method}' trains on real pairs: data must be 'pairs', got '${a.data}'` });
       }
       if (isRewardMethod(a.method)) {
         if (a.data !== 'winners') {
           ctx.addIssue({ code: 'custom', path: ['arms', i, 'data'], message: `method '${a.method}' trains on its own samples for the batch's prompts (never the data's images): data must be 'winners', got '${a.data}'` });
         }
-      } else if (a.method !== 'dpo' && a.data === 'pairs') {
-        ctx.addIssue({ code: 'custom', path: ['arms', i, 'data'], message: `data 'pairs' is for method 'dpo'; method '${a.method}' takes 'winners', 'random' or 'losers'` });
+      } else if (!isPairMethod(a.method) && a.data === 'pairs') {
+        ctx.addIssue({ code: 'custom', path: ['arms', i, 'data'], message: `data 'pairs' is for methods 'dpo' and 'rpo'; method '${a.method}' takes 'winners', 'random' or 'losers'` });
       }
       rewardArmIssues(a, c.batchSize).forEach(([field, message]) => ctx.addIssue({ code: 'custom', path: ['arms', i, field], message }));
     });
@@ -195,13 +212,15 @@ export const experimentSchema = z
     }
   });
 
-/** Which reward-arm option belongs to which method (an option on another method is an error, not silently ignored). */
-const REWARD_OPTION_METHODS: Record<'reward' | 'clipRange' | 'innerEpochs' | 'samplesPerPrompt' | 'preference', readonly ArmMethod[]> = {
+/** Which method option belongs to which method (an option on another method is an error, not silently ignored). */
+export const REWARD_OPTION_METHODS: Record<'reward' | 'clipRange' | 'innerEpochs' | 'samplesPerPrompt' | 'preference' | 'spoCandidates' | 'rpoTau', readonly ArmMethod[]> = {
   reward: REWARD_METHODS,
   clipRange: ['ddpo'],
   innerEpochs: ['ddpo'],
   samplesPerPrompt: ['ddpo'],
   preference: ['d3po'],
+  spoCandidates: ['spo'],
+  rpoTau: ['rpo'],
 };
 
 /** [field, message] for every reward-arm option that is out of place or out of range (the schema's superRefine). */
@@ -222,6 +241,17 @@ function rewardArmIssues(a: z.output<typeof armSchema>, batchSize: number): [str
   }
   if (a.method === 'd3po' && batchSize < 2) {
     out.push(['method', `D3PO samples two trajectories for each of ⌊batchSize / 2⌋ prompts of the batch: batchSize must be at least 2, got ${batchSize}`]);
+  }
+  if (a.method === 'spo') {
+    const k = a.spoCandidates ?? REWARD_DEFAULTS.spoCandidates;
+    if (k < 2) {
+      out.push(['spoCandidates', `SPO ranks the candidates x_{t−1} drawn from one x_t and trains on the best against the worst, which needs at least 2 candidates: got ${k}`]);
+    } else if (k > batchSize) {
+      out.push(['spoCandidates', `SPO samples ⌊batchSize / spoCandidates⌋ prompts of the batch, spoCandidates candidates per step each: ${k} is more than batchSize (${batchSize})`]);
+    }
+  }
+  if (a.rpoTau !== undefined && !(a.rpoTau > 0)) {
+    out.push(['rpoTau', `Diffusion-RPO's temperature τ divides the prompt similarity in a softmax (ω_ij = exp(S_ij/τ) / Σ_j' exp(S_ij'/τ)): it must be > 0 (a small τ is Diffusion-DPO), got ${a.rpoTau}`]);
   }
   return out;
 }
@@ -255,12 +285,29 @@ export function divergenceBounds(config: Pick<ExperimentConfig, 'divergence'>): 
 export function armHyperParameters(config: Pick<ExperimentConfig, 'beta' | 'lr'>, arm: Pick<ArmConfig, 'beta' | 'lr'> & { method?: ArmMethod }): { beta: number; lr: number } {
   // D3PO's β multiplies per-step log-density differences, not SePPO's MSE gaps: the experiment's β
   // (1000, chosen for the MSE scale) would saturate its sigmoid at once, so it has its own default.
-  const beta = arm.beta ?? (arm.method === 'd3po' ? D3PO_BETA : config.beta);
+  // SPO's β multiplies the same per-step log-density differences, so it shares D3PO's default.
+  const beta = arm.beta ?? (arm.method === 'd3po' || arm.method === 'spo' ? D3PO_BETA : config.beta);
   return { beta, lr: arm.lr ?? config.lr };
 }
 
-/** D3PO's β where the arm sets none: 0.1, DPO's and the D3PO paper's value (src/core/align/README.md). */
+/** D3PO's (and SPO's) β where the arm sets none: 0.1, DPO's and the D3PO paper's value (src/core/align/README.md). */
 export const D3PO_BETA = 0.1;
+
+/**
+ * Diffusion-RPO's τ where the arm sets none: 0.03, measured on the shipped base (scripts/rpo-tau-probe.ts:
+ * 50 batches of 16 training prompts; S = cosine of the frozen text encoder's mean-pooled contexts, off the
+ * diagonal median 0.79, 10–90 % 0.64–0.93). The mean weight a winner keeps on its own loser, ω_ii, is
+ * 0.99 at τ = 0.001–0.003 and 0.96 at 0.01 (Diffusion-DPO again), 0.71 at 0.03, 0.26 at 0.1 and 0.08 at 1
+ * (uniform: 1/16). At 0.03 the own pair still dominates and the rest goes to the few prompts that differ
+ * from it by about one attribute (S differences of 0.1 are ~3 nats): the cross-prompt contrast RPO adds,
+ * without washing out the real pair. (Identical prompts in one batch, S = 1, share their weight at any τ.)
+ */
+export const RPO_TAU = 0.03;
+
+/** An RPO arm's temperature τ (its own, or RPO_TAU). */
+export function rpoTauOf(arm: Pick<ArmConfig, 'rpoTau'>): number {
+  return arm.rpoTau ?? RPO_TAU;
+}
 
 /**
  * Defaults of the reward-arm options (`rewardArmOptions`).
@@ -278,22 +325,26 @@ export const D3PO_BETA = 0.1;
  *  - samplesPerPrompt 4: each DDPO update samples ⌊B/4⌋ of the batch's prompts × 4 (about as many
  *    trajectories as SePPO's B reference samples).
  *  - preference 'reward'; reward 'pickscore-mini' (the paper's PickScore).
+ *  - spoCandidates 4 (SPO's own k = 4 candidates per step): each SPO update follows ⌊B/4⌋ of the batch's
+ *    prompts, 4 candidates at every stochastic step (as many images per step as DDPO's trajectories).
  */
-export const REWARD_DEFAULTS = { reward: 'pickscore-mini', clipRange: 0.5, innerEpochs: 2, samplesPerPrompt: 4, preference: 'reward' } as const satisfies {
+export const REWARD_DEFAULTS = { reward: 'pickscore-mini', clipRange: 0.5, innerEpochs: 2, samplesPerPrompt: 4, preference: 'reward', spoCandidates: 4 } as const satisfies {
   reward: RewardModel;
   clipRange: number;
   innerEpochs: number;
   samplesPerPrompt: number;
   preference: PreferenceSource;
+  spoCandidates: number;
 };
 
 /** A reward arm's options with their defaults resolved (the one place they are). */
-export function rewardArmOptions(arm: Pick<ArmConfig, 'reward' | 'clipRange' | 'innerEpochs' | 'samplesPerPrompt' | 'preference'>): {
+export function rewardArmOptions(arm: Pick<ArmConfig, 'reward' | 'clipRange' | 'innerEpochs' | 'samplesPerPrompt' | 'preference' | 'spoCandidates'>): {
   reward: RewardModel;
   clipRange: number;
   innerEpochs: number;
   samplesPerPrompt: number;
   preference: PreferenceSource;
+  spoCandidates: number;
 } {
   return {
     reward: arm.reward ?? REWARD_DEFAULTS.reward,
@@ -301,6 +352,7 @@ export function rewardArmOptions(arm: Pick<ArmConfig, 'reward' | 'clipRange' | '
     innerEpochs: arm.innerEpochs ?? REWARD_DEFAULTS.innerEpochs,
     samplesPerPrompt: arm.samplesPerPrompt ?? REWARD_DEFAULTS.samplesPerPrompt,
     preference: arm.preference ?? REWARD_DEFAULTS.preference,
+    spoCandidates: arm.spoCandidates ?? REWARD_DEFAULTS.spoCandidates,
   };
 }
 
@@ -446,6 +498,18 @@ export const PROTOCOL = {
 
 const C = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 
+/**
+ * Each method's learning rate on the shipped base, chosen by the recorded lr sweep (issue 13 point 2;
+ * tuning split, seed 0, 512 paired images per arm, scored by true preference): runs/lr-sweep-a (SFTʷ
+ * best at 1e-5: +0.014 [+0.010, +0.018]; Diffusion-DPO lowers the true preference at every lr from
+ * 3e-6 to 1e-4, least at 3e-6) and runs/lr-sweep-b (SePPOʷ and SePPO indicator both best at 3e-5:
+ * +0.011 [+0.006, +0.015], +0.009 [+0.006, +0.012]). The old single lr 1e-4 lowered the true preference
+ * for SFTʷ, SePPOʷ and Diffusion-DPO. The SePPO variants the sweep did not cover (w/o AAF, SPIN-like,
+ * SePPOʳ) take SePPO's value; DDPO, D3PO and SPO are not swept yet and keep the experiment's lr;
+ * Diffusion-RPO inherits Diffusion-DPO's value through its ARM_LIBRARY entry (not swept itself).
+ */
+export const MEASURED_LR: Readonly<Partial<Record<ArmConfig['method'], number>>> = { sft: 1e-5, dpo: 3e-6, seppo: 3e-5 };
+
 /** Named arms of the paper (Table 1 / Table 4 rows), reused by presets and the page's "add arm". */
 export const ARM_LIBRARY = {
   'SePPOʷ': { name: 'SePPOʷ', method: 'seppo', data: 'winners', refStrategy: 'random', flip: 'sign' },
@@ -460,15 +524,22 @@ export const ARM_LIBRARY = {
   // summed over the latent (not SePPO's MSE scale): 0.1, DPO's and the D3PO paper's value.
   DDPO: { name: 'DDPO', method: 'ddpo', data: 'winners', refStrategy: 'init', flip: 'off', reward: 'pickscore-mini' },
   D3PO: { name: 'D3PO', method: 'd3po', data: 'winners', refStrategy: 'init', flip: 'off', reward: 'pickscore-mini', preference: 'reward', beta: 0.1 },
+  // SPO (Table 1): reference θ₀ (as D3PO's), β on D3PO's per-step log-density scale, 4 candidates per step.
+  SPO: { name: 'SPO', method: 'spo', data: 'winners', refStrategy: 'init', flip: 'off', reward: 'pickscore-mini', spoCandidates: 4, beta: 0.1 },
+  // Diffusion-RPO (Table 2): Diffusion-DPO's data, reference and β. Its lr is Diffusion-DPO's lr-sweep value
+  // (MEASURED_LR.dpo), inherited, not swept for RPO itself.
+  'Diffusion-RPO': { name: 'Diffusion-RPO', method: 'rpo', data: 'pairs', refStrategy: 'init', flip: 'off', lr: MEASURED_LR.dpo! },
 } as const satisfies Record<string, ArmConfig>;
 
-export const PRESET_NAMES = ['reference-strategies', 'aaf-ablation', 'table1', 'beta-sweep', 'smoke', 'reward-hacking', 'first-look'] as const;
+export const PRESET_NAMES = ['reference-strategies', 'aaf-ablation', 'table1', 'table2', 'beta-sweep', 'smoke', 'reward-hacking', 'first-look'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 export const PRESET_DESCRIPTIONS: Record<PresetName, string> = {
   'reference-strategies': 'Fig. 2 / Table 4 bottom: reference model = initial θ₀, latest θ_{k−1}, or random over θ₀…θ_{k−1}; all with sign AAF, on winners.',
   'aaf-ablation': 'Table 4 top: AAF sign (the paper), indicator, off (every reference sample a loser); random reference, on winners.',
-  table1: 'Table 1: SFTʷ, Diffusion-DPO, SPIN-like, SePPOʳ, SePPOʷ and the reward-model baselines DDPO and D3PO (on PickScore-mini) against the base model.',
+  table1: 'Table 1: SFTʷ, Diffusion-DPO, SPIN-like, SePPOʳ, SePPOʷ and the reward-model baselines DDPO, D3PO and SPO (on PickScore-mini) against the base model.',
+  table2:
+    'Table 2: SFTʷ, Diffusion-DPO, Diffusion-RPO, SPO, SPIN-like and SePPOʷ, finally evaluated also on the two out-of-distribution prompt sets (held-out shape × colour combinations; the second rater pool).',
   'beta-sweep': 'SePPOʷ at several β: watch the inside histogram saturate and implicit accuracy jump.',
   smoke: 'Tiny end-to-end check (CI): two arms, two updates of batch 2, one checkpoint, two DDIM steps.',
   'reward-hacking':
@@ -479,16 +550,6 @@ export const PRESET_DESCRIPTIONS: Record<PresetName, string> = {
 
 const colour = <T extends object>(arms: T[]) => arms.map((a, i) => ({ ...a, colour: C[i % C.length] }));
 
-/**
- * Each method's learning rate on the shipped base, chosen by the recorded lr sweep (issue 13 point 2;
- * tuning split, seed 0, 512 paired images per arm, scored by true preference): runs/lr-sweep-a (SFTʷ
- * best at 1e-5: +0.014 [+0.010, +0.018]; Diffusion-DPO lowers the true preference at every lr from
- * 3e-6 to 1e-4, least at 3e-6) and runs/lr-sweep-b (SePPOʷ and SePPO indicator both best at 3e-5:
- * +0.011 [+0.006, +0.015], +0.009 [+0.006, +0.012]). The old single lr 1e-4 lowered the true preference
- * for SFTʷ, SePPOʷ and Diffusion-DPO. The SePPO variants the sweep did not cover (w/o AAF, SPIN-like,
- * SePPOʳ) take SePPO's value; DDPO and D3PO are not swept yet and keep the experiment's lr.
- */
-export const MEASURED_LR: Readonly<Partial<Record<ArmConfig['method'], number>>> = { sft: 1e-5, dpo: 3e-6, seppo: 3e-5 };
 
 /** An arm with its method's measured lr (MEASURED_LR) unless it sets its own. */
 function inRegime(a: ArmInput): ArmInput {
@@ -521,7 +582,15 @@ function buildPresets(): Record<PresetName, ExperimentConfig> {
     table1: {
       ...DEFAULTS,
       ...PROTOCOL,
-      arms: colour(regime([L['SFTʷ'], L['Diffusion-DPO'], L['SPIN-like'], L['SePPOʳ'], L['SePPOʷ'], L.DDPO, L.D3PO])),
+      arms: colour(regime([L['SFTʷ'], L['Diffusion-DPO'], L['SPIN-like'], L['SePPOʳ'], L['SePPOʷ'], L.DDPO, L.D3PO, L.SPO])),
+    },
+    // The paper's Table 2: the settings of the recorded runs/table2-v3 (DEFAULTS, PROTOCOL, the regime's
+    // lrs, finalEvalOod) with Diffusion-RPO and SPO added.
+    table2: {
+      ...DEFAULTS,
+      ...PROTOCOL,
+      finalEvalOod: true,
+      arms: colour(regime([L['SFTʷ'], L['Diffusion-DPO'], L['Diffusion-RPO'], L.SPO, L['SPIN-like'], L['SePPOʷ']])),
     },
     'beta-sweep': {
       ...DEFAULTS,

@@ -1,6 +1,6 @@
 /** The reward-model arms' options (issue 15): validated, with messages naming the field; existing configs unchanged. */
 import { describe, expect, it } from 'vitest';
-import { ARM_LIBRARY, PRESETS, PROTOCOL, REWARD_DEFAULTS, parseExperimentConfig, rewardArmOptions, safeParseExperimentConfig, sameConfig, type ArmInput } from './config';
+import { ARM_LIBRARY, D3PO_BETA, MEASURED_LR, PRESETS, PROTOCOL, REWARD_DEFAULTS, RPO_TAU, armHyperParameters, parseExperimentConfig, rpoTauOf, rewardArmOptions, safeParseExperimentConfig, sameConfig, type ArmInput } from './config';
 
 const base = PRESETS.smoke;
 const errorsOf = (arm: ArmInput, over: Record<string, unknown> = {}) => {
@@ -36,7 +36,7 @@ describe('reward-model arm options', () => {
   });
 
   it('an option of another method is an error, not silently ignored', () => {
-    expect(errorsOf({ ...ARM_LIBRARY['SFTʷ'], reward: 'aesthetic' })).toEqual(["arms[0].reward: reward is an option of method 'ddpo' / 'd3po'; method 'sft' does not use it"]);
+    expect(errorsOf({ ...ARM_LIBRARY['SFTʷ'], reward: 'aesthetic' })).toEqual(["arms[0].reward: reward is an option of method 'ddpo' / 'd3po' / 'spo'; method 'sft' does not use it"]);
     expect(errorsOf({ ...ARM_LIBRARY.D3PO, clipRange: 0.1 })).toEqual(["arms[0].clipRange: clipRange is an option of method 'ddpo'; method 'd3po' does not use it"]);
     expect(errorsOf({ ...ARM_LIBRARY.DDPO, preference: 'raters' })).toEqual(["arms[0].preference: preference is an option of method 'd3po'; method 'ddpo' does not use it"]);
   });
@@ -47,13 +47,63 @@ describe('reward-model arm options', () => {
     expect(sameConfig(parseExperimentConfig(old), base)).toBe(true);
   });
 
-  it('table1 gains DDPO and D3PO after its five arms; reward-hacking trains DDPO on Aesthetic and on PickScore-mini with the protocol', () => {
-    expect(PRESETS.table1.arms.map((a) => a.name)).toEqual(['SFTʷ', 'Diffusion-DPO', 'SPIN-like', 'SePPOʳ', 'SePPOʷ', 'DDPO', 'D3PO']);
+  it('table1 gains DDPO, D3PO and SPO after its five arms; reward-hacking trains DDPO on Aesthetic and on PickScore-mini with the protocol', () => {
+    expect(PRESETS.table1.arms.map((a) => a.name)).toEqual(['SFTʷ', 'Diffusion-DPO', 'SPIN-like', 'SePPOʳ', 'SePPOʷ', 'DDPO', 'D3PO', 'SPO']);
+    expect(PRESETS.table1.arms.length).toBeLessThanOrEqual(12);
     const rh = PRESETS['reward-hacking'];
     expect(rh).toMatchObject(PROTOCOL);
     expect(rh.arms.map((a) => [a.name, a.method, rewardArmOptions(a).reward])).toEqual([
       ['DDPO (Aesthetic)', 'ddpo', 'aesthetic'],
       ['DDPO (PickScore-mini)', 'ddpo', 'pickscore-mini'],
     ]);
+  });
+
+  it('SPO: 4 candidates by default, β on D3PO\'s scale; fewer than 2 candidates, more than the batch or the wrong data are named', () => {
+    const c = parseExperimentConfig({ ...base, batchSize: 4, arms: [ARM_LIBRARY.SPO] });
+    expect(c.arms[0]).toMatchObject({ method: 'spo', data: 'winners', refStrategy: 'init', reward: 'pickscore-mini', spoCandidates: 4 });
+    expect(rewardArmOptions({}).spoCandidates).toBe(4);
+    expect(armHyperParameters({ beta: 1000, lr: 1e-4 }, { method: 'spo' }).beta).toBe(D3PO_BETA);
+    const one = errorsOf({ ...ARM_LIBRARY.SPO, spoCandidates: 1 });
+    expect(one).toHaveLength(1);
+    expect(one[0]).toMatch(/^arms\[0\]\.spoCandidates: SPO ranks the candidates .* needs at least 2 candidates: got 1$/);
+    expect(errorsOf({ ...ARM_LIBRARY.SPO, spoCandidates: 8 })).toEqual([
+      'arms[0].spoCandidates: SPO samples ⌊batchSize / spoCandidates⌋ prompts of the batch, spoCandidates candidates per step each: 8 is more than batchSize (4)',
+    ]);
+    expect(errorsOf({ ...ARM_LIBRARY.SPO, spoCandidates: 2.5 })).toEqual(['arms[0].spoCandidates: expected an integer, got 2.5']);
+    expect(errorsOf({ ...ARM_LIBRARY.SPO, data: 'pairs' })).toEqual([
+      "arms[0].data: method 'spo' trains on its own samples for the batch's prompts (never the data's images): data must be 'winners', got 'pairs'",
+    ]);
+    expect(errorsOf({ ...ARM_LIBRARY.SPO, data: 'losers' })[0]).toMatch(/^arms\[0\]\.data: method 'spo' .* data must be 'winners', got 'losers'/);
+    expect(errorsOf({ ...ARM_LIBRARY.D3PO, spoCandidates: 3 })).toEqual(["arms[0].spoCandidates: spoCandidates is an option of method 'spo'; method 'd3po' does not use it"]);
+  });
+
+  it('Diffusion-RPO: data \'pairs\', τ default RPO_TAU, Diffusion-DPO\'s lr (inherited); τ ≤ 0, wrong data and τ on another method are named', () => {
+    const c = parseExperimentConfig({ ...base, batchSize: 4, arms: [ARM_LIBRARY['Diffusion-RPO']] });
+    expect(c.arms[0]).toMatchObject({ method: 'rpo', data: 'pairs', refStrategy: 'init', flip: 'off', lr: MEASURED_LR.dpo });
+    expect(rpoTauOf(c.arms[0])).toBe(RPO_TAU);
+    expect(rpoTauOf({ rpoTau: 0.5 })).toBe(0.5);
+    expect(armHyperParameters({ beta: 1000, lr: 1e-4 }, c.arms[0]).beta).toBe(1000); // Diffusion-DPO's β scale
+    for (const tau of [0, -1]) {
+      expect(errorsOf({ ...ARM_LIBRARY['Diffusion-RPO'], rpoTau: tau })).toEqual([
+        `arms[0].rpoTau: Diffusion-RPO's temperature τ divides the prompt similarity in a softmax (ω_ij = exp(S_ij/τ) / Σ_j' exp(S_ij'/τ)): it must be > 0 (a small τ is Diffusion-DPO), got ${tau}`,
+      ]);
+    }
+    expect(errorsOf({ ...ARM_LIBRARY['Diffusion-RPO'], data: 'winners' })).toEqual(["arms[0].data: method 'rpo' trains on real pairs: data must be 'pairs', got 'winners'"]);
+    expect(errorsOf({ ...ARM_LIBRARY['SePPOʷ'], data: 'pairs' })).toEqual(["arms[0].data: data 'pairs' is for methods 'dpo' and 'rpo'; method 'seppo' takes 'winners', 'random' or 'losers'"]);
+    expect(errorsOf({ ...ARM_LIBRARY['Diffusion-DPO'], rpoTau: 0.1 })).toEqual(["arms[0].rpoTau: rpoTau is an option of method 'rpo'; method 'dpo' does not use it"]);
+  });
+
+  it('table2: SFTʷ, Diffusion-DPO, Diffusion-RPO, SPO, SPIN-like, SePPOʷ with the protocol and the out-of-distribution final evaluation (the recorded runs/table2-v3 settings)', () => {
+    const t2 = PRESETS.table2;
+    expect(t2.arms.map((a) => [a.name, a.method])).toEqual([
+      ['SFTʷ', 'sft'],
+      ['Diffusion-DPO', 'dpo'],
+      ['Diffusion-RPO', 'rpo'],
+      ['SPO', 'spo'],
+      ['SPIN-like', 'seppo'],
+      ['SePPOʷ', 'seppo'],
+    ]);
+    expect(t2).toMatchObject({ ...PROTOCOL, finalEvalOod: true, updates: 210, checkpointEvery: 30, batchSize: 16 });
+    expect(t2.arms.map((a) => a.lr)).toEqual([1e-5, 3e-6, 3e-6, undefined, 3e-5, 3e-5]);
   });
 });

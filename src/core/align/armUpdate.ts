@@ -4,18 +4,19 @@
  *
  *   1. `chooseReference`    θ_ref from the pool by the arm's strategy, once per iteration k (pool.ts);
  *   2. `trainingLatents`    x^w from the data: the winners, or SePPOʳ's seeded pick of winner/loser;
- *   3. `losingLatents`      x^l: on-policy DDIM samples of θ_ref (refsamples.ts), or the real loser for 'dpo';
+ *   3. `losingLatents`      x^l: on-policy DDIM samples of θ_ref (refsamples.ts), or the real loser for 'dpo' / 'rpo';
  *   4. `lossAndGradients`   m = ‖ε_θ(x_t, t, c) − ε‖², r = ‖ε_ref(x_t, t, c) − ε‖² (r outside the tape) and
  *                           the gradients of the SePPO loss (loss.ts: eq. 8 with the AAF flipper of eq. 9),
- *                           or of SFT's mean m_w;
+ *                           of Diffusion-RPO's (rpoLoss.ts: every winner × loser pair of the batch, weighted by
+ *                           prompt similarity), or of SFT's mean m_w;
  *   5. `readBack`           the one read-back of the update, unpacked by name (`SEPPO_READBACK`, `Readback`);
  *   6. apply the Adam step, unless the loss is non-finite or the divergence guard trips (`divergenceOf`):
  *      then the arm halts (the others go on);
  *   7. `updateRecord`       the record of the update, with the loss diagnostics (diagnostics.ts).
  *
- * The reward-model arms (methods 'ddpo', 'd3po': issue 15) take their own path, `rewardArmUpdate`: a
+ * The reward-model arms (methods 'ddpo', 'd3po', 'spo': issue 15) take their own path, `rewardArmUpdate`: a
  * rollout of the policy on the batch's first prompts (rewardArms.ts), the reward of the decoded samples
- * (UpdateContext.reward), DDPO's clipped IS epochs or D3PO's per-step DPO step, each step guarded as in 6.
+ * (UpdateContext.reward), DDPO's clipped IS epochs, D3PO's or SPO's per-step DPO step, each step guarded as in 6.
  *
  * `UpdateContext.timer` (optional, for the bench's profile): called with each phase's wall time as it
  * ends (`UPDATE_PHASES`). It only reads the clock: an update's result is bit-identical with and
@@ -23,7 +24,7 @@
  * compute; on WebGPU/WebGL it is mostly dispatch, and the wait shows up in 'read-back'.
  */
 import * as tf from '@tensorflow/tfjs';
-import { armHyperParameters, divergenceBounds, isRewardMethod, rewardArmOptions, type ArmConfig, type ExperimentConfig } from '../config';
+import { armHyperParameters, divergenceBounds, isPairMethod, isRewardMethod, rewardArmOptions, rpoTauOf, type ArmConfig, type ExperimentConfig } from '../config';
 import type { RewardFunctions } from '../eval/reward';
 import { qSample, type Schedule } from '../diffusion/schedule';
 import { decodeLatents, unetForward, type Params, type ReducedSD, type UNetConfig } from '../model/sd';
@@ -36,7 +37,8 @@ import { CheckpointPool, type PoolEntry } from './pool';
 import type { CheckpointRecord, UpdateRecord } from './records';
 import { RefSampleCache, refNoise, sampleReferenceLatents } from './refsamples';
 import type { EncodedTrainingSet } from './trainingSet';
-import { d3poGrads, ddpoInnerGrads, disposePairRollout, disposeRollout, pairRollout, preferA, rollout, splitByPreference, unpackDdpo, type RewardFn } from './rewardArms';
+import { d3poGrads, ddpoInnerGrads, disposePairRollout, disposeRollout, disposeSpoRollout, pairRollout, preferA, rollout, splitByPreference, spoGrads, spoRollout, unpackDdpo, type RewardFn } from './rewardArms';
+import { diffusionRpoLoss, promptSimilarity } from './rpoLoss';
 import { disposeTrajectory } from '../diffusion/stochasticDdim';
 
 export interface ArmState {
@@ -179,6 +181,11 @@ export interface UpdateContext {
  */
 export const SEPPO_READBACK = ['mW', 'mL', 'rW', 'rL', 'inside', 's'] as const;
 export const SFT_READBACK = ['mW'] as const;
+/**
+ * Diffusion-RPO: SEPPO_READBACK's fields with `inside` = the diagonal inside_ii (Diffusion-DPO's own-pair
+ * term, so the diagnostics read as DPO's) and s = −1, then ω_ii, the weight each winner puts on its own loser.
+ */
+export const RPO_READBACK = [...SEPPO_READBACK, 'selfWeight'] as const;
 
 /** A read-back by name: the loss and, per field, its [B] per-sample values (m_w, m_l, r_w, r_l, inside, s). */
 export type Readback<F extends readonly string[]> = { loss: number } & Record<F[number], Float32Array>;
@@ -227,9 +234,9 @@ async function referenceSamples(arm: ArmState, c: UpdateContext): Promise<tf.Ten
   return tf.clone(lat);
 }
 
-/** Step 3. x^l [B,S,S,C]: the real losers ('dpo'), the reference samples ('seppo'), none ('sft'). */
+/** Step 3. x^l [B,S,S,C]: the real losers ('dpo', 'rpo'), the reference samples ('seppo'), none ('sft'). */
 async function losingLatents(arm: ArmState, c: UpdateContext): Promise<tf.Tensor4D | null> {
-  if (arm.cfg.method === 'dpo') return c.data.gatherLatents(c.data.loserRows(c.idx));
+  if (isPairMethod(arm.cfg.method)) return c.data.gatherLatents(c.data.loserRows(c.idx));
   if (arm.cfg.method === 'seppo') return referenceSamples(arm, c);
   return null;
 }
@@ -237,7 +244,8 @@ async function losingLatents(arm: ArmState, c: UpdateContext): Promise<tf.Tensor
 /**
  * Step 4. The gradients of the arm's loss w.r.t. its policy and the packed read-back tensor.
  * SFT: loss = mean(m_w). SePPO / DPO: both halves go through the UNet as one [2B] batch with the
- * same t and ε; r_w, r_l are the reference's errors, computed outside the gradient tape.
+ * same t and ε; r_w, r_l are the reference's errors, computed outside the gradient tape. RPO: the same
+ * forwards, its own loss (`rpoLossAndGradients`).
  */
 function lossAndGradients(
   arm: ArmState,
@@ -268,6 +276,7 @@ function lossAndGradients(
     const r = perSampleMse(unetForward(arm.ref!.params, ucfg, zt2, sh.tF2, sh.ctx2), sh.eps2);
     const [rW, rL] = tf.split(r, 2) as tf.Tensor1D[];
     lap('reference forward');
+    if (arm.cfg.method === 'rpo') return rpoLossAndGradients(arm, c, zt2, rW, rL, lap);
     let kept: { mW: tf.Tensor1D; mL: tf.Tensor1D; inside: tf.Tensor1D; s: tf.Tensor1D } | null = null;
     const g = tf.variableGrads(() => {
       const m = perSampleMse(unetForward(arm.policy, ucfg, zt2, sh.tF2, sh.ctx2), sh.eps2); // [2B]
@@ -280,6 +289,39 @@ function lossAndGradients(
     const k = kept!;
     const packed = packReadback(g.value, [k.mW, k.mL, rW, rL, k.inside, k.s]); // SEPPO_READBACK order
     tf.dispose([k.mW, k.mL, k.inside, k.s]);
+    return { grads: g.grads, packed };
+  });
+}
+
+/**
+ * Step 4 for Diffusion-RPO (rpoLoss.ts): the same forwards as Diffusion-DPO (x^w ‖ x^l at one t and ε per
+ * pair, r outside the tape), then every winner i against every loser j of the batch, weighted by
+ * ω_ij = softmax_j(S_ij / τ) with S the cosine similarity of the batch's prompts: their text contexts
+ * as sampled (`sampleCtx`, never the dropped-out ones), a constant for the gradient.
+ */
+function rpoLossAndGradients(arm: ArmState, c: UpdateContext, zt2: tf.Tensor4D, rW: tf.Tensor1D, rL: tf.Tensor1D, lap: (phase: UpdatePhase) => void): { grads: tf.NamedTensorMap; packed: tf.Tensor1D } {
+  const sh = c.shared;
+  const B = c.idx.length;
+  return tf.tidy(() => {
+    const S = promptSimilarity(sh.sampleCtx); // [B,B]
+    const eye = tf.eye(B);
+    let kept: { mW: tf.Tensor1D; mL: tf.Tensor1D; inside: tf.Tensor1D; selfWeight: tf.Tensor1D } | null = null;
+    const g = tf.variableGrads(() => {
+      const m = perSampleMse(unetForward(arm.policy, c.unet, zt2, sh.tF2, sh.ctx2), sh.eps2); // [2B]
+      const [mW, mL] = tf.split(m, 2) as tf.Tensor1D[];
+      const res = diffusionRpoLoss({ modelW: mW, modelL: mL, refW: rW, refL: rL }, S, { beta: arm.beta, tau: rpoTauOf(arm.cfg) });
+      kept = {
+        mW: tf.keep(mW),
+        mL: tf.keep(mL),
+        inside: tf.keep(tf.sum(tf.mul(res.inside, eye), 1) as tf.Tensor1D), // inside_ii: Diffusion-DPO's term of pair i
+        selfWeight: tf.keep(tf.sum(tf.mul(res.weights, eye), 1) as tf.Tensor1D), // ω_ii
+      };
+      lap('policy forward');
+      return res.loss;
+    }, arm.vars);
+    const k = kept!;
+    const packed = packReadback(g.value, [k.mW, k.mL, rW, rL, k.inside, tf.fill([B], -1) as tf.Tensor1D, k.selfWeight]); // RPO_READBACK order
+    tf.dispose([k.mW, k.mL, k.inside, k.selfWeight]);
     return { grads: g.grads, packed };
   });
 }
@@ -302,7 +344,9 @@ function updateRecord(arm: ArmState, c: UpdateContext, v: Float32Array, refMs: n
   }
   const rb = unpackReadback(v, SEPPO_READBACK, B);
   const d = lossDiagnostics({ beta: arm.beta, mW: rb.mW, mL: rb.mL, rW: rb.rW, rL: rb.rL, inside: rb.inside, s: rb.s, t: c.t });
-  return { ...base, ...d, implicitAcc: implicitAccuracyOf(rb.inside), aafRate: aafRateOf(rb.s) };
+  const rec: UpdateRecord = { ...base, ...d, implicitAcc: implicitAccuracyOf(rb.inside), aafRate: aafRateOf(rb.s) };
+  if (arm.cfg.method === 'rpo') rec.rpoSelfWeight = mean(unpackReadback(v, RPO_READBACK, B).selfWeight);
+  return rec;
 }
 
 /**
@@ -336,7 +380,7 @@ export function divergenceOf(arm: ArmState, c: Pick<UpdateContext, 'config' | 'i
   if (!Number.isFinite(loss)) return `non-finite loss (${loss})`;
   const b = divergenceBounds(c.config);
   if (loss > b.maxLoss) return `diverged: loss ${loss.toPrecision(4)} above divergence.maxLoss ${b.maxLoss}`;
-  if ((arm.cfg.method === 'seppo' || arm.cfg.method === 'dpo') && arm.ref && arm.ref.k === 0) {
+  if ((arm.cfg.method === 'seppo' || isPairMethod(arm.cfg.method)) && arm.ref && arm.ref.k === 0) {
     const rb = unpackReadback(v, SEPPO_READBACK, c.idx.length);
     let sm = 0;
     let sr = 0;
@@ -515,6 +559,8 @@ async function rewardArmUpdate(arm: ArmState, c: UpdateContext): Promise<UpdateR
     return rec;
   }
 
+  if (arm.cfg.method === 'spo') return spoArmUpdate(arm, c, { t0, lap, mW, onFirstPrompts, common });
+
   // D3PO
   chooseReference(arm, c);
   const P = Math.floor(B / 2);
@@ -579,6 +625,67 @@ async function rewardArmUpdate(arm: ArmState, c: UpdateContext): Promise<UpdateR
     ...(ties !== undefined ? { raterTies: ties } : {}),
   };
   rec.ms = performance.now() - t0;
+  lap('record');
+  return rec;
+}
+
+/**
+ * One SPO update (rewardArms.ts): ⌊B/K⌋ prompts of the batch, one trajectory each with K candidates at
+ * every stochastic step, ranked by the arm's reward model on their decoded x̂₀; one step of the per-step
+ * DPO loss on the best vs the worst candidate against θ_ref (θ₀ by default), guarded like D3PO's.
+ */
+async function spoArmUpdate(
+  arm: ArmState,
+  c: UpdateContext,
+  x: {
+    t0: number;
+    lap: (phase: UpdatePhase) => void;
+    mW: number;
+    onFirstPrompts: <T>(P: number, sample: (ctx: tf.Tensor3D, items: number[]) => Promise<T>) => Promise<{ out: T; ms: number; start: number }>;
+    common: Omit<Parameters<typeof spoRollout>[0], 'ctx' | 'candidates' | 'reward'>;
+  },
+): Promise<UpdateRecord | null> {
+  const { lap } = x;
+  const o = rewardArmOptions(arm.cfg);
+  chooseReference(arm, c);
+  const K = o.spoCandidates;
+  const P = Math.floor(c.idx.length / K);
+  const { out: ro, ms: refMs } = await x.onFirstPrompts(P, (ctx, items) => spoRollout({ ...x.common, ctx, candidates: K, reward: batchReward(arm, c, items) }));
+  lap('reference sampling');
+  let grads: tf.NamedTensorMap;
+  let packed: tf.Tensor1D;
+  try {
+    ({ grads, packed } = spoGrads(arm.policy, arm.ref!.params, arm.vars, c.unet, ro.steps, ro.tc, arm.beta));
+  } finally {
+    disposeSpoRollout(ro);
+  }
+  lap('policy backward');
+  const v = await readBack(packed);
+  lap('read-back');
+  const why = rewardDivergence(c, v[0]);
+  if (why) {
+    tf.dispose(grads);
+    lap('optimizer');
+    return halt(arm, c, why);
+  }
+  applyStep(arm, grads);
+  lap('optimizer');
+  const rec: UpdateRecord = {
+    arm: arm.cfg.name,
+    update: c.update + 1,
+    loss: v[0],
+    refK: arm.ref!.k,
+    refMs,
+    ms: 0,
+    mW: x.mW,
+    ...NULL_DIAGNOSTICS,
+    implicitAcc: v[1],
+    trainReward: mean(ro.finalReward),
+    rewardModel: o.reward,
+    insideAbs: v[2],
+    spoScoreGap: ro.scoreGap,
+  };
+  rec.ms = performance.now() - x.t0;
   lap('record');
   return rec;
 }

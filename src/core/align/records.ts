@@ -49,9 +49,13 @@ export interface UpdateRecord extends Omit<LossDiagnostics, 'mL' | 'rW' | 'rL' |
   /** DDPO: the share of (trajectory, step) whose ratio the clip bound (mean over the inner epochs) and the largest |ρ − 1|. */
   clipFrac?: number;
   ratioMaxDev?: number;
-  /** D3PO: mean |inside| (β times the log-ratio margin, per step), and with preference 'raters' the pairs the raters called a tie (dropped). */
+  /** D3PO and SPO: mean |inside| (β times the log-ratio margin, per step), and with preference 'raters' the pairs the raters called a tie (dropped). */
   insideAbs?: number;
   raterTies?: number;
+  /** SPO: the mean, over its steps and prompts, of the best minus the worst candidate's step-aware score (how decisive the ranking was). */
+  spoScoreGap?: number;
+  /** Diffusion-RPO: the mean weight ω_ii a winner puts on its own loser (1: Diffusion-DPO; 1/B: every loser alike). */
+  rpoSelfWeight?: number;
 }
 
 /** The likelihood-displacement probe at a checkpoint: error on the fixed probe set relative to θ₀ (ratio − 1). */

@@ -28,6 +28,8 @@ export type ExperimentResults = RunResults & { meta: RunMeta };
 const CSV_SCALARS = ['loss', 'implicitAcc', 'aafRate', 'mW', 'mL', 'rW', 'rL', 'rewardW', 'rewardL', 'margin', 'flippedShare', 'refK', 'ms', 'refMs'] as const;
 
 const REWARD_CSV = ['trainReward', 'rewardModel', 'clipFrac', 'ratioMaxDev', 'insideAbs', 'raterTies'] as const;
+/** Diffusion-RPO's and SPO's own diagnostics (columns only when some record has one). */
+const METHOD_CSV = ['rpoSelfWeight', 'spoScoreGap'] as const;
 
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -44,7 +46,8 @@ export function metricsCsv(r: Pick<ExperimentResults, 'arms'>): string {
   const skill = r.arms.some((a) => (a.updates as UpdateRecord[]).some((u) => u.aafSkill)) ? (['goodAtLeast', 'goodWorse', 'loserAtLeast', 'loserWorse'] as const) : [];
   // Reward arms (DDPO, D3PO): their training reward and method diagnostics (columns only when some record has them).
   const reward = r.arms.some((a) => (a.updates as UpdateRecord[]).some((u) => u.trainReward !== undefined)) ? REWARD_CSV : [];
-  const lines = [['arm', 'update', ...CSV_SCALARS, ...buckets, ...hist, ...skill.map((k) => `aaf_${k}`), ...(skill.length ? ['skillMs'] : []), ...reward].join(',')];
+  const extras = r.arms.some((a) => (a.updates as UpdateRecord[]).some((u) => METHOD_CSV.some((k) => u[k] !== undefined))) ? METHOD_CSV : [];
+  const lines = [['arm', 'update', ...CSV_SCALARS, ...buckets, ...hist, ...skill.map((k) => `aaf_${k}`), ...(skill.length ? ['skillMs'] : []), ...reward, ...extras].join(',')];
   for (const a of r.arms) {
     for (const u of a.updates as UpdateRecord[]) {
       lines.push(
@@ -57,6 +60,7 @@ export function metricsCsv(r: Pick<ExperimentResults, 'arms'>): string {
           ...skill.map((k) => csvCell(u.aafSkill?.[k] ?? null)),
           ...(skill.length ? [csvCell(u.skillMs ?? null)] : []),
           ...reward.map((k) => csvCell(u[k] ?? null)),
+          ...extras.map((k) => csvCell(u[k] ?? null)),
         ].join(','),
       );
     }

@@ -1,5 +1,5 @@
 /**
- * The reward-model arms of issue 15 (the paper's Table 1 baselines DDPO and D3PO): their losses and
+ * The reward-model arms of issue 15 (the paper's Table 1 baselines DDPO, D3PO and SPO): their losses and
  * one update each, on stochastic DDIM trajectories (diffusion/stochasticDdim.ts). The trainer calls them
  * through armUpdate.ts's `rewardArmUpdate` (methods 'ddpo' and 'd3po' of config.ts): the `…Grads` functions
  * give the gradients and the packed read-back without applying them, so the trainer's divergence guard
@@ -27,12 +27,25 @@
  *   L = mean_{i,k} −log σ(inside_{i,k}).
  *
  * The reference forward runs outside the gradient tape (as armUpdate.ts does for SePPO's r).
+ *
+ * SPO (Liang et al. 2024, step-aware preference optimisation, §3–4): one trajectory per prompt, and at
+ * every stochastic step k, K candidates x^j_{t'} = μ_θ(x_t) + σ_t · z_j from the same parent x_t; a
+ * step-aware preference model ranks them, the best w and the worst l of each step give one DPO term
+ *
+ *   inside_k = β · [(log p_θ(x^w|x_t) − log p_ref(x^w|x_t)) − (log p_θ(x^l|x_t) − log p_ref(x^l|x_t))]
+ *   L = mean_{p,k} −log σ(inside_{p,k})                                            (D3PO's form, per step)
+ *
+ * and the trajectory continues from a candidate drawn uniformly at random (seeded), not the best, so the
+ * later steps see the policy's own distribution of x_t. The step-aware scorer: no scorer trained with
+ * the timestep as input ships here, so each candidate is scored by the arm's reward model on the decoded
+ * predicted x̂₀ = (x_{t'} − √(1−ᾱ_{t'}) ε_θ(x_{t'}, t')) / √ᾱ_{t'} (DDIM eq. 12) — the fallback SPO itself
+ * describes (ranking by the predicted clean image); early steps' x̂₀ are blurry, so their ranking is noisier.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { EpsFn } from '../diffusion/ddim';
+import { guidedEps, type EpsFn, type GuidedEpsOptions } from '../diffusion/ddim';
 import { initialNoise } from '../diffusion/sample';
 import { scheduleFor, type Schedule } from '../diffusion/schedule';
-import { disposeTrajectory, sampleTrajectory, seededStepNoise, trajectoryLogProbs, type Trajectory } from '../diffusion/stochasticDdim';
+import { disposeTrajectory, gaussianLogProb, sampleTrajectory, seededStepNoise, stepMean, stochasticDdimCoefficients, trajectoryLogProbs, type StepCoeffs, type Trajectory } from '../diffusion/stochasticDdim';
 import { Rng } from '../rng';
 import type { Params, UNetConfig } from '../model/sd';
 import { unetForward } from '../model/sd';
@@ -419,4 +432,221 @@ export function disposePairRollout(r: Pick<PairRollout, 'a' | 'b' | 'tc'>): void
   disposeTrajectory(r.a);
   disposeTrajectory(r.b);
   r.tc.ctx.dispose();
+}
+
+// ---------------------------------------------------------------------------------------------
+// SPO (Liang et al. 2024): step-aware candidates, ranked on their predicted x̂₀, DPO per step.
+
+/** K candidates of one step from one parent (candidate-major rows: row j·P + p is candidate j of prompt p). The caller disposes all three. */
+export interface StepCandidates {
+  /** The parent x_t of every row, [K·P,S,S,C]: row j·P + p is a copy of z[p] (bit-identical by construction: a tile). */
+  parents: tf.Tensor4D;
+  /** x^j_{t'} = μ_θ(x_t) + σ · noise_j, [K·P,S,S,C]. */
+  candidates: tf.Tensor4D;
+  /** log p_θ(x^j_{t'} | x_t, c) [K·P]. */
+  logProbs: tf.Tensor1D;
+}
+
+/**
+ * SPO's candidates: μ_θ(z) once for the P parents z [P,S,S,C], then K draws μ + σ·noise_j with `noise`
+ * [K·P,S,S,C] (candidate-major). One guided forward of P, not K·P. Needs σ > 0.
+ */
+export function stepCandidates(o: GuidedEpsOptions, z: tf.Tensor4D, c: StepCoeffs, noise: tf.Tensor4D): StepCandidates {
+  const P = z.shape[0];
+  if (!(c.sigma > 0)) throw new Error(`SPO: candidates need a stochastic step (σ > 0); step t = ${c.t} has σ = ${c.sigma}`);
+  if (noise.shape[0] % P !== 0) throw new Error(`SPO: noise rows ${noise.shape[0]} are not a multiple of the ${P} parents`);
+  const K = noise.shape[0] / P;
+  return tf.tidy(() => {
+    const mean = tf.tile(stepMean(o, z, c), [K, 1, 1, 1]) as tf.Tensor4D; // [K·P,…]
+    const candidates = tf.add(mean, tf.mul(c.sigma, noise)) as tf.Tensor4D;
+    return { parents: tf.tile(z, [K, 1, 1, 1]) as tf.Tensor4D, candidates, logProbs: gaussianLogProb(candidates, mean, c.sigma) };
+  });
+}
+
+/** The predicted clean latent x̂₀ of latents x at the step's target timestep t' (DDIM eq. 12); x itself when t' is the end (ᾱ = 1). */
+export function predictedX0(o: GuidedEpsOptions, x: tf.Tensor4D, c: StepCoeffs): tf.Tensor4D {
+  if (c.tPrev < 0) return tf.clone(x);
+  return tf.tidy(() => tf.div(tf.sub(x, tf.mul(Math.sqrt(1 - c.abPrev), guidedEps(o, x, c.tPrev))), Math.sqrt(c.abPrev)) as tf.Tensor4D);
+}
+
+/** The standard-normal noise of SPO's candidates at step k: row j·P + p is `Rng(seed).fork('spo/<update>/cand/<k>/<j>/<p>')` (K·P·len values). */
+export function spoCandidateNoise(seed: number, update: number, k: number, K: number, P: number, latentLen: number): Float32Array {
+  const rng = new Rng(seed);
+  const out = new Float32Array(K * P * latentLen);
+  for (let j = 0; j < K; j++) for (let p = 0; p < P; p++) out.set(rng.fork(`spo/${update}/cand/${k}/${j}/${p}`).normals(latentLen), (j * P + p) * latentLen);
+  return out;
+}
+
+/** One step of an SPO rollout that carries a DPO term: its coefficients, the shared parent and the best / worst candidate of each prompt. */
+export interface SpoStep {
+  k: number;
+  coeffs: StepCoeffs;
+  /** x_t [P,S,S,C]: the parent of both the winner and the loser of row p. */
+  parent: tf.Tensor4D;
+  win: tf.Tensor4D;
+  lose: tf.Tensor4D;
+}
+
+export interface SpoRolloutOptions extends Omit<RolloutOptions, 'samplesPerPrompt'> {
+  /** K ≥ 2 candidates per step. */
+  candidates: number;
+}
+
+export interface SpoRollout {
+  steps: SpoStep[];
+  tc: TrajectoryContext;
+  /** Per step with candidates, per prompt: the candidate indices chosen as best, worst, and continued from. */
+  picks: { best: number[]; worst: number[]; next: number[] }[];
+  /** The reward of the final images x_0 of the P trajectories (the arm's training reward). */
+  finalReward: Float32Array;
+  /** Mean over steps and prompts of the best minus the worst candidate's score. */
+  scoreGap: number;
+}
+
+/**
+ * SPO's sampling phase for the P prompts of `o.ctx`: x_T from `Rng(seed).fork('spo/<update>').fork('xT')`,
+ * then at each stochastic step K candidates from the one x_t (stepCandidates, noise spoCandidateNoise),
+ * scored by the reward on their decoded x̂₀ (predictedX0 under the sampling policy), the best and worst kept
+ * for the loss, and the trajectory continued from candidate `Rng(…).fork('next/<k>').int(K)` of each prompt;
+ * a deterministic step (σ = 0: the last, to ᾱ = 1) is taken as it is. Finally x_0 is decoded and rewarded.
+ * Functions of (seed, update) only. The caller disposes the steps and tc.ctx (`disposeSpoRollout`).
+ */
+export async function spoRollout(o: SpoRolloutOptions): Promise<SpoRollout> {
+  const P = o.ctx.shape[0];
+  const K = o.candidates;
+  if (!Number.isInteger(K) || K < 2) throw new Error(`spoRollout: candidates must be an integer ≥ 2, got ${K}`);
+  const [S, C] = [o.ucfg.latentSize, o.ucfg.latentChannels];
+  const D = S * S * C;
+  const rng = new Rng(o.seed).fork(`spo/${o.update}`);
+  const schedule = o.schedule ?? scheduleFor(o.ucfg);
+  const coeffs = stochasticDdimCoefficients(o.steps, o.eta, schedule);
+  const ctx = tf.clone(o.ctx);
+  const tc = { ctx, uncondCtx: o.uncondCtx, guidance: o.guidance };
+  const op: GuidedEpsOptions = { eps: epsOf(o.policy, o.ucfg), ...tc };
+  const ctxK = tf.tile(ctx, [K, 1, 1]) as tf.Tensor3D; // candidate-major, as the candidates
+  const opK: GuidedEpsOptions = { ...op, ctx: ctxK };
+  const promptOf = Array.from({ length: K * P }, (_, i) => i % P);
+  const steps: SpoStep[] = [];
+  const picks: SpoRollout['picks'] = [];
+  let gap = 0;
+  // z: the current x_t, always owned here (a stored step's parent is replaced by its continuation at once).
+  let z: tf.Tensor4D = tf.tensor4d(initialNoise(rng.fork('xT').seed, P, D), [P, S, S, C]);
+  try {
+    for (let k = 0; k < coeffs.length; k++) {
+      const c = coeffs[k];
+      if (c.sigma === 0) {
+        const next = stepMean(op, z, c);
+        z.dispose();
+        z = next;
+        continue;
+      }
+      const noise = tf.tensor4d(spoCandidateNoise(o.seed, o.update, k, K, P, D), [K * P, S, S, C]);
+      let cand: StepCandidates;
+      try {
+        cand = stepCandidates(op, z, c, noise);
+      } finally {
+        noise.dispose();
+      }
+      let scores: Float32Array;
+      try {
+        const images = tf.tidy(() => tf.clipByValue(o.decode(predictedX0(opK, cand.candidates, c)), -1, 1) as tf.Tensor4D);
+        try {
+          scores = await o.reward(images, promptOf);
+        } finally {
+          images.dispose();
+        }
+        if (scores.length !== K * P) throw new Error(`spoRollout: the reward gave ${scores.length} values for ${K * P} candidates`);
+      } catch (e) {
+        tf.dispose([cand.parents, cand.candidates, cand.logProbs]);
+        throw e;
+      }
+      const pick = rng.fork(`next/${k}`);
+      const best: number[] = [];
+      const worst: number[] = [];
+      const next: number[] = [];
+      for (let p = 0; p < P; p++) {
+        let b = 0;
+        let w = 0;
+        for (let j = 1; j < K; j++) {
+          if (scores[j * P + p] > scores[b * P + p]) b = j; // ties keep the first: deterministic
+          if (scores[j * P + p] < scores[w * P + p]) w = j;
+        }
+        best.push(b);
+        worst.push(w);
+        next.push(pick.int(K));
+        gap += scores[b * P + p] - scores[w * P + p];
+      }
+      picks.push({ best, worst, next });
+      const rows = (js: number[]) => tf.tensor1d(js.map((j, p) => j * P + p), 'int32');
+      const [win, lose, nz] = tf.tidy(() => [rows(best), rows(worst), rows(next)].map((r) => tf.gather(cand.candidates, r) as tf.Tensor4D));
+      tf.dispose([cand.parents, cand.candidates, cand.logProbs]);
+      steps.push({ k, coeffs: c, parent: z, win, lose });
+      z = nz;
+    }
+    const images = tf.tidy(() => tf.clipByValue(o.decode(z), -1, 1) as tf.Tensor4D);
+    let finalReward: Float32Array;
+    try {
+      finalReward = await o.reward(images, Array.from({ length: P }, (_, i) => i));
+    } finally {
+      images.dispose();
+    }
+    if (finalReward.length !== P) throw new Error(`spoRollout: the reward gave ${finalReward.length} values for ${P} images`);
+    return { steps, tc, picks, finalReward, scoreGap: steps.length ? gap / (steps.length * P) : 0 };
+  } catch (e) {
+    disposeSpoRollout({ steps, tc });
+    throw e;
+  } finally {
+    z.dispose();
+    ctxK.dispose();
+  }
+}
+
+export function disposeSpoRollout(r: Pick<SpoRollout, 'steps' | 'tc'>): void {
+  for (const s of r.steps) tf.dispose([s.parent, s.win, s.lose]);
+  r.tc.ctx.dispose();
+}
+
+/** log p(x^w | x_t) and log p(x^l | x_t) [P, steps] under the parameters behind `o.eps`: one μ per step, shared by both (they have one parent). */
+export function spoLogProbs(o: GuidedEpsOptions, steps: readonly SpoStep[]): { w: tf.Tensor2D; l: tf.Tensor2D } {
+  if (steps.length === 0) throw new Error('SPO: no stochastic step to train on (η = 0?)');
+  return tf.tidy(() => {
+    const w: tf.Tensor1D[] = [];
+    const l: tf.Tensor1D[] = [];
+    for (const s of steps) {
+      const mean = stepMean(o, s.parent, s.coeffs);
+      w.push(gaussianLogProb(s.win, mean, s.coeffs.sigma));
+      l.push(gaussianLogProb(s.lose, mean, s.coeffs.sigma));
+    }
+    return { w: tf.stack(w, 1) as tf.Tensor2D, l: tf.stack(l, 1) as tf.Tensor2D };
+  });
+}
+
+/** SPO's loss: the DPO objective per step on the best vs the worst candidate (d3poLoss on spoLogProbs of the policy and the reference). */
+export function spoLoss(policy: GuidedEpsOptions, ref: GuidedEpsOptions, steps: readonly SpoStep[], beta: number): { loss: tf.Scalar; inside: tf.Tensor2D; implicitAcc: tf.Scalar } {
+  return tf.tidy(() => {
+    const r = spoLogProbs(ref, steps);
+    const p = spoLogProbs(policy, steps);
+    return d3poLoss(p.w, p.l, r.w, r.l, beta);
+  });
+}
+
+/**
+ * The gradients of one SPO update (not applied) and its packed read-back [loss, implicit accuracy, mean
+ * |inside|]: the reference's log-probabilities outside the tape, the policy's on it.
+ */
+export function spoGrads(policy: Params, ref: Params, vars: tf.Variable[], ucfg: UNetConfig, steps: readonly SpoStep[], tc: TrajectoryContext, beta: number): { grads: tf.NamedTensorMap; packed: tf.Tensor1D } {
+  if (steps.length === 0) throw new Error('SPO: no stochastic step to train on (η = 0?)');
+  return tf.tidy(() => {
+    const r = spoLogProbs({ eps: epsOf(ref, ucfg), ...tc }, steps); // no gradient: outside the tape
+    let kept: tf.Scalar[] = [];
+    const g = tf.variableGrads(() => {
+      const p = spoLogProbs({ eps: epsOf(policy, ucfg), ...tc }, steps);
+      const res = d3poLoss(p.w, p.l, r.w, r.l, beta);
+      kept = [tf.keep(res.implicitAcc), tf.keep(tf.mean(tf.abs(res.inside)) as tf.Scalar)];
+      return res.loss;
+    }, vars);
+    const packed = tf.stack([g.value, ...kept]) as tf.Tensor1D;
+    tf.dispose(kept);
+    return { grads: g.grads, packed };
+  });
 }

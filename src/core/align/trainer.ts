@@ -16,7 +16,8 @@
  *   4. every N updates save θ_k to the pool and evaluate on fixed prompts with fixed noise.
  * Baselines share this machinery: SFT (mean m_w), Diffusion-DPO (real losers, ref θ₀, s = −1),
  * SPIN-like (latest, s = −1), DITTO-like (init, s = −1).
- * The reward-model baselines (issue 15: DDPO, D3PO; armUpdate.ts's rewardArmUpdate, rewardArms.ts) train
+ * Diffusion-RPO (issue 15: real pairs, every winner × loser of the batch weighted by prompt similarity) shares
+ * Diffusion-DPO's path. The reward-model baselines (issue 15: DDPO, D3PO, SPO; armUpdate.ts's rewardArmUpdate, rewardArms.ts) train
  * on their own samples for the batch's first prompts, scored by `ExperimentOptions.rewards`, with the
  * same seed-keyed noise for every arm of a method; their checkpoints are evaluated like every arm's.
  *

@@ -1,7 +1,7 @@
 /**
  * Experiment controls: preset, every knob of the config (seed included) and the arms table (add,
- * remove, edit; AAF, reference strategy, β and learning rate per arm; the reward model and the DDPO / D3PO
- * options of the reward-model arms). Edits are validated through config.ts (the one
+ * remove, edit; AAF, reference strategy, β and learning rate per arm; the reward model and the DDPO / D3PO /
+ * SPO options of the reward-model arms; Diffusion-RPO's τ). Edits are validated through config.ts (the one
  * schema); an invalid edit shows what is wrong and changes nothing that is running.
  */
 import { useEffect, useState } from 'react';
@@ -13,6 +13,9 @@ import {
   PREFERENCE_SOURCES,
   REWARD_DEFAULTS,
   REWARD_MODELS,
+  REWARD_OPTION_METHODS,
+  RPO_TAU,
+  isPairMethod,
   armHyperParameters,
   isRewardMethod,
   PRESET_DESCRIPTIONS,
@@ -175,7 +178,7 @@ export function Controls({
                 </button>
               </div>
               <div className="pg-arm-fields">
-                <label title="seppo: SePPO loss with reference samples; sft: denoising on training images; dpo: Diffusion-DPO on real losers; ddpo: DDPO policy gradient on a reward model; d3po: DPO on the arm's own trajectory pairs ranked by a reward model or the raters">
+                <label title="seppo: SePPO loss with reference samples; sft: denoising on training images; dpo: Diffusion-DPO on real losers; rpo: Diffusion-RPO, Diffusion-DPO over every winner × loser of the batch weighted by prompt similarity; ddpo: DDPO policy gradient on a reward model; d3po: DPO on the arm's own trajectory pairs ranked by a reward model or the raters; spo: DPO per denoising step on the best vs worst of several candidates from one x_t, ranked by a reward model on the predicted x̂₀">
                   <span>Method</span>
                   <select aria-label={`Method of arm ${a.name}`} value={a.method} disabled={disabled} onChange={(e) => setArm(i, { method: e.target.value as ArmConfig['method'] })}>
                     {ARM_METHODS.map((m) => (
@@ -185,7 +188,7 @@ export function Controls({
                     ))}
                   </select>
                 </label>
-                <label title={rewardArm ? `${a.method} trains on its own samples for the batch's prompts: the data's images are not used` : 'training images: winners, a seeded random pick of winner or loser, or real pairs (dpo)'}>
+                <label title={rewardArm ? `${a.method} trains on its own samples for the batch's prompts: the data's images are not used` : 'training images: winners, a seeded random pick of winner or loser, or real pairs (dpo, rpo)'}>
                   <span>Data</span>
                   <select aria-label={`Data of arm ${a.name}`} value={a.data} disabled={disabled || rewardArm} onChange={(e) => setArm(i, { data: e.target.value as ArmConfig['data'] })}>
                     {ARM_DATA.map((m) => (
@@ -255,6 +258,18 @@ export function Controls({
                     </label>
                   </>
                 )}
+                {a.method === 'spo' && (
+                  <label title="SPO: candidates x_{t−1} drawn from each x_t, at least 2 (the best and the worst are the step's pair); ⌊batch / candidates⌋ prompts per update">
+                    <span>candidates</span>
+                    <NumberField compact optional label={`Candidates per step of arm ${a.name}`} value={a.spoCandidates} placeholder={String(REWARD_DEFAULTS.spoCandidates)} disabled={disabled} onCommit={(v) => setArm(i, { spoCandidates: v })} />
+                  </label>
+                )}
+                {a.method === 'rpo' && (
+                  <label title="Diffusion-RPO: temperature τ > 0 of the softmax over prompt similarity (small: Diffusion-DPO; large: every loser of the batch alike)">
+                    <span>τ</span>
+                    <NumberField compact optional label={`RPO temperature of arm ${a.name}`} value={a.rpoTau} placeholder={String(RPO_TAU)} disabled={disabled} onCommit={(v) => setArm(i, { rpoTau: v })} />
+                  </label>
+                )}
                 {a.method === 'd3po' && (
                   <label title="D3PO: what ranks the two samples of a prompt: the reward model, or the world's simulated raters">
                     <span>Preference</span>
@@ -306,16 +321,10 @@ export function Controls({
 }
 
 /** Options only some methods take: dropped when the method changes to one that does not (config.ts rejects them there). */
-const METHOD_OPTIONS: Record<'reward' | 'clipRange' | 'innerEpochs' | 'samplesPerPrompt' | 'preference', readonly ArmConfig['method'][]> = {
-  reward: ['ddpo', 'd3po'],
-  clipRange: ['ddpo'],
-  innerEpochs: ['ddpo'],
-  samplesPerPrompt: ['ddpo'],
-  preference: ['d3po'],
-};
+const METHOD_OPTIONS = REWARD_OPTION_METHODS;
 
 /**
- * Keeps method and data consistent when the method changes (dpo trains on pairs, the reward arms on
+ * Keeps method and data consistent when the method changes (dpo and rpo train on pairs, the reward arms on
  * their own samples with data 'winners', the others on winners), and drops options the new method does not take.
  */
 export function fixData(a0: ArmConfig, patch: Partial<ArmConfig>): ArmConfig {
@@ -323,7 +332,7 @@ export function fixData(a0: ArmConfig, patch: Partial<ArmConfig>): ArmConfig {
   const a = { ...a0 };
   for (const [k, methods] of Object.entries(METHOD_OPTIONS)) if (!methods.includes(a.method)) delete (a as Record<string, unknown>)[k];
   if (isRewardMethod(a.method)) return { ...a, data: 'winners', refStrategy: 'init', flip: 'off' };
-  if (a.method === 'dpo') return { ...a, data: 'pairs', refStrategy: 'init', flip: 'off' };
+  if (isPairMethod(a.method)) return { ...a, data: 'pairs', refStrategy: 'init', flip: 'off' };
   if (a.data === 'pairs') return { ...a, data: 'winners', ...(a.method === 'sft' ? { flip: 'off' as const } : {}) };
   if (a.method === 'sft') return { ...a, flip: 'off' };
   return a;

@@ -70,6 +70,39 @@ export function Explanations() {
           preference: a ranking by a learned reward can be gamed; the raters’ cannot, but they are noisy and drop ties.
         </p>
       </details>
+      <details>
+        <summary>SPO (reward-model arm)</summary>
+        <p>
+          Step-aware preference optimisation (Liang et al. 2024): the arm samples one image per prompt with stochastic DDIM, and at every
+          denoising step draws <b>candidates</b> x<sub>t−1</sub> (default 4) from the same x<sub>t</sub>. Each candidate is ranked by the
+          arm’s <b>reward</b> model on its predicted clean image x̂<sub>0</sub> (decoded; no scorer trained on noisy steps ships here, and
+          ranking the predicted x̂<sub>0</sub> is SPO’s own fallback), the best w and the worst l of each step give one DPO term against
+          the reference θ<sub>0</sub>, and sampling continues from a randomly drawn candidate:
+        </p>
+        <p className="pg-formula">
+          inside<sub>t</sub> = β·[(log π<sub>θ</sub> − log π<sub>ref</sub>)(x<sup>w</sup><sub>t−1</sub>|x<sub>t</sub>) − (log π<sub>θ</sub> − log π<sub>ref</sub>)(x<sup>l</sup><sub>t−1</sub>|x<sub>t</sub>)], loss = mean(−log σ(inside))
+        </p>
+        <p>
+          Unlike D3PO, which judges whole images and credits every step alike, each step here is judged on its own. β scales log-probability
+          gaps (default 0.1). Early steps’ x̂<sub>0</sub> are blurry, so their rankings are noisier; watch the reward trace as for DDPO.
+        </p>
+      </details>
+      <details>
+        <summary>Diffusion-RPO</summary>
+        <p>
+          Diffusion-DPO with pairs across prompts (Gu et al. 2024): on the real winners and losers of the batch, every winner i is
+          contrasted with every loser j, not only its own, each pair weighted by how similar the two prompts are (S: the cosine of the
+          frozen text encoder’s mean-pooled embeddings) through a softmax at temperature <b>τ</b>:
+        </p>
+        <p className="pg-formula">
+          ω<sub>ij</sub> = exp(S<sub>ij</sub>/τ) / Σ<sub>j′</sub> exp(S<sub>ij′</sub>/τ), loss = (1/B) Σ<sub>i,j</sub> ω<sub>ij</sub>·(−log σ(−½β((m<sub>w,i</sub> − r<sub>w,i</sub>) − (m<sub>l,j</sub> − r<sub>l,j</sub>))))
+        </p>
+        <p>
+          A small τ puts all the weight on the own pair (Diffusion-DPO exactly); a large τ spreads it over every loser. The default 0.03 keeps
+          about 70 % on the own loser and gives the rest to the prompts that differ from it by about one attribute. The diagnostics are
+          Diffusion-DPO’s, on the own pairs.
+        </p>
+      </details>
     </div>
   );
 }

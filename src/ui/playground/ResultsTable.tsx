@@ -7,6 +7,7 @@ import { Fragment } from 'react';
 import { armColour, BASE_COLOUR } from './colours';
 import { recentMean } from './chartData';
 import { latestCheckpoint, type RunState } from './runState';
+import { isRewardMethod } from '../../core/config';
 
 const COLS = [
   { key: 'pickScore', label: 'PickScore', title: 'PickScore-mini (100 × cosine)', digits: 2 },
@@ -87,7 +88,7 @@ export function ResultsTable({ state }: { state: RunState }) {
                 )}
               </th>
               <td>{a.method === 'sft' || a.method === 'ddpo' ? '—' : a.refStrategy}</td>
-              <td>{a.method === 'seppo' ? a.flip : a.method === 'ddpo' || a.method === 'd3po' ? '—' : 'off'}</td>
+              <td>{a.method === 'seppo' ? a.flip : isRewardMethod(a.method) ? '—' : 'off'}</td>
               {COLS.map((c) => (
                 <Fragment key={c.key}>{cell(c.key, cp?.metrics?.[c.key], c.digits)}</Fragment>
               ))}

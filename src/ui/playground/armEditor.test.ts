@@ -30,4 +30,25 @@ describe('arm editor: changing the method', () => {
     expect(dpo).toMatchObject({ data: 'pairs' });
     expect(valid(dpo).ok).toBe(true);
   });
+
+  it('→ rpo takes pairs and keeps τ; → spo takes winners and its candidates; switching away drops both', () => {
+    const seppo = parsed(ARM_LIBRARY['SePPOʷ']);
+    const rpo = fixData({ ...seppo, method: 'rpo' }, { method: 'rpo' });
+    expect(rpo).toMatchObject({ method: 'rpo', data: 'pairs', refStrategy: 'init', flip: 'off' });
+    expect(valid({ ...rpo, rpoTau: 0.1 }).ok).toBe(true);
+    const spo = fixData({ ...rpo, rpoTau: 0.1, method: 'spo' }, { method: 'spo' });
+    expect(spo).toMatchObject({ method: 'spo', data: 'winners', refStrategy: 'init', flip: 'off' });
+    expect(spo).not.toHaveProperty('rpoTau');
+    expect(valid({ ...spo, spoCandidates: 2, reward: 'hps-mini' }).ok).toBe(true);
+    const dpo = fixData({ ...spo, spoCandidates: 2, reward: 'hps-mini', method: 'dpo' }, { method: 'dpo' });
+    expect(dpo).not.toHaveProperty('spoCandidates');
+    expect(dpo).not.toHaveProperty('reward');
+    expect(valid(dpo).ok).toBe(true);
+  });
+
+  it('every ARM_LIBRARY entry (each method, Diffusion-RPO and SPO included) can be added as it is', () => {
+    const methods = new Set(Object.values(ARM_LIBRARY).map((a) => a.method));
+    expect([...methods].sort()).toEqual(['d3po', 'ddpo', 'dpo', 'rpo', 'seppo', 'sft', 'spo']);
+    for (const a of Object.values(ARM_LIBRARY)) expect(valid({ ...a } as ArmConfig).ok, a.name).toBe(true);
+  });
 });
