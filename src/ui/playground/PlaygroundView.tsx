@@ -31,9 +31,15 @@ import type { FinalSummaries } from './results';
 import { RecordedBanner, RecordedGallery } from '../recorded/RecordedGallery';
 import { RECORDED_PARAM, fetchManifest, fetchRecorded } from '../recorded/loadRecorded';
 import type { RecordedEntry } from '../../core/recorded';
+import { LessonList, LessonPanel } from '../lessons/LessonPanel';
+import { experimentSearch, lessonFromUrl, searchWithLesson } from '../lessons/lessonUrl';
 
 export function PlaygroundView({ client, report }: { client: WorkerClient; report: BackendReport }) {
-  const initial = useMemo(() => configFromUrl(window.location.search, report.backend), [report.backend]);
+  // A lesson in the URL (issue 16) brings its preset unless the URL names an experiment.
+  const lessonInit = useMemo(() => lessonFromUrl(window.location.search), []);
+  const [lessonStep, setLessonStep] = useState(lessonInit.step);
+  const [presenting, setPresenting] = useState(lessonInit.present);
+  const initial = useMemo(() => configFromUrl(experimentSearch(window.location.search, lessonInit.lesson), report.backend), [report.backend, lessonInit]);
   const [config, setConfig] = useState<ExperimentConfig>(initial.config);
   const [preset, setPreset] = useState<string>(initial.preset ?? (initial.source === 'default' ? DEFAULT_PRESET : matchPreset(initial.config)));
   const [urlMessage, setUrlMessage] = useState<string | null>(initial.message);
@@ -221,6 +227,20 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
     },
   });
 
+  const writeLesson = useCallback(
+    (step: number, present: boolean) => {
+      if (!lessonInit.lesson) return;
+      const n = lessonInit.lesson.steps.length;
+      const s = Math.max(0, Math.min(n - 1, step));
+      setLessonStep(s);
+      setPresenting(present);
+      const url = new URL(window.location.href);
+      url.search = searchWithLesson(url.search, lessonInit.lesson.id, s, present);
+      window.history.replaceState(null, '', url);
+    },
+    [lessonInit],
+  );
+
   const progress = exp.configuring ?? state?.progress ?? null;
   const bytes = exp.loadProgress;
 
@@ -239,6 +259,24 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
         baseNote={live && state ? baseEvalNote(state.baseEval) : null}
       />
 
+      <LessonPanel
+        lesson={lessonInit.lesson}
+        step={lessonStep}
+        present={presenting}
+        timeoutS={lessonInit.timeoutS}
+        state={state}
+        messages={lessonInit.messages}
+        onStep={(s) => writeLesson(s, presenting)}
+        onPresent={(pr) => writeLesson(lessonStep, pr)}
+        onOpenRecorded={
+          gallery.runs
+            ? (id) => {
+                const e = gallery.runs!.find((r) => r.id === id);
+                if (e) void openRecorded(e);
+              }
+            : null
+        }
+      />
       {recorded && !live && <RecordedBanner entry={recorded} />}
       <Toolbar
         client={client}
@@ -321,6 +359,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
           ) : (
             <p className="pg-hint">{exp.error ? 'The experiment could not be loaded.' : 'Loading the experiment…'}</p>
           )}
+          {!lessonInit.lesson && <LessonList />}
           <RecordedGallery runs={gallery.runs} errors={gallery.errors} opening={opening} openId={!live && recorded ? recorded.id : null} onOpen={(e) => void openRecorded(e)} />
           <SavedRuns
             runs={saved.runs}
