@@ -26,9 +26,20 @@ import { Toolbar } from './Toolbar';
 import { ResultFilesCard, useResultFiles } from './ResultFiles';
 import { useKeyboardShortcuts } from './useKeyboardShortcuts';
 import { baseEvalNote } from './runState';
+import { FinalEvalTable } from './FinalEvalTable';
+import type { FinalSummaries } from './results';
+import { RecordedBanner, RecordedGallery } from '../recorded/RecordedGallery';
+import { RECORDED_PARAM, fetchManifest, fetchRecorded } from '../recorded/loadRecorded';
+import type { RecordedEntry } from '../../core/recorded';
+import { LessonList, LessonPanel } from '../lessons/LessonPanel';
+import { experimentSearch, lessonFromUrl, searchWithLesson } from '../lessons/lessonUrl';
 
 export function PlaygroundView({ client, report }: { client: WorkerClient; report: BackendReport }) {
-  const initial = useMemo(() => configFromUrl(window.location.search, report.backend), [report.backend]);
+  // A lesson in the URL (issue 16) brings its preset unless the URL names an experiment.
+  const lessonInit = useMemo(() => lessonFromUrl(window.location.search), []);
+  const [lessonStep, setLessonStep] = useState(lessonInit.step);
+  const [presenting, setPresenting] = useState(lessonInit.present);
+  const initial = useMemo(() => configFromUrl(experimentSearch(window.location.search, lessonInit.lesson), report.backend), [report.backend, lessonInit]);
   const [config, setConfig] = useState<ExperimentConfig>(initial.config);
   const [preset, setPreset] = useState<string>(initial.preset ?? (initial.source === 'default' ? DEFAULT_PRESET : matchPreset(initial.config)));
   const [urlMessage, setUrlMessage] = useState<string | null>(initial.message);
@@ -37,6 +48,11 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
   const [fileError, setFileError] = useState<string | null>(null);
   const exp = useExperiment(client);
   const saved = useSavedRuns();
+  // Recorded runs (issue 16): the gallery's manifest, the entry on screen, and an imported file's final evaluations.
+  const [gallery, setGallery] = useState<{ runs: RecordedEntry[] | null; errors: string[] }>({ runs: null, errors: [] });
+  const [recorded, setRecorded] = useState<RecordedEntry | null>(null);
+  const [opening, setOpening] = useState<string | null>(null);
+  const [finals, setFinals] = useState<FinalSummaries | null>(null);
   // Controls start collapsed on a narrow screen, so the charts are reachable without scrolling past every knob.
   const [sideOpen, setSideOpen] = useState(() => !window.matchMedia?.('(max-width: 700px)').matches);
   const { state } = exp;
@@ -63,6 +79,57 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
     },
     [exp],
   );
+
+  const setRecordedParam = useCallback((id: string | null) => {
+    const url = new URL(window.location.href);
+    if (id) url.searchParams.set(RECORDED_PARAM, id);
+    else url.searchParams.delete(RECORDED_PARAM);
+    window.history.replaceState(null, '', url);
+  }, []);
+
+  /** Shows a recorded run: fetched and checked off the main thread, then viewed like an imported file (the live run is paused, never touched). */
+  const openRecorded = useCallback(
+    async (entry: RecordedEntry) => {
+      setOpening(entry.id);
+      const r = await fetchRecorded(entry);
+      setOpening(null);
+      if (!r.ok) {
+        setFileError(`Could not open the recorded run '${entry.id}': ${r.errors.join('; ')}. Nothing was changed.`);
+        return false;
+      }
+      setFileError(null);
+      if (exp.state?.status === 'running') await exp.pause();
+      exp.showImported(r.snapshot);
+      setFinals(r.finals);
+      setRecorded(entry);
+      setRecordedParam(entry.id);
+      setNotice(null);
+      return true;
+    },
+    [exp, setRecordedParam],
+  );
+
+  useEffect(() => {
+    let alive = true;
+    void fetchManifest().then((m) => alive && setGallery(m));
+    return () => {
+      alive = false;
+    };
+  }, []);
+
+  // `?recorded=<id>`: open that recorded run once the live experiment has loaded (and the manifest is read).
+  const recordedAsked = useRef(new URLSearchParams(window.location.search).get(RECORDED_PARAM));
+  useEffect(() => {
+    const id = recordedAsked.current;
+    if (!id || !gallery.runs || !state || state.source !== 'live' || exp.configuring) return;
+    recordedAsked.current = null;
+    const entry = gallery.runs.find((r) => r.id === id);
+    if (entry) void openRecorded(entry);
+    else {
+      setRecordedParam(null);
+      setUrlMessage(`Unknown recorded run '${id}' in the URL; the gallery lists ${gallery.runs.map((r) => r.id).join(', ') || 'none'}. The live experiment is shown instead.`);
+    }
+  }, [gallery.runs, state, exp.configuring, openRecorded, setRecordedParam]);
 
   // Start-up: the URL's experiment, resuming its saved run if there is one; with no experiment in the URL, the most recently saved run.
   useEffect(() => {
@@ -151,7 +218,28 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
     }
   };
 
-  const files = useResultFiles({ client, report, exp, state, live, running, chartsRef, startedAt, setNotice, setFileError });
+  const files = useResultFiles({
+    client, report, exp, state, live, running, chartsRef, startedAt, setNotice, setFileError,
+    onImported: (f) => {
+      setFinals(f);
+      setRecorded(null);
+      setRecordedParam(null);
+    },
+  });
+
+  const writeLesson = useCallback(
+    (step: number, present: boolean) => {
+      if (!lessonInit.lesson) return;
+      const n = lessonInit.lesson.steps.length;
+      const s = Math.max(0, Math.min(n - 1, step));
+      setLessonStep(s);
+      setPresenting(present);
+      const url = new URL(window.location.href);
+      url.search = searchWithLesson(url.search, lessonInit.lesson.id, s, present);
+      window.history.replaceState(null, '', url);
+    },
+    [lessonInit],
+  );
 
   const progress = exp.configuring ?? state?.progress ?? null;
   const bytes = exp.loadProgress;
@@ -171,6 +259,25 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
         baseNote={live && state ? baseEvalNote(state.baseEval) : null}
       />
 
+      <LessonPanel
+        lesson={lessonInit.lesson}
+        step={lessonStep}
+        present={presenting}
+        timeoutS={lessonInit.timeoutS}
+        state={state}
+        messages={lessonInit.messages}
+        onStep={(s) => writeLesson(s, presenting)}
+        onPresent={(pr) => writeLesson(lessonStep, pr)}
+        onOpenRecorded={
+          gallery.runs
+            ? (id) => {
+                const e = gallery.runs!.find((r) => r.id === id);
+                if (e) void openRecorded(e);
+              }
+            : null
+        }
+      />
+      {recorded && !live && <RecordedBanner entry={recorded} />}
       <Toolbar
         client={client}
         state={state}
@@ -186,6 +293,9 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
         onCopyPermalink={copyPermalink}
         onBackToLive={() => {
           setNotice(null);
+          setRecorded(null);
+          setFinals(null);
+          setRecordedParam(null);
           void exp.backToLive();
         }}
       />
@@ -242,12 +352,15 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
                 </div>
                 <ResultsTable state={state} />
               </section>
+              {!live && finals && <FinalEvalTable finals={finals} state={state} />}
               <SampleGrid state={state} />
               <Diagnostics state={state} />
             </>
           ) : (
             <p className="pg-hint">{exp.error ? 'The experiment could not be loaded.' : 'Loading the experiment…'}</p>
           )}
+          {!lessonInit.lesson && <LessonList />}
+          <RecordedGallery runs={gallery.runs} errors={gallery.errors} opening={opening} openId={!live && recorded ? recorded.id : null} onOpen={(e) => void openRecorded(e)} />
           <SavedRuns
             runs={saved.runs}
             error={saved.error}

@@ -27,6 +27,8 @@ export interface ResultFilesDeps {
   startedAt: { readonly current: string };
   setNotice: (s: string | null) => void;
   setFileError: (s: string | null) => void;
+  /** Called with an imported file's final evaluations (empty when it has none). */
+  onImported?: (finals: import('./results').FinalSummaries) => void;
 }
 
 export function useResultFiles(d: ResultFilesDeps) {
@@ -90,6 +92,7 @@ export function useResultFiles(d: ResultFilesDeps) {
     importedBackend.current = r.backend;
     if (running) await exp.pause();
     exp.showImported(r.snapshot);
+    d.onImported?.(r.finals);
     setNotice(`Viewing ${file.name}: a finished run (${r.snapshot.config.arms.length} arms, ${r.snapshot.update} updates, backend ${r.backend}). Controls are locked; “Back to live run” returns.`);
   };
   return { exportArm, setExportArm, importing, exportCsv, exportJson, exportPng, exportCheckpoint, onImport };

@@ -90,7 +90,48 @@ const resultsSchema = z.looseObject({
   ),
 });
 
-export type ImportResult = { ok: true; snapshot: ExpSnapshot; backend: string } | { ok: false; errors: string[] };
+/** A final evaluation's summary against the base, per metric: win rate (Wilson) and Δ (paired t). */
+export interface FinalSummary {
+  split: string;
+  n: number;
+  vsBase: Record<string, { win: { rate: number; lo: number; hi: number; ties: number }; delta: { mean: number; lo: number; hi: number } }>;
+}
+
+/** Per arm (by name): its final evaluations (validation first, then the out-of-distribution sets). */
+export type FinalSummaries = Record<string, FinalSummary[]>;
+
+export type ImportResult = { ok: true; snapshot: ExpSnapshot; backend: string; finals: FinalSummaries } | { ok: false; errors: string[] };
+
+const finalSchema = z.looseObject({
+  split: z.string(),
+  n: z.number().int().min(1),
+  vsBase: z
+    .record(
+      z.string(),
+      z.looseObject({
+        win: z.looseObject({ rate: z.number().min(0).max(1), lo: z.number(), hi: z.number(), ties: z.number().min(0) }),
+        delta: z.looseObject({ mean: z.number(), lo: z.number(), hi: z.number() }),
+      }),
+    )
+    .nullable(),
+});
+
+/** The arms' final evaluations, where the file has them and they read as such (anything else is left out, not an error: the page does not need them). */
+export function finalSummaries(arms: unknown): FinalSummaries {
+  const out: FinalSummaries = {};
+  if (!Array.isArray(arms)) return out;
+  for (const a of arms as { name?: unknown; finalEval?: unknown; finalEvalOod?: unknown }[]) {
+    if (typeof a?.name !== 'string') continue;
+    const list = [a.finalEval, ...Object.values((a.finalEvalOod as Record<string, unknown> | undefined) ?? {})];
+    const ok: FinalSummary[] = [];
+    for (const f of list) {
+      const r = finalSchema.safeParse(f);
+      if (r.success && r.data.vsBase) ok.push({ split: r.data.split, n: r.data.n, vsBase: r.data.vsBase });
+    }
+    if (ok.length) out[a.name] = ok;
+  }
+  return out;
+}
 
 /** Largest results file the page imports (checked before reading it). */
 export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
@@ -184,6 +225,7 @@ export function importResults(text: string): ImportResult {
   return {
     ok: true,
     backend: r.data.meta?.backend ?? r.data.backend ?? 'unknown',
+    finals: finalSummaries(r.data.arms),
     snapshot: {
       run: -1,
       config: cfg.config,
