@@ -49,7 +49,7 @@ export function RecordedGallery({ runs, errors, opening, openId, onOpen }: { run
                     {r.title}
                     {openId === r.id && <span className="pg-muted"> · shown</span>}
                   </th>
-                  <td>{r.belongsTo}</td>
+                  <td className="pg-wrap">{r.belongsTo}</td>
                   <td>{formatDate(r.date)}</td>
                   <td>
                     {r.engine} / {r.backend}
