@@ -12,6 +12,13 @@
  * backward / optimizer) and one full SePPO update at `--update-batch` (its phases, then its top
  * kernels by phase): src/core/profile.ts. `--top` kernels per table. `--backends`, `--node` and
  * `--timeout` do not apply (no browser is started). Prints Markdown; about half a minute.
+ *
+ * `npm run bench -- --torch [--batch 8 --runs 10 --warmup 2 --rounds 5]` (issue 14, "An anchor in the
+ * bench") instead times the same UNet in Node's WASM backend and in PyTorch eager on the same CPU
+ * (scripts/torch_unet.py, one thread), interleaved round by round, and prints the tfjs / torch ratios.
+ * It needs `python3` with `torch` (Debian's `python3-torch`); `TORCH_PYTHON=/path/to/python3` picks
+ * the interpreter, otherwise `python3` then `/usr/bin/python3` are tried. Without torch it says so
+ * plainly and exits 0. Never a requirement of the tests or CI.
  */
 import { parseArgs } from 'node:util';
 import { createServer } from 'vite';
@@ -32,6 +39,8 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     'update-batch': { type: 'string', default: '16' },
     top: { type: 'string', default: '15' },
+    torch: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '5' },
   },
 });
 
@@ -40,8 +49,8 @@ function fail(msg: string): never {
   process.exit(2);
 }
 const batch = Number(values.batch), runs = Number(values.runs), warmup = Number(values.warmup), timeoutS = Number(values.timeout);
-const updateBatch = Number(values['update-batch']), top = Number(values.top);
-for (const [k, v] of Object.entries({ batch, runs, warmup, timeout: timeoutS, 'update-batch': updateBatch, top })) {
+const updateBatch = Number(values['update-batch']), top = Number(values.top), rounds = Number(values.rounds);
+for (const [k, v] of Object.entries({ batch, runs, warmup, timeout: timeoutS, 'update-batch': updateBatch, top, rounds })) {
   if (!Number.isInteger(v) || v < (k === 'warmup' ? 0 : 1)) fail(`--${k} must be a positive integer, got ${JSON.stringify(values[k as keyof typeof values])}`);
 }
 const backends = values.backends!.split(',').map((s) => s.trim());
@@ -108,8 +117,116 @@ async function profileMain() {
   console.log(`\nLoad average ${load1.toFixed(2)} → ${os.loadavg()[0].toFixed(2)} (1 min) over the run.`);
 }
 
+/** A child process speaking one JSON line per message; `next()` resolves with its next stdout line (undefined at its end). */
+async function spawnLines(cmd: string, args: string[]) {
+  const { spawn } = await import('node:child_process');
+  const { createInterface } = await import('node:readline');
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += String(d)));
+  const lines: string[] = [];
+  const waiting: ((l: string | undefined) => void)[] = [];
+  let ended = false;
+  const rl = createInterface({ input: child.stdout });
+  rl.on('line', (l) => (waiting.length ? waiting.shift()!(l) : lines.push(l)));
+  const end = () => {
+    ended = true;
+    while (waiting.length) waiting.shift()!(undefined);
+  };
+  rl.on('close', end);
+  child.on('error', (e) => {
+    stderr += String(e);
+    end();
+  });
+  return {
+    send: (o: unknown) => child.stdin.write(JSON.stringify(o) + '\n'),
+    next: () => (lines.length ? Promise.resolve(lines.shift()) : ended ? Promise.resolve(undefined) : new Promise<string | undefined>((r) => waiting.push(r))),
+    stderr: () => stderr.trim(),
+    close: () => {
+      child.stdin.end();
+    },
+  };
+}
+
+/** `--torch`: the same UNet in Node's WASM backend and in PyTorch eager, interleaved, with the ratios. */
+async function torchMain() {
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const tf = await import('@tensorflow/tfjs');
+  const { initNodeBackend } = await import('../src/core/backend');
+  const { createUNetBench } = await import('../src/core/bench');
+  const { MAX_TOKENS } = await import('../src/core/world');
+  const { unetArchDescription, parseTorchReady, parseTorchTiming, pairedTableMarkdown, pairedRatios } = await import('../src/core/torchBench');
+  await initNodeBackend('wasm');
+  const b = createUNetBench({ batch });
+  try {
+    const desc = unetArchDescription(b.model.unet, b.model.config.unet, { batch, ctxLen: MAX_TOKENS, threads: 1 });
+    const script = path.resolve('scripts/torch_unet.py');
+    const candidates = process.env.TORCH_PYTHON ? [process.env.TORCH_PYTHON] : ['python3', '/usr/bin/python3'];
+    const tried: string[] = [];
+    let py: Awaited<ReturnType<typeof spawnLines>> | null = null;
+    let ready: import('../src/core/torchBench').TorchReady | null = null;
+    for (const exe of candidates) {
+      const p = await spawnLines(exe, [script]);
+      p.send(desc);
+      const r = parseTorchReady(await p.next());
+      if (r.ready) {
+        py = p;
+        ready = r;
+        break;
+      }
+      tried.push(`${exe}: ${r.error}${p.stderr() ? ` (${p.stderr().split('\n').slice(-1)[0]})` : ''}`);
+      p.close();
+    }
+    if (!py || !ready) {
+      console.log(`PyTorch anchor: not run — no Python with torch found. Tried ${tried.join('; ')}.`);
+      console.log('Install it for yourself with `apt-get install -y python3-torch` (Debian, PyTorch 1.13 CPU) or point TORCH_PYTHON at an interpreter that has torch. It is never needed by the tests or CI.');
+      return;
+    }
+    if (ready.params !== desc.paramCount) throw new Error(`torch model has ${ready.params} parameters, tfjs ${desc.paramCount}`);
+    const load0 = os.loadavg();
+    console.log(
+      `PyTorch anchor: tfjs ${tf.version.tfjs} ${tf.getBackend()} in Node ${process.version} (single-threaded) against PyTorch ${ready.torch} eager (Python ${ready.python}, ${ready.executable}, ${ready.threads} thread), ` +
+        `the same UNet (${desc.paramCount.toLocaleString('en-US')} parameters in both, ${desc.params.length} tensors, names and shapes checked), batch ${batch}; ` +
+        `each figure the median of ${runs} after ${warmup} warm-up; ${rounds} rounds, tfjs and torch back to back in each (order alternating); ` +
+        `${os.cpus().length} CPUs, load average ${load0.map((x) => x.toFixed(2)).join(' / ')} at the start, ${new Date().toISOString()}\n`,
+    );
+    const torchTime = async (what: 'forward' | 'train') => {
+      py!.send({ cmd: 'time', what, warmup, runs });
+      return parseTorchTiming(await py!.next(), what).median;
+    };
+    const rows: import('../src/core/torchBench').PairedRound[] = [];
+    for (let i = 0; i < rounds; i++) {
+      process.stderr.write(`bench: round ${i + 1}/${rounds}…\n`);
+      const tfjsFirst = i % 2 === 0;
+      const pair = async (what: 'forward' | 'train') => {
+        if (tfjsFirst) {
+          const a = await b.time(what, warmup, runs);
+          return [a, await torchTime(what)];
+        }
+        const c = await torchTime(what);
+        return [await b.time(what, warmup, runs), c];
+      };
+      const [tfjsForwardMs, torchForwardMs] = await pair('forward');
+      const [tfjsTrainMs, torchTrainMs] = await pair('train');
+      rows.push({ tfjsForwardMs, torchForwardMs, tfjsTrainMs, torchTrainMs });
+    }
+    py.send({ cmd: 'quit' });
+    py.close();
+    console.log(pairedTableMarkdown(rows, 'tfjs wasm'));
+    const r = pairedRatios(rows);
+    console.log(
+      `\ntfjs WASM / PyTorch: training step ${r.train.median.toFixed(2)}× (rounds ${r.train.min.toFixed(2)}–${r.train.max.toFixed(2)}×), forward ${r.forward.median.toFixed(2)}× (${r.forward.min.toFixed(2)}–${r.forward.max.toFixed(2)}×). ` +
+        `Load average ${load0[0].toFixed(2)} → ${os.loadavg()[0].toFixed(2)} (1 min) over the run.`,
+    );
+  } finally {
+    b.dispose();
+  }
+}
+
 async function main() {
   if (values.profile) return profileMain();
+  if (values.torch) return torchMain();
   const rows: Row[] = [];
   const server = await createServer({ server: { port: 0, host: 'localhost' }, logLevel: 'error' });
   await server.listen();

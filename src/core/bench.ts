@@ -94,14 +94,17 @@ export function syntheticUNetBatch(m: ReducedSD, batch: number, seed: number) {
   return { z, eps, t, tokens, ctx };
 }
 
-export async function benchUNet(opts: { batch: number; warmup?: number; runs?: number; seed?: number }): Promise<BenchResult> {
-  const { batch, warmup = 2, runs = 5, seed = 0 } = opts;
+/**
+ * The bench's UNet, batch and training step, kept alive so that the same model can be timed again and
+ * again (`npm run bench -- --torch` interleaves it with PyTorch). `dispose()` frees everything it made.
+ */
+export function createUNetBench(opts: { batch: number; seed?: number }) {
+  const { batch, seed = 0 } = opts;
   const cfg = defaultSDConfig(VOCAB.length, MAX_TOKENS);
   const m = initReducedSD('bench', cfg, seed);
   const { z, eps, t, tokens, ctx } = syntheticUNetBatch(m, batch, seed);
   const vars = Object.values(m.unet);
   const opt = tf.train.adam(1e-4);
-
   const forward = () => tf.tidy(() => unetForward(m.unet, cfg.unet, z, t, ctx));
   const trainStep = () =>
     tf.tidy(() => {
@@ -109,16 +112,31 @@ export async function benchUNet(opts: { batch: number; warmup?: number; runs?: n
       opt.applyGradients(grads as Parameters<typeof opt.applyGradients>[0]);
       return value;
     });
+  return {
+    model: m,
+    batch,
+    forward,
+    trainStep,
+    /** Median wall time (ms) of `what` over `runs` after `warmup`, each waited for with `await data()`. */
+    time: (what: 'forward' | 'train', warmup: number, runs: number) => timeIt(what === 'forward' ? forward : trainStep, warmup, runs),
+    dispose: () => {
+      opt.dispose();
+      tf.dispose([z, eps, t, tokens, ctx]);
+      disposeReducedSD(m);
+    },
+  };
+}
 
+export async function benchUNet(opts: { batch: number; warmup?: number; runs?: number; seed?: number }): Promise<BenchResult> {
+  const { batch, warmup = 2, runs = 5, seed = 0 } = opts;
+  const b = createUNetBench({ batch, seed });
   try {
-    const forwardMs = await timeIt(forward, warmup, runs);
-    const trainStepMs = await timeIt(trainStep, warmup, runs);
-    const forwardGflop = (await countFlops(forward)) / 1e9;
-    const trainGflop = (await countFlops(trainStep)) / 1e9;
-    return { backend: tf.getBackend(), batch, unetParams: countParams(m.unet), forwardMs, trainStepMs, forwardGflop, trainGflop, runs };
+    const forwardMs = await b.time('forward', warmup, runs);
+    const trainStepMs = await b.time('train', warmup, runs);
+    const forwardGflop = (await countFlops(b.forward)) / 1e9;
+    const trainGflop = (await countFlops(b.trainStep)) / 1e9;
+    return { backend: tf.getBackend(), batch, unetParams: countParams(b.model.unet), forwardMs, trainStepMs, forwardGflop, trainGflop, runs };
   } finally {
-    opt.dispose();
-    tf.dispose([z, eps, t, tokens, ctx]);
-    disposeReducedSD(m);
+    b.dispose();
   }
 }
