@@ -18,7 +18,8 @@
  * (scripts/torch_unet.py, one thread), interleaved round by round, and prints the tfjs / torch ratios.
  * It needs `python3` with `torch` (Debian's `python3-torch`); `TORCH_PYTHON=/path/to/python3` picks
  * the interpreter, otherwise `python3` then `/usr/bin/python3` are tried. Without torch it says so
- * plainly and exits 0. Never a requirement of the tests or CI.
+ * plainly and exits 0. Never a requirement of the tests or CI. `--ab fast-sum` also times tfjs with that
+ * WASM kernel replacement on and off, step by step alternating, in every round (before/after in one process).
  */
 import { parseArgs } from 'node:util';
 import { createServer } from 'vite';
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     top: { type: 'string', default: '15' },
     torch: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '5' },
+    ab: { type: 'string' },
   },
 });
 
@@ -153,7 +155,11 @@ async function torchMain() {
   const os = await import('node:os');
   const path = await import('node:path');
   const tf = await import('@tensorflow/tfjs');
-  const { initNodeBackend } = await import('../src/core/backend');
+  const { initNodeBackend, setWasmFastSum, wasmFastSumEnabled } = await import('../src/core/backend');
+  const toggles: Record<string, { set: (on: boolean) => void; get: () => boolean }> = { 'fast-sum': { set: setWasmFastSum, get: wasmFastSumEnabled } };
+  const without = values.ab;
+  if (without !== undefined && !toggles[without]) fail(`--ab takes one of ${Object.keys(toggles).join(', ')}, got "${without}"`);
+  const byDefault = without ? toggles[without].get() : false;
   const { createUNetBench } = await import('../src/core/bench');
   const { MAX_TOKENS } = await import('../src/core/world');
   const { unetArchDescription, parseTorchReady, parseTorchTiming, pairedTableMarkdown, pairedRatios } = await import('../src/core/torchBench');
@@ -196,6 +202,7 @@ async function torchMain() {
       return parseTorchTiming(await py!.next(), what).median;
     };
     const rows: import('../src/core/torchBench').PairedRound[] = [];
+    const abRows: { f: { on: number[]; off: number[] }; tr: { on: number[]; off: number[] } }[] = [];
     for (let i = 0; i < rounds; i++) {
       process.stderr.write(`bench: round ${i + 1}/${rounds}…\n`);
       const tfjsFirst = i % 2 === 0;
@@ -210,6 +217,28 @@ async function torchMain() {
       const [tfjsForwardMs, torchForwardMs] = await pair('forward');
       const [tfjsTrainMs, torchTrainMs] = await pair('train');
       rows.push({ tfjsForwardMs, torchForwardMs, tfjsTrainMs, torchTrainMs });
+      if (without) {
+        // step by step, alternating with / without, so that the machine's load drifts out of the ratio
+        const one = async (what: 'forward' | 'train', on: boolean) => {
+          toggles[without].set(on);
+          try {
+            return await b.time(what, 0, 1);
+          } finally {
+            toggles[without].set(byDefault);
+          }
+        };
+        const ab = async (what: 'forward' | 'train') => {
+          for (let k = 0; k < warmup; k++) await one(what, k % 2 === 0), await one(what, k % 2 !== 0);
+          const on: number[] = [], off: number[] = [];
+          for (let k = 0; k < runs; k++) {
+            if (k % 2 === 0) on.push(await one(what, true)), off.push(await one(what, false));
+            else off.push(await one(what, false)), on.push(await one(what, true));
+          }
+          return { on, off };
+        };
+        const f = await ab('forward'), tr = await ab('train');
+        abRows.push({ f, tr });
+      }
     }
     py.send({ cmd: 'quit' });
     py.close();
@@ -219,6 +248,17 @@ async function torchMain() {
       `\ntfjs WASM / PyTorch: training step ${r.train.median.toFixed(2)}× (rounds ${r.train.min.toFixed(2)}–${r.train.max.toFixed(2)}×), forward ${r.forward.median.toFixed(2)}× (${r.forward.min.toFixed(2)}–${r.forward.max.toFixed(2)}×). ` +
         `Load average ${load0[0].toFixed(2)} → ${os.loadavg()[0].toFixed(2)} (1 min) over the run.`,
     );
+    if (without) {
+      const med = (xs: number[]) => [...xs].sort((a, c) => a - c)[Math.floor(xs.length / 2)];
+      const pr = (x: { on: number[]; off: number[] }) => med(x.off.map((o, k) => o / x.on[k]));
+      console.log(`\nOn/off \`${without}\` (${byDefault ? 'on' : 'off'} by default; the table above ran with the default): tfjs WASM alone, one step with it and one without, alternating, ${runs} pairs a round after ${warmup} warm-up pairs; ratio = off / on per pair, median (> 1: it helps); min = the fastest step, the least disturbed by the load:\n`);
+      console.log(`| round | forward on (median / min ms) | off | ratio | train step on (median / min ms) | off | ratio |`);
+      console.log('|---:|---:|---:|---:|---:|---:|---:|');
+      const f1 = (x: number[]) => `${med(x).toFixed(1)} / ${Math.min(...x).toFixed(1)}`;
+      abRows.forEach((r, i) => console.log(`| ${i + 1} | ${f1(r.f.on)} | ${f1(r.f.off)} | ${pr(r.f).toFixed(2)}× | ${f1(r.tr.on)} | ${f1(r.tr.off)} | ${pr(r.tr).toFixed(2)}× |`));
+      const all = (k: 'f' | 'tr') => ({ on: abRows.flatMap((r) => r[k].on), off: abRows.flatMap((r) => r[k].off) });
+      console.log(`| **all** | ${f1(all('f').on)} | ${f1(all('f').off)} | **${pr(all('f')).toFixed(2)}×** | ${f1(all('tr').on)} | ${f1(all('tr').off)} | **${pr(all('tr')).toFixed(2)}×** |`);
+    }
   } finally {
     b.dispose();
   }

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from './backend';
+import { initNodeBackend, setWasmFastSum, sumAsMatMulPlan, wasmFastSumCalls, wasmFastSumEnabled } from './backend';
 
 function convGrads(stride: number, pad: 'same' | 'valid') {
   return tf.tidy(() => {
@@ -59,5 +59,133 @@ describe('tfjs backends in Node', () => {
     for (let i = 0; i < 5; i++) step();
     expect(tf.memory().numTensors).toBe(before);
     expect(tf.memory().numBytes).toBe(bytesBefore);
+  });
+});
+
+describe('WASM Sum as a matMul by a ones vector (issue 14; off by default, switched on here)', () => {
+  beforeEach(() => setWasmFastSum(true));
+  afterEach(() => setWasmFastSum(false));
+  it('is off unless switched on (it did not speed a training step up, README Speed)', async () => {
+    setWasmFastSum(false);
+    await initNodeBackend('wasm');
+    expect(wasmFastSumEnabled()).toBe(false);
+    const calls = wasmFastSumCalls();
+    tf.tidy(() => tf.sum(tf.ones([16, 8]), 0).dataSync());
+    expect(wasmFastSumCalls()).toBe(calls);
+  });
+
+  it('plans only leading or middle contiguous axes, never the innermost ones', () => {
+    expect(sumAsMatMulPlan([8, 8, 8, 32], [0, 1, 2])).toEqual({ pre: 1, mid: 512, post: 32 });
+    expect(sumAsMatMulPlan([8, 8, 8, 64], [1, 2])).toEqual({ pre: 8, mid: 64, post: 64 });
+    expect(sumAsMatMulPlan([8, 8, 8, 64], [-3, -2])).toEqual({ pre: 8, mid: 64, post: 64 });
+    expect(sumAsMatMulPlan([512, 32], [0])).toEqual({ pre: 1, mid: 512, post: 32 });
+    expect(sumAsMatMulPlan([8, 8, 8, 64], [3])).toBeNull(); // innermost: the native kernel needs no transpose
+    expect(sumAsMatMulPlan([8, 8, 8, 64], [0, 1, 2, 3])).toBeNull();
+    expect(sumAsMatMulPlan([8, 64, 8, 4], [1, 3])).toBeNull(); // not contiguous
+    expect(sumAsMatMulPlan([1, 1, 8, 4], [0, 1])).toBeNull(); // nothing to sum
+    expect(sumAsMatMulPlan([8, 4], [])).toBeNull();
+  });
+
+  const cases: [number[], number[], boolean][] = [
+    [[8, 8, 8, 32], [0, 1, 2], false],
+    [[8, 16, 16, 32], [0, 1, 2], true],
+    [[8, 8, 8, 64], [1, 2], false],
+    [[8, 8, 8, 64], [1, 2], true],
+    [[300, 17], [0], false],
+    [[4, 6, 5, 3], [0, 1], true],
+    [[8, 64, 8, 4], [1, 3], false], // goes to the native kernel
+    [[8, 5], [1], false],
+  ];
+
+  it('equals the CPU backend (relative to the largest |sum|: < 1e-5, float32 sums of up to 2,048 terms in another order) and really runs as a matMul where planned', async () => {
+    const results: Float32Array[] = [];
+    await initNodeBackend('cpu');
+    for (const [shape, axes, keep] of cases) {
+      const x = tf.randomNormal(shape, 0.5, 1, 'float32', 7);
+      const y = tf.sum(x, axes, keep);
+      results.push(y.dataSync() as Float32Array);
+      tf.dispose([x, y]);
+    }
+    await initNodeBackend('wasm');
+    for (const [i, [shape, axes, keep]] of cases.entries()) {
+      const x = tf.randomNormal(shape, 0.5, 1, 'float32', 7);
+      const calls = wasmFastSumCalls();
+      const y = tf.sum(x, axes, keep);
+      expect(wasmFastSumCalls() - calls, `${shape} over ${axes}`).toBe(sumAsMatMulPlan(shape, axes) ? 1 : 0);
+      const want = results[i];
+      expect(y.shape).toEqual(tf.tidy(() => tf.zeros(shape).sum(axes, keep).shape));
+      const got = y.dataSync();
+      const scale = Math.max(...Array.from(want, Math.abs));
+      let d = 0;
+      for (let k = 0; k < want.length; k++) d = Math.max(d, Math.abs(got[k] - want[k]));
+      expect(d / scale, `${shape} over ${axes}`).toBeLessThan(1e-5);
+      tf.dispose([x, y]);
+    }
+    // int32 sums and a switched-off replacement go to the native kernel
+    const calls = wasmFastSumCalls();
+    expect(Array.from(tf.tidy(() => tf.sum(tf.ones([4, 3], 'int32'), 0).dataSync()))).toEqual([4, 4, 4]);
+    setWasmFastSum(false);
+    try {
+      tf.tidy(() => tf.sum(tf.ones([4, 3]), 0).dataSync());
+    } finally {
+      setWasmFastSum(true);
+    }
+    expect(wasmFastSumCalls()).toBe(calls);
+  });
+
+  it('leaves no tensors and no bytes behind, forward and in gradients', async () => {
+    await initNodeBackend('wasm');
+    const x = tf.randomNormal([4, 8, 8, 16]);
+    const b = tf.variable(tf.zeros([16]));
+    const step = () => tf.tidy(() => tf.variableGrads(() => tf.add(x, b).square().sum([0, 1, 2]).sum(), [b]).grads[b.name].dataSync());
+    step();
+    const before = tf.memory().numTensors, bytes = tf.memory().numBytes, calls = wasmFastSumCalls();
+    for (let i = 0; i < 5; i++) step();
+    expect(wasmFastSumCalls()).toBeGreaterThan(calls);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.memory().numBytes).toBe(bytes);
+    tf.dispose([x, b]);
+  });
+});
+
+describe('a UNet training step on WASM with the Sum replacement', () => {
+  beforeEach(() => setWasmFastSum(true));
+  afterEach(() => setWasmFastSum(false));
+  it('gives the gradients of the native kernel (relative to the largest |gradient| of each tensor: < 1e-4) and the same bits twice', async () => {
+    const { tinySDConfig, initReducedSD, unetForward, disposeReducedSD } = await import('./model/sd');
+    await initNodeBackend('wasm');
+    const cfg = tinySDConfig();
+    const m = initReducedSD('fs', cfg, 3);
+    const B = 4, L = cfg.unet.latentSize, C = cfg.unet.latentChannels;
+    const z = tf.randomNormal([B, L, L, C], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const eps = tf.randomNormal([B, L, L, C], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const t = tf.tensor1d([10, 200, 500, 900]);
+    const ctx = tf.randomNormal([B, cfg.text.maxTokens, cfg.unet.ctxDim], 0, 1, 'float32', 3) as tf.Tensor3D;
+    const vars = Object.values(m.unet);
+    const grads = () =>
+      tf.tidy(() => {
+        const { grads: g } = tf.variableGrads(() => tf.losses.meanSquaredError(eps, unetForward(m.unet, cfg.unet, z, t, ctx)) as tf.Scalar, vars);
+        return vars.map((v) => g[v.name].dataSync() as Float32Array);
+      });
+    try {
+      const calls = wasmFastSumCalls();
+      const fast = grads();
+      expect(wasmFastSumCalls() - calls).toBeGreaterThan(20); // bias and broadcast gradients
+      const again = grads();
+      for (const [i, g] of fast.entries()) expect(again[i]).toEqual(g); // bit for bit
+      setWasmFastSum(false);
+      const native = grads();
+      setWasmFastSum(true);
+      for (const [i, g] of fast.entries()) {
+        const scale = Math.max(...Array.from(native[i], Math.abs)) || 1;
+        let d = 0;
+        for (let k = 0; k < g.length; k++) d = Math.max(d, Math.abs(g[k] - native[i][k]));
+        expect(d / scale, vars[i].name).toBeLessThan(1e-4);
+      }
+    } finally {
+      setWasmFastSum(true);
+      tf.dispose([z, eps, t, ctx]);
+      disposeReducedSD(m);
+    }
   });
 });

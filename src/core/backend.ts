@@ -72,6 +72,91 @@ export function registerWasmConv2DBackpropFilter(): void {
   });
 }
 
+let fastSumRegistered = false;
+// Off by default: measured on the loaded 2-core machine (README, Speed), the matMul form did not make
+// a training step faster (0.99× step by step, and more kernel time in Sum in tf.profile), although a
+// lone Sum over leading axes of a [8,16,16,32] tensor ran 4–7× faster. Kept, tested, for `--ab fast-sum`.
+let fastSumEnabled = false;
+let fastSumCalls = 0;
+
+/** How many `Sum` calls the replacement served as a matMul since start (tests check that it really runs). */
+export function wasmFastSumCalls(): number {
+  return fastSumCalls;
+}
+
+/** Switches the WASM `Sum` replacement on or off (off by default; `npm run bench -- --torch --ab fast-sum` times both). */
+export function setWasmFastSum(enabled: boolean): void {
+  fastSumEnabled = enabled;
+}
+
+export function wasmFastSumEnabled(): boolean {
+  return fastSumEnabled;
+}
+
+/**
+ * How a float32 `Sum` over `axes` of `shape` can be one matrix product by a ones vector, or null when
+ * tfjs-wasm's own kernel is as good (the axes are already the innermost ones, or nothing is reduced):
+ *   leading axes  [0..k−1]: x as [outer, inner] → ones[1,1,outer] · x[1,outer,inner]
+ *   middle axes   [i..j]  : x as [pre, mid, post] → ones[1,1,mid] · x[pre,mid,post] (batch broadcast)
+ * tfjs-wasm reduces only innermost axes, so for the others it first runs a Transpose of the whole
+ * input; the backward pass's bias and broadcast gradients are all of this kind (issue 14's profile).
+ */
+export function sumAsMatMulPlan(shape: number[], axes: number[]): { pre: number; mid: number; post: number } | null {
+  const r = shape.length;
+  const ax = [...new Set(axes.map((a) => (a < 0 ? a + r : a)))].sort((a, b) => a - b);
+  if (ax.length === 0 || ax.some((a) => a < 0 || a >= r)) return null;
+  for (let i = 1; i < ax.length; i++) if (ax[i] !== ax[i - 1] + 1) return null; // not contiguous: leave it
+  const lo = ax[0], hi = ax[ax.length - 1];
+  if (hi === r - 1) return null; // innermost axes: the native kernel reduces them without a transpose
+  const size = (a: number, b: number) => shape.slice(a, b).reduce((x, y) => x * y, 1);
+  const plan = { pre: size(0, lo), mid: size(lo, hi + 1), post: size(hi + 1, r) };
+  if (plan.mid <= 1) return null;
+  return plan;
+}
+
+/**
+ * Replaces WASM's `Sum` kernel for float32 reductions over leading or middle axes by a matrix
+ * product with a ones vector (`sumAsMatMulPlan`); everything else goes to the original kernel. It
+ * changes the summation order, so it is tested against the CPU backend with a tolerance
+ * (backend.test.ts), and it is deterministic, so training stays bit-reproducible for a seed.
+ */
+export function registerWasmFastSum(): void {
+  if (fastSumRegistered) return;
+  const orig = tf.getKernel('Sum', 'wasm');
+  if (!orig) return;
+  fastSumRegistered = true;
+  tf.unregisterKernel('Sum', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Sum',
+    backendName: 'wasm',
+    setupFunc: orig.setupFunc,
+    disposeFunc: orig.disposeFunc,
+    kernelFunc: (args) => {
+      const { inputs, backend, attrs } = args;
+      const { x } = inputs as unknown as { x: TensorInfo };
+      const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
+      const axes = tf.util.parseAxisParam(axis, x.shape);
+      const plan = fastSumEnabled && x.dtype === 'float32' ? sumAsMatMulPlan(x.shape, axes) : null;
+      if (!plan) return orig.kernelFunc(args);
+      fastSumCalls++;
+      const reshape = tf.getKernel('Reshape', 'wasm')!.kernelFunc;
+      const fill = tf.getKernel('Fill', 'wasm')!.kernelFunc;
+      const bmm = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
+      const b = backend as unknown as KernelBackendLike;
+      const ones = fill({ inputs: {}, backend, attrs: { shape: [1, 1, plan.mid], value: 1, dtype: 'float32' } } as never) as TensorInfo;
+      const x3 = reshape({ inputs: { x } as never, backend, attrs: { shape: [plan.pre, plan.mid, plan.post] } }) as TensorInfo;
+      const y3 = bmm({ inputs: { a: ones, b: x3 } as never, backend, attrs: { transposeA: false, transposeB: false } } as never) as TensorInfo; // [pre,1,post]
+      const r = x.shape.length;
+      const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) || axes.includes(i - r) ? 1 : d)) : x.shape.filter((_, i) => !(axes.includes(i) || axes.includes(i - r)));
+      const y = reshape({ inputs: { x: y3 } as never, backend, attrs: { shape: outShape } }) as TensorInfo;
+      b.disposeData(ones.dataId);
+      b.disposeData(x3.dataId);
+      b.disposeData(y3.dataId);
+      return y as never;
+    },
+  });
+}
+
 export interface InitBackendOptions {
   /** Where the WASM binaries live: a directory (Node) or URL prefix, or a map file name → URL (Vite). */
   wasmPaths?: string | Record<string, string>;
@@ -89,6 +174,7 @@ export async function trySetBackend(name: BackendName, opts: InitBackendOptions 
       if (opts.wasmPaths) setWasmPaths(opts.wasmPaths as Parameters<typeof setWasmPaths>[0]);
       if (opts.wasmThreads) setThreadsCount(opts.wasmThreads);
       registerWasmConv2DBackpropFilter();
+      registerWasmFastSum();
     }
     const ok = await tf.setBackend(name);
     if (!ok) return `tf.setBackend('${name}') returned false (the backend found no usable device)`;
