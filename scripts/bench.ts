@@ -13,6 +13,11 @@
  * kernels by phase): src/core/profile.ts. `--top` kernels per table. `--backends`, `--node` and
  * `--timeout` do not apply (no browser is started). Prints Markdown; about half a minute.
  *
+ * `npm run bench -- --threads 2,1 [--seppo 16 --rounds 3 --runs 5]` (issue 14, "Use the cores") times only
+ * WASM in Chromium (the dev server sends COOP/COEP, so the page is cross-origin isolated), once per
+ * thread-pool size per round, alternating, each in a fresh page: the training step and, with
+ * `--seppo B`, a full SePPO update at batch B on the shipped base, reference sampling included.
+ *
  * `npm run bench -- --torch [--batch 8 --runs 10 --warmup 2 --rounds 5]` (issue 14, "An anchor in the
  * bench") instead times the same UNet in Node's WASM backend and in PyTorch eager on the same CPU
  * (scripts/torch_unet.py, one thread), interleaved round by round, and prints the tfjs / torch ratios.
@@ -27,7 +32,9 @@ import { chromium } from '@playwright/test';
 import { chromiumLaunchOptions } from './chromium';
 import { BACKENDS, isBackendName } from '../src/core/backendNames';
 
-type Row = { backend: string; where: string; ok: boolean; error?: string; r?: import('../src/core/bench').BenchResult };
+type WasmInfo = { threads: number; isolated: boolean; threadedBinary: boolean; cores: number };
+type SeppoInfo = { batch: number; updateMs: number; phases: { phase: string; ms: number }[]; runs: number };
+type Row = { backend: string; where: string; ok: boolean; error?: string; r?: import('../src/core/bench').BenchResult; wasm?: WasmInfo; seppo?: SeppoInfo; asked?: number };
 
 const { values } = parseArgs({
   options: {
@@ -43,6 +50,8 @@ const { values } = parseArgs({
     torch: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '5' },
     ab: { type: 'string' },
+    threads: { type: 'string' },
+    seppo: { type: 'string' },
   },
 });
 
@@ -271,6 +280,57 @@ async function main() {
   const server = await createServer({ server: { port: 0, host: 'localhost' }, logLevel: 'error' });
   await server.listen();
   const url = server.resolvedUrls!.local[0];
+  const threadList = values.threads?.split(',').map((x) => Number(x.trim()));
+  if (threadList && !threadList.every((n) => Number.isInteger(n) && n >= 1 && n <= 64)) fail(`--threads takes pool sizes like 2,1, got "${values.threads}"`);
+  const seppoBatch = values.seppo ? Number(values.seppo) : undefined;
+  if (seppoBatch !== undefined && !(Number.isInteger(seppoBatch) && seppoBatch >= 1)) fail(`--seppo takes a batch size, got "${values.seppo}"`);
+  if (threadList) {
+    const os = await import('node:os');
+    const load0 = os.loadavg();
+    try {
+      for (let round = 0; round < rounds; round++) {
+        const order = round % 2 === 0 ? threadList : [...threadList].reverse();
+        for (const t of order) {
+          const browser = await chromium.launch(chromiumLaunchOptions(true));
+          try {
+            const page = await browser.newPage();
+            await page.goto(`${url}bench.html?backend=wasm&batch=${batch}&runs=${runs}&warmup=${warmup}&threads=${t}${seppoBatch ? `&seppo=${seppoBatch}` : ''}`);
+            process.stderr.write(`bench: round ${round + 1}/${rounds}, wasm with ${t} thread(s)…\n`);
+            await page.waitForFunction(() => (window as unknown as { __bench?: unknown }).__bench !== undefined, null, { timeout: timeoutS * 1000 });
+            const res = (await page.evaluate(() => (window as unknown as { __bench: unknown }).__bench)) as { ok: boolean; error?: string; result?: Row['r']; wasm?: WasmInfo; seppo?: SeppoInfo };
+            rows.push({ backend: 'wasm', where: `chromium, round ${round + 1}`, ok: res.ok, error: res.error, r: res.result, wasm: res.wasm, seppo: res.seppo, asked: t });
+          } catch (e) {
+            rows.push({ backend: 'wasm', where: `chromium, round ${round + 1}`, ok: false, error: e instanceof Error ? e.message.split('\n')[0] : String(e), asked: t });
+          } finally {
+            await browser.close();
+          }
+        }
+      }
+    } finally {
+      await server.close();
+    }
+    console.log(`WASM in Chromium by thread pool: UNet batch ${batch}, median of ${runs} after ${warmup} warm-up${seppoBatch ? `; SePPOʷ update at batch ${seppoBatch} (reference sampling included), mean of up to 3 after 1 warm-up` : ''}; ${os.cpus().length} CPUs, load average ${load0.map((x) => x.toFixed(2)).join(' / ')} at the start, ${new Date().toISOString()}\n`);
+    console.log('| round | threads asked | pool (getThreadsCount) | isolated | threaded binary | forward (ms) | train step (ms) | SePPO update (ms) |');
+    console.log('|---|---:|---:|---|---|---:|---:|---:|');
+    for (const row of rows) {
+      if (!row.ok || !row.r) {
+        console.log(`| ${row.where} | ${row.asked} | — | — | — | — | — | failed: ${row.error} |`);
+        continue;
+      }
+      console.log(`| ${row.where.replace('chromium, round ', '')} | ${row.asked} | ${row.wasm?.threads ?? '?'} (after: ${(row.wasm as unknown as { poolAfter?: number })?.poolAfter}) | ${row.wasm?.isolated} | ${row.wasm?.threadedBinary} | ${row.r.forwardMs.toFixed(1)} | ${row.r.trainStepMs.toFixed(1)} | ${row.seppo ? row.seppo.updateMs.toFixed(0) : '—'} |`);
+    }
+    const med = (xs: number[]) => [...xs].sort((a, c) => a - c)[Math.floor(xs.length / 2)];
+    const by = (t: number, f: (r: Row) => number | undefined) => rows.filter((r) => r.ok && r.asked === t).map(f).filter((x): x is number => x !== undefined);
+    if (threadList.length >= 2) {
+      const [a, c] = threadList;
+      const sp = (f: (r: Row) => number | undefined) => {
+        const xa = by(a, f), xc = by(c, f);
+        return xa.length && xc.length ? `${(med(xc) / med(xa)).toFixed(2)}×` : '—';
+      };
+      console.log(`\nMedian over rounds, ${c} thread(s) / ${a} thread(s) (> 1: ${a} is faster): forward ${sp((r) => r.r?.forwardMs)}, training step ${sp((r) => r.r?.trainStepMs)}${seppoBatch ? `, SePPO update ${sp((r) => r.seppo?.updateMs)}` : ''}. Load average ${load0[0].toFixed(2)} → ${os.loadavg()[0].toFixed(2)} (1 min).`);
+    }
+    return;
+  }
   try {
     for (const backend of backends) {
       const browser = await chromium.launch(chromiumLaunchOptions(true));

@@ -165,6 +165,29 @@ export interface InitBackendOptions {
 }
 
 /**
+ * tfjs-wasm 4.22 caps its XNNPACK pool at half the logical cores, whatever `setThreadsCount` asks
+ * (backend.cc: `min(requested, 8, emscripten_num_logical_cores() / 2)`, the "2 threads per core"
+ * guess), so a 2-core machine always got a pool of 1 — the threaded build, computing on one thread.
+ * `emscripten_num_logical_cores()` reads `navigator.hardwareConcurrency` once, while the module
+ * starts; for that moment this reports 2 × `threads`, then puts the real value back (the returned
+ * function). No-op where there is no `navigator` (Node 20, whose WASM build has no threads anyway).
+ */
+export function liftWasmCoreCap(threads: number): () => void {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (!nav || typeof nav.hardwareConcurrency !== 'number' || threads <= Math.floor(nav.hardwareConcurrency / 2)) return () => {};
+  const own = Object.getOwnPropertyDescriptor(nav, 'hardwareConcurrency');
+  try {
+    Object.defineProperty(nav, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
+  } catch {
+    return () => {};
+  }
+  return () => {
+    if (own) Object.defineProperty(nav, 'hardwareConcurrency', own);
+    else delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+  };
+}
+
+/**
  * Tries to switch tfjs to `name`. Returns null on success or a plain-language reason on failure
  * (setBackend throws when a backend is not registered and returns false when it has no adapter).
  */
@@ -176,7 +199,13 @@ export async function trySetBackend(name: BackendName, opts: InitBackendOptions 
       registerWasmConv2DBackpropFilter();
       registerWasmFastSum();
     }
-    const ok = await tf.setBackend(name);
+    const restore = name === 'wasm' && opts.wasmThreads ? liftWasmCoreCap(opts.wasmThreads) : () => {};
+    let ok: boolean;
+    try {
+      ok = await tf.setBackend(name);
+    } finally {
+      restore();
+    }
     if (!ok) return `tf.setBackend('${name}') returned false (the backend found no usable device)`;
     await tf.ready();
     return null;

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import { parseBackendParam } from './backendParam';
+import { parseBackendParam, parseThreadsParam } from './backendParam';
 import { BackendBadge, BackendNotice } from './BackendBadge';
 import { useWorker } from './useWorker';
 import { PlaygroundView } from './playground/PlaygroundView';
@@ -24,7 +24,8 @@ export function App() {
   const { request, warning } = useMemo(() => parseBackendParam(window.location.search), []);
   // The playground shows its own URL message; the other views say when the URL's experiment is unusable too.
   const expMessage = useMemo(() => configFromUrl(window.location.search, 'wasm').message, []);
-  const worker = useWorker(request);
+  const threads = useMemo(() => parseThreadsParam(window.location.search), []);
+  const worker = useWorker(request, threads);
   const [check, setCheck] = useState<string>('running…');
   const [view, setView] = useState<View>(initialView);
 

@@ -15,3 +15,16 @@ describe('parseBackendParam', () => {
     expect(r.warning).toContain('webgpu, webgl, wasm, cpu');
   });
 });
+
+describe('?threads=', () => {
+  it('reads a pool size of 1–64, else the default', async () => {
+    const { parseThreadsParam } = await import('./backendParam');
+    expect(parseThreadsParam('?threads=1')).toBe(1);
+    expect(parseThreadsParam('?backend=wasm&threads=2')).toBe(2);
+    expect(parseThreadsParam('')).toBeUndefined();
+    expect(parseThreadsParam('?threads=0')).toBeUndefined();
+    expect(parseThreadsParam('?threads=two')).toBeUndefined();
+    expect(parseThreadsParam('?threads=1.5')).toBeUndefined();
+    expect(parseThreadsParam('?threads=65')).toBeUndefined();
+  });
+});

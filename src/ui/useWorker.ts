@@ -22,7 +22,7 @@ export interface DeviceLoss {
  * worker is replaced by a fresh one (a new device), and the views remount on it, which resumes
  * the experiment from its last save.
  */
-export function useWorker(request: BackendRequest): WorkerState {
+export function useWorker(request: BackendRequest, threads?: number): WorkerState {
   const [generation, setGeneration] = useState(0);
   const [lost, setLost] = useState<DeviceLoss | undefined>(undefined);
   const [state, setState] = useState<WorkerState>({ status: 'starting' });
@@ -37,7 +37,7 @@ export function useWorker(request: BackendRequest): WorkerState {
       setGeneration((g) => g + 1);
     });
     client
-      .call({ type: 'init', backend: request })
+      .call({ type: 'init', backend: request, ...(threads ? { threads } : {}) })
       .then((report) => alive && setState({ status: 'ready', client, report }))
       .catch((e: Error) => alive && setState({ status: 'failed', message: e.message }));
     return () => {
@@ -45,6 +45,6 @@ export function useWorker(request: BackendRequest): WorkerState {
       off();
       client.terminate();
     };
-  }, [request, generation]);
+  }, [request, threads, generation]);
   return lost ? ({ ...state, lost } as WorkerState) : state;
 }

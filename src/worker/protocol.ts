@@ -26,12 +26,12 @@ export interface BackendReport {
    * WASM only: whether the multi-threaded build runs (it needs SharedArrayBuffer, i.e. a
    * cross-origin isolated page), the size of its thread pool, and why.
    */
-  wasmThreads?: { threaded: boolean; count: number; why: string };
+  wasmThreads?: { threaded: boolean; count: number; why: string; binary: 'threaded-simd' | 'single' };
 }
 
 /** Requests every feature shares: backend set-up and the start-up check. */
 export type CoreRequest =
-  | { id: number; type: 'init'; backend: BackendRequest }
+  | { id: number; type: 'init'; backend: BackendRequest; /** WASM thread pool size (`?threads=`); default: tfjs's (half the logical cores, at most 8). */ threads?: number }
   | { id: number; type: 'matmul'; a: number[][]; b: number[][] }
   /** tf.memory() in the worker, for the page's readout. */
   | { id: number; type: 'memory' }

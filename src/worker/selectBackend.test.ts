@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backendOrder, softwareAdapter, softwareRenderer, type Probe } from './selectBackend';
+import { backendOrder, describeWasmThreads, softwareAdapter, softwareRenderer, type Probe } from './selectBackend';
 
 const swiftshaderGpu: Probe = { webgpu: { problem: null, software: softwareAdapter({ vendor: 'google', architecture: 'swiftshader' }) }, webglRenderer: 'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)' };
 const realGpu: Probe = { webgpu: { problem: null, software: softwareAdapter({ vendor: 'nvidia', architecture: 'hopper' }) }, webglRenderer: 'ANGLE (NVIDIA, NVIDIA H200 Direct3D11 vs_5_0 ps_5_0)' };
@@ -47,5 +47,16 @@ describe('backend order', () => {
     expect(backendOrder('webgl', swiftshaderGpu).order[0]).toBe('webgl');
     expect(backendOrder('webgpu', swiftshaderGpu).rule).toBeNull();
     expect(backendOrder('cpu', realGpu).order).toEqual(['cpu', 'webgpu', 'webgl', 'wasm']);
+  });
+});
+
+describe('WASM threads (issue 14)', () => {
+  it('calls a threaded build with a pool of one single-threaded, and says so', () => {
+    expect(describeWasmThreads(true, 2, 2, true)).toEqual({ threaded: true, count: 2, binary: 'threaded-simd', why: 'the page is cross-origin isolated; a pool of 2 threads on 2 logical cores' });
+    const one = describeWasmThreads(true, 1, 2, true);
+    expect(one).toMatchObject({ threaded: false, count: 1, binary: 'threaded-simd' });
+    expect(one.why).toContain('pool has 1 thread');
+    expect(describeWasmThreads(false, 1, 2, false)).toMatchObject({ threaded: false, binary: 'single', why: expect.stringContaining('not cross-origin isolated') });
+    expect(describeWasmThreads(false, 1, 2, true)).toMatchObject({ threaded: false, binary: 'single', why: 'this browser has no WebAssembly threads' });
   });
 });

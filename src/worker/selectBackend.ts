@@ -148,19 +148,28 @@ export async function selectBackend(requested: BackendRequest, opts: InitBackend
 }
 
 /**
- * Which WASM build runs and why. tfjs loads the threaded build when SharedArrayBuffer can be
- * shared with workers (a cross-origin isolated page); its XNNPACK pool has half the logical cores
- * (at most 4), so a two-core machine gets a pool of one.
+ * Which WASM build runs, with how many threads, and why. tfjs loads the threaded build when
+ * SharedArrayBuffer can be shared with workers (a cross-origin isolated page); it computes on more
+ * than one thread only when its pool has more than one. tfjs makes the pool half the logical cores
+ * (at most 8), so a 2-core machine gets a pool of 1 unless the URL asks for more (`?threads=2`,
+ * core/backend.ts `liftWasmCoreCap`). Measured on the loaded 2-core machine (README, Speed), a pool
+ * of 2 made a SePPO update 2.6× slower, so the page keeps tfjs's default.
  */
-export async function wasmThreads(): Promise<{ threaded: boolean; count: number; why: string }> {
-  const threaded = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true;
+export async function wasmThreads(): Promise<{ threaded: boolean; count: number; why: string; binary: 'threaded-simd' | 'single' }> {
+  const threadedBinary = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true && (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   const count = getThreadsCount();
   const cores = globalThis.navigator?.hardwareConcurrency;
-  if (threaded) return { threaded, count, why: `the page is cross-origin isolated; a pool of ${count} on ${cores ?? '?'} logical cores` };
-  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  return describeWasmThreads(threadedBinary, count, cores, (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true);
+}
+
+/** The report's words for a WASM build (`threadedBinary`: tfjs-backend-wasm-threaded-simd.wasm) with a pool of `count`. */
+export function describeWasmThreads(threadedBinary: boolean, count: number, cores: number | undefined, isolated: boolean): { threaded: boolean; count: number; why: string; binary: 'threaded-simd' | 'single' } {
+  if (threadedBinary && count > 1) return { threaded: true, count, binary: 'threaded-simd', why: `the page is cross-origin isolated; a pool of ${count} threads on ${cores ?? '?'} logical cores` };
+  if (threadedBinary) return { threaded: false, count, binary: 'threaded-simd', why: `the threaded build is loaded, but its pool has 1 thread (tfjs's pool is half the logical cores, here ${cores ?? '?'}; ?threads=N in the URL asks for more), so it computes on one` };
   return {
-    threaded,
+    threaded: false,
     count,
+    binary: 'single',
     why: isolated
       ? 'this browser has no WebAssembly threads'
       : 'the page is not cross-origin isolated (the server sends no COOP/COEP headers), so WebAssembly cannot use threads',

@@ -56,7 +56,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
   }
   switch (req.type) {
     case 'init': {
-      const report = await selectBackend(req.backend, { wasmPaths });
+      const report = await selectBackend(req.backend, { wasmPaths, wasmThreads: req.threads });
       if (report.backend === 'webgpu') watchDevice();
       return report;
     }
