@@ -23,8 +23,9 @@ export interface BackendReport {
   /** Set when the automatic choice passed over software GPU backends: the rule, in one sentence. */
   rule?: string;
   /**
-   * WASM only: whether the multi-threaded build runs (it needs SharedArrayBuffer, i.e. a
-   * cross-origin isolated page), the size of its thread pool, and why.
+   * WASM only: whether it computes on more than one thread (the threaded build, which needs
+   * SharedArrayBuffer, i.e. a cross-origin isolated page, with a pool of more than one), the size of
+   * its thread pool, which build is loaded, and why.
    */
   wasmThreads?: { threaded: boolean; count: number; why: string; binary: 'threaded-simd' | 'single' };
 }
