@@ -32,7 +32,7 @@ import { chromium } from '@playwright/test';
 import { chromiumLaunchOptions } from './chromium';
 import { BACKENDS, isBackendName } from '../src/core/backendNames';
 
-type WasmInfo = { threads: number; isolated: boolean; threadedBinary: boolean; cores: number };
+type WasmInfo = { threads: number; isolated: boolean; threadedBinary: boolean; cores: number; poolAfter?: number };
 type SeppoInfo = { batch: number; updateMs: number; phases: { phase: string; ms: number }[]; runs: number };
 type Row = { backend: string; where: string; ok: boolean; error?: string; r?: import('../src/core/bench').BenchResult; wasm?: WasmInfo; seppo?: SeppoInfo; asked?: number };
 
@@ -317,7 +317,7 @@ async function main() {
         console.log(`| ${row.where} | ${row.asked} | — | — | — | — | — | failed: ${row.error} |`);
         continue;
       }
-      console.log(`| ${row.where.replace('chromium, round ', '')} | ${row.asked} | ${row.wasm?.threads ?? '?'} (after: ${(row.wasm as unknown as { poolAfter?: number })?.poolAfter}) | ${row.wasm?.isolated} | ${row.wasm?.threadedBinary} | ${row.r.forwardMs.toFixed(1)} | ${row.r.trainStepMs.toFixed(1)} | ${row.seppo ? row.seppo.updateMs.toFixed(0) : '—'} |`);
+      console.log(`| ${row.where.replace('chromium, round ', '')} | ${row.asked} | ${row.wasm?.threads ?? '?'} (after the bench: ${row.wasm?.poolAfter ?? '?'}) | ${row.wasm?.isolated} | ${row.wasm?.threadedBinary} | ${row.r.forwardMs.toFixed(1)} | ${row.r.trainStepMs.toFixed(1)} | ${row.seppo ? row.seppo.updateMs.toFixed(0) : '—'} |`);
     }
     const med = (xs: number[]) => [...xs].sort((a, c) => a - c)[Math.floor(xs.length / 2)];
     const by = (t: number, f: (r: Row) => number | undefined) => rows.filter((r) => r.ok && r.asked === t).map(f).filter((x): x is number => x !== undefined);

@@ -25,12 +25,13 @@ self.onmessage = async (ev: MessageEvent<{ backend: BackendName; batch: number; 
     };
     const reason = await trySetBackend(backend, { wasmPaths, wasmThreads: threads });
     if (reason) throw new Error(reason);
-    const wasm =
+    const wasm: { threads: number; isolated: boolean; threadedBinary: boolean; cores: number; poolAfter?: number } | undefined =
       backend === 'wasm'
         ? { threads: getThreadsCount(), isolated: self.crossOriginIsolated, threadedBinary: (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true, cores: navigator.hardwareConcurrency }
         : undefined;
     const result = await benchUNet({ batch, runs, warmup });
-    if (wasm) (wasm as Record<string, unknown>).poolAfter = (tf.backend() as unknown as { wasm: { tfjs: { getThreadsCount(): number } } }).wasm.tfjs.getThreadsCount();
+    // the pool as the module reports it after the run (the same as getThreadsCount() unless the pool changed)
+    if (wasm) wasm.poolAfter = (tf.backend() as unknown as { wasm: { tfjs: { getThreadsCount(): number } } }).wasm.tfjs.getThreadsCount();
     let seppo: { batch: number; updateMs: number; phases: { phase: string; ms: number }[]; runs: number } | undefined;
     if (seppoBatch) {
       const { loadReducedSD } = await import('../core/model/checkpoint');

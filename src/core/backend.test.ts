@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend, setWasmFastSum, sumAsMatMulPlan, wasmFastSumCalls, wasmFastSumEnabled } from './backend';
+import { initNodeBackend, liftWasmCoreCap, setWasmFastSum, sumAsMatMulPlan, wasmFastSumCalls, wasmFastSumEnabled } from './backend';
 
 function convGrads(stride: number, pad: 'same' | 'valid') {
   return tf.tidy(() => {
@@ -186,6 +186,35 @@ describe('a UNet training step on WASM with the Sum replacement', () => {
       setWasmFastSum(true);
       tf.dispose([z, eps, t, ctx]);
       disposeReducedSD(m);
+    }
+  });
+});
+
+describe('liftWasmCoreCap (tfjs-wasm pools half the logical cores, read once at start)', () => {
+  it('reports 2 × threads while the module starts, then the real value again, and does nothing where it need not', () => {
+    const g = globalThis as { navigator?: unknown };
+    const had = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    class FakeNavigator {
+      get hardwareConcurrency() {
+        return 2; // a getter on the prototype, as WorkerNavigator's
+      }
+    }
+    const nav = new FakeNavigator();
+    Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
+    try {
+      const restore = liftWasmCoreCap(2);
+      expect(nav.hardwareConcurrency).toBe(4);
+      restore();
+      expect(nav.hardwareConcurrency).toBe(2);
+      expect(Object.getOwnPropertyDescriptor(nav, 'hardwareConcurrency')).toBeUndefined();
+      const noop = liftWasmCoreCap(1); // 1 ≤ 2 / 2: tfjs gives it anyway
+      expect(nav.hardwareConcurrency).toBe(2);
+      noop();
+      Object.defineProperty(globalThis, 'navigator', { value: undefined, configurable: true, writable: true });
+      expect(() => liftWasmCoreCap(4)()).not.toThrow(); // Node 20: no navigator
+    } finally {
+      if (had) Object.defineProperty(globalThis, 'navigator', had);
+      else delete g.navigator;
     }
   });
 });
