@@ -206,6 +206,29 @@ async function torchMain() {
         `each figure the median of ${runs} after ${warmup} warm-up; ${rounds} rounds, tfjs and torch back to back in each (order alternating); ` +
         `${os.cpus().length} CPUs, load average ${load0.map((x) => x.toFixed(2)).join(' / ')} at the start, ${new Date().toISOString()}\n`,
     );
+    {
+      // The same UNet, numerically: torch's forward with tfjs's initial weights and inputs against tfjs's ε̂.
+      const { checkFilePayload, parseTorchCheck } = await import('../src/core/torchBench');
+      const { writeFile, rm } = await import('node:fs/promises');
+      const { z, t, ctx } = b.inputs;
+      // biases and norm scales start at 0 and 1: move every parameter a little first, so that each one's role is checked
+      Object.values(b.model.unet).forEach((v, i) => v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.05, 'float32', 1000 + i)))));
+      const y = b.forward();
+      const payload = checkFilePayload(
+        Object.values(b.model.unet).map((v) => v.dataSync() as Float32Array),
+        z.dataSync() as Float32Array,
+        t.dataSync() as Float32Array,
+        ctx.dataSync() as Float32Array,
+        y.dataSync() as Float32Array,
+      );
+      y.dispose();
+      const file = path.join(os.tmpdir(), `torch-check-${process.pid}.f32`);
+      await writeFile(file, new Uint8Array(payload.buffer));
+      py.send({ cmd: 'check', file });
+      const c = parseTorchCheck(await py.next());
+      await rm(file, { force: true });
+      console.log(`Same UNet check (every parameter moved by N(0, 0.05²) from its initial value first): torch's ε̂ with tfjs's weights and inputs differs from tfjs's by at most ${c.maxAbsDiff.toExponential(2)} (largest |ε̂| ${c.maxAbs.toFixed(3)}).\n`);
+    }
     const torchTime = async (what: 'forward' | 'train') => {
       py!.send({ cmd: 'time', what, warmup, runs });
       return parseTorchTiming(await py!.next(), what).median;

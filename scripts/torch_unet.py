@@ -15,12 +15,15 @@ in tfjs's layout, the parameter count, batch, context length and timing options.
       names, shapes and count, then serves timing requests, one JSON line each on stdin:
         {"cmd": "time", "what": "forward" | "train", "warmup": 2, "runs": 10}
       answered by {"ok": true, "what", "ms": [...], "median"}; {"cmd": "quit"} ends it.
+        {"cmd": "check", "file": path} reads float32s from the file — every parameter in the
+      description's order and tfjs's layout, then z [B,S,S,C], t [B], ctx [B,L,D] and tfjs's output
+      ε̂ [B,S,S,C] — runs the torch forward with those weights and answers
+      {"ok": true, "what": "check", "maxAbsDiff", "maxAbs"} (the same UNet gives the same ε̂).
       The first line it prints is {"ready": true, "torch", "threads", "params", ...} or
       {"ready": false, "error"}.
 
 Layout: PyTorch's native NCHW (its fast path on CPU); convolution weights [k,k,ci,co] become
-[co,ci,k,k]. Patchify is pixel_unshuffle (the same op; a different channel order, which does not
-change the cost). One thread (torch.set_num_threads(1)). The training step is the bench's: MSE
+[co,ci,k,k]. Patchify keeps tfjs's channel order ((dy·p + dx)·C + c), so the check can compare. One thread (torch.set_num_threads(1)). The training step is the bench's: MSE
 between ε and ε̂ averaged over every element, Adam (lr 1e-4, eps 1e-7: tfjs's defaults).
 """
 import json
@@ -166,18 +169,27 @@ def build(desc, torch):
     half = cfg["timeDim"] // 2
     freqs = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32) / half)
 
+    def patchify(z):
+        B, C, H, W = z.shape
+        return z.reshape(B, C, H // patch, patch, W // patch, patch).permute(0, 3, 5, 1, 2, 4).reshape(B, patch * patch * C, H // patch, W // patch)
+
+    def unpatchify(x):
+        B, PC, h, w = x.shape
+        C = PC // (patch * patch)
+        return x.reshape(B, patch, patch, C, h, w).permute(0, 3, 4, 1, 5, 2).reshape(B, C, h * patch, w * patch)
+
     def forward(z, t, ctx):
         args = t[:, None] * freqs[None, :]
         temb = dense("time/fc2", F.silu(dense("time/fc1", torch.cat([torch.cos(args), torch.sin(args)], 1))))
         block = lambda name, x: attn(name + "/attn", res(name + "/res", x, temb), ctx)
-        h = conv("conv_in", F.pixel_unshuffle(z, patch) if patch > 1 else z)
+        h = conv("conv_in", patchify(z) if patch > 1 else z)
         s0 = block("down0", h)
         s1 = block("down1", F.avg_pool2d(s0, 2))
         h = block("mid", s1)
         h = block("up1", torch.cat([h, s1], 1))
         h = block("up0", torch.cat([F.interpolate(h, scale_factor=2, mode="nearest"), s0], 1))
         eps = conv("out/conv", F.silu(gn("out/gn", h)))
-        eps = F.pixel_shuffle(eps, patch) if patch > 1 else eps
+        eps = unpatchify(eps) if patch > 1 else eps
         if not cfg.get("fullResHead"):
             return eps
         f = h
@@ -190,6 +202,37 @@ def build(desc, torch):
         return eps + conv("head/conv2", F.silu(gn("head/gn", e)))
 
     return P, forward
+
+
+def check_against(path, desc, P, forward, torch):
+    import numpy as np
+    cfg = desc["config"]
+    flat = np.fromfile(path, dtype=np.float32)
+    at = 0
+
+    def take(shape):
+        nonlocal at
+        n = math.prod(shape)
+        x = torch.from_numpy(flat[at:at + n].copy()).reshape(shape)
+        at += n
+        return x
+
+    with torch.no_grad():
+        saved = {k: v.detach().clone() for k, v in P.items()}
+        for p in desc["params"]:
+            w = take(p["shape"])
+            P[p["name"]].copy_(w.permute(3, 2, 0, 1) if w.dim() == 4 else w)
+        B, S, C = desc["batch"], cfg["latentSize"], cfg["latentChannels"]
+        z = take([B, S, S, C]).permute(0, 3, 1, 2).contiguous()
+        t = take([B])
+        ctx = take([B, desc["ctxLen"], cfg["ctxDim"]])
+        want = take([B, S, S, C])
+        if at != flat.size:
+            return {"ok": False, "error": "check file has %d floats, expected %d" % (flat.size, at)}
+        got = forward(z, t, ctx).permute(0, 2, 3, 1)
+        for k, v in saved.items():
+            P[k].copy_(v)
+    return {"ok": True, "what": "check", "maxAbsDiff": float((got - want).abs().max()), "maxAbs": float(want.abs().max())}
 
 
 def serve(desc):
@@ -244,6 +287,9 @@ def serve(desc):
         req = json.loads(line)
         if req.get("cmd") == "quit":
             break
+        if req.get("cmd") == "check":
+            print(json.dumps(check_against(req["file"], desc, P, forward, torch)), flush=True)
+            continue
         if req.get("cmd") != "time" or req.get("what") not in ("forward", "train"):
             print(json.dumps({"ok": False, "error": "unknown request %s" % line}), flush=True)
             continue

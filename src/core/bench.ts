@@ -115,6 +115,8 @@ export function createUNetBench(opts: { batch: number; seed?: number }) {
   return {
     model: m,
     batch,
+    /** The synthetic batch's inputs (owned by the bench: do not dispose). */
+    inputs: { z, t, ctx },
     forward,
     trainStep,
     /** Median wall time (ms) of `what` over `runs` after `warmup`, each waited for with `await data()`. */

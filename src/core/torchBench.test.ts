@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { VOCAB, MAX_TOKENS } from './world';
 import { defaultSDConfig, initReducedSD, countParams, disposeReducedSD } from './model/sd';
-import { unetArchDescription, parseTorchReady, parseTorchTiming, pairedRatios, pairedTableMarkdown } from './torchBench';
+import { unetArchDescription, parseTorchReady, parseTorchTiming, parseTorchCheck, checkFilePayload, pairedRatios, pairedTableMarkdown } from './torchBench';
 
 function hasPython(): boolean {
   try {
@@ -76,5 +76,13 @@ describe('the PyTorch anchor (no torch needed)', () => {
     expect(md).toContain('| 3 | 40.0 | 10.0 | 4.00× | 100.0 | 25.0 | 4.00× |');
     expect(md).toContain('**3.00×**');
     expect(() => pairedRatios([])).toThrow();
+  });
+
+  it('packs the check file in the order torch_unet.py reads it, and parses its answer', () => {
+    const p = checkFilePayload([new Float32Array([1, 2]), new Float32Array([3])], new Float32Array([4]), new Float32Array([5, 6]), new Float32Array([7]), new Float32Array([8, 9]));
+    expect(Array.from(p)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(parseTorchCheck('{"ok": true, "what": "check", "maxAbsDiff": 1e-6, "maxAbs": 3.8}')).toEqual({ maxAbsDiff: 1e-6, maxAbs: 3.8 });
+    expect(() => parseTorchCheck('{"ok": false, "error": "check file has 3 floats, expected 9"}')).toThrow(/3 floats/);
+    expect(() => parseTorchCheck('{"ok": true, "what": "train", "ms": [], "median": 1}')).toThrow(/unexpected/);
   });
 });

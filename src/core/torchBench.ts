@@ -97,3 +97,24 @@ export function pairedTableMarkdown(rounds: PairedRound[], label = 'tfjs wasm'):
   ];
   return lines.join('\n');
 }
+
+/** The answer to a `check` request: the torch forward with tfjs's weights against tfjs's ε̂. Throws on an error answer. */
+export function parseTorchCheck(line: string | undefined): { maxAbsDiff: number; maxAbs: number } {
+  if (line === undefined) throw new Error('torch_unet.py ended without answering');
+  const o = JSON.parse(line) as Record<string, unknown>;
+  if (o.ok !== true) throw new Error(`torch_unet.py: ${String(o.error ?? line)}`);
+  if (o.what !== 'check' || !isNum(o.maxAbsDiff) || !isNum(o.maxAbs)) throw new Error(`unexpected check answer from torch_unet.py: ${line.slice(0, 200)}`);
+  return { maxAbsDiff: o.maxAbsDiff, maxAbs: o.maxAbs };
+}
+
+/** The check file's contents: every parameter in `desc.params` order, then z, t, ctx and tfjs's output, as float32s. */
+export function checkFilePayload(params: Float32Array[], z: Float32Array, t: Float32Array, ctx: Float32Array, out: Float32Array): Float32Array {
+  const parts = [...params, z, t, ctx, out];
+  const all = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
+}
