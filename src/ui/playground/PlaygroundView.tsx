@@ -17,6 +17,8 @@ import { Explanations } from './Explanations';
 import { pageLimitErrors } from '../../worker/browser-dataset';
 import { ResultsTable } from './ResultsTable';
 import { SampleGrid } from './SampleGrid';
+import { ComparePanel, type CompareChoice } from './ComparePanel';
+import { compareFromUrl, searchWithCompare, type CompareUrl } from './compare';
 import { useExperiment } from './useExperiment';
 import { SavedRuns, useSavedRuns } from './SavedRuns';
 import { listRuns, runKey } from '../../worker/experiment-store';
@@ -241,6 +243,17 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
     [lessonInit],
   );
 
+  // Compare samples (issue 16): the URL's comparison, read against the first run on screen; choices are written back.
+  const compareInit = useRef<CompareUrl | null>(null);
+  if (state && !compareInit.current) compareInit.current = compareFromUrl(window.location.search, state.config);
+  const onCompareChoice = useCallback((c: CompareChoice | null) => {
+    const url = new URL(window.location.href);
+    const next = searchWithCompare(url.search, c);
+    if (next === url.search || (next === '' && url.search === '')) return;
+    url.search = next;
+    window.history.replaceState(null, '', url);
+  }, []);
+
   const progress = exp.configuring ?? state?.progress ?? null;
   const bytes = exp.loadProgress;
 
@@ -354,6 +367,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
               </section>
               {!live && finals && <FinalEvalTable finals={finals} state={state} />}
               <SampleGrid state={state} />
+              {compareInit.current && <ComparePanel state={state} initial={compareInit.current} onChoice={onCompareChoice} />}
               <Diagnostics state={state} />
             </>
           ) : (
