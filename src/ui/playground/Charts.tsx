@@ -47,7 +47,7 @@ function Empty({ text }: { text: string }) {
 }
 
 /** Fig. 3 (left): AAF rate (solid, left axis) and PickScore-mini (dashed, right axis) per arm. */
-export function AafPickScoreChart({ state }: { state: RunState }) {
+export function AafPickScoreChart({ state, testId = 'pg-chart-aaf' }: { state: RunState; testId?: string }) {
   const arms0 = state.config.arms;
   const rows = useMemo(() => downsampleRows(aafPickScoreRows(state), arms0.flatMap((_, i) => [`a${i}`, `p${i}`])), [state, arms0]);
   const axis = useMemo(() => updateAxis(lastUpdate(state)), [state]);
@@ -58,10 +58,10 @@ export function AafPickScoreChart({ state }: { state: RunState }) {
   return (
     <ChartCard
       title="AAF rate and PickScore-mini vs update (paper Fig. 3, left)"
-      testId="pg-chart-aaf"
+      testId={testId}
       note="Solid: AAF rate (share of reference samples judged losers, left axis). Dashed with dots: PickScore-mini at checkpoints (right axis); update 0 is the base model."
     >
-      <div data-testid="pg-chart-aaf-points" data-points={JSON.stringify(points)} hidden />
+      <div data-testid={`${testId}-points`} data-points={JSON.stringify(points)} hidden />
       <div className="pg-axis-key" aria-hidden="true">
         <span>
           <svg width="22" height="8"><line x1="0" y1="4" x2="22" y2="4" stroke="#1d2330" strokeWidth="2" /></svg> AAF rate (left axis, 0–1)
@@ -71,7 +71,7 @@ export function AafPickScoreChart({ state }: { state: RunState }) {
         </span>
       </div>
       {constant.length > 0 && (
-        <p className="pg-chart-note" data-testid="pg-aaf-constant" data-arms={JSON.stringify(constant)}>
+        <p className="pg-chart-note" data-testid={`${testId}-constant`} data-arms={JSON.stringify(constant)}>
           AAF off for {constant.join(', ')}: every reference sample is a loser, so the AAF rate is 1 by construction; its line is not drawn (PickScore-mini still is).
         </p>
       )}
@@ -152,7 +152,7 @@ function SimpleLines({
 }
 
 /** Fig. 2: PickScore-mini per arm at checkpoints; any other checkpoint metric selectable. */
-export function CheckpointMetricChart({ state }: { state: RunState }) {
+export function CheckpointMetricChart({ state, testId = 'pg-chart-metric' }: { state: RunState; testId?: string }) {
   const [key, setKey] = useState<CheckpointSeriesKey>('pickScore');
   const rows = useMemo(() => checkpointRows(state, key), [state, key]);
   const axis = useMemo(() => updateAxis(lastUpdate(state)), [state]);
@@ -160,7 +160,7 @@ export function CheckpointMetricChart({ state }: { state: RunState }) {
   return (
     <ChartCard
       title={key === 'pickScore' ? 'PickScore-mini per arm (paper Fig. 2)' : `${info.label} per arm`}
-      testId="pg-chart-metric"
+      testId={testId}
       extra={
         <select aria-label="Metric to plot" value={key} onChange={(e) => setKey(e.target.value as CheckpointSeriesKey)}>
           {CHECKPOINT_SERIES.map((s) => (
