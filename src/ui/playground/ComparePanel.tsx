@@ -6,7 +6,7 @@
  * ImageTile); a recorded run keeps per-image metrics but no images, and says so. The comparison is in
  * the URL (compare.ts), so a teacher can prepare a link; bad values are named and replaced by defaults.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { ImageTile } from '../common/ImageTile';
 import {
   FLICKER_RATES,
@@ -92,14 +92,16 @@ export function ComparePanel({ state, initial, onChoice }: { state: RunState; in
   const [showing, setShowing] = useState<'a' | 'b'>('a');
   const [index, setIndex] = useState(0);
 
-  // Another run on screen (a recorded one, a new experiment): sides naming arms it lacks go back to the defaults.
-  const names = state.config.arms.map((x) => x.name).join('\n');
+  // Another run on screen (a recorded one, a new or reset experiment): the sides go back to that run's defaults.
+  const runKey = `${state.source}:${state.run}:${state.config.arms.map((x) => x.name).join("\n")}:${state.config.updates}`;
+  const firstRun = useRef(runKey);
   useEffect(() => {
-    const has = (s: CompareSide | null) => !s || s.arm === '' || names.split('\n').includes(s.arm);
-    if (!has(a)) setA(null);
-    if (!has(b)) setB(null);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [names]);
+    if (firstRun.current === runKey) return;
+    firstRun.current = runKey;
+    setA(null);
+    setB(null);
+    setIndex(0);
+  }, [runKey]);
 
   const def = useMemo(() => defaultSides(state), [state]);
   const sa = a ?? def?.a ?? null;
