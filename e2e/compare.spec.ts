@@ -119,6 +119,7 @@ test('compare two arms of a tiny live run: the same images as the grid, their me
   await expect(beside.getByTestId('pg-beside-recorded')).toContainText('RECORDED');
   await expect(beside.getByTestId('pg-beside-recorded')).toContainText('aaf-ablation: AAF sign / indicator / off, seed 0');
   await expect(beside.getByTestId('pg-beside-live')).toContainText('LIVE');
+  await expect(page.getByTestId('pg-beside-note')).toContainText('same arms and seed; the live run is smoke-sized: 2 updates on 8 pairs, against the recorded 210 on 1,000');
   await expect(page.getByTestId('pg-beside-live-status')).toHaveText('done', { timeout: 300_000 });
   await expect(page.getByTestId('pg-beside-live-update')).toHaveText(String(smoke.updates));
   const live = decodeConfig(new URL(page.url()).searchParams.get('exp')!);

@@ -46,12 +46,13 @@ export function BesideStart({ entry, disabled, onStart }: { entry: RecordedEntry
 export function BesidePanel({ beside, live, onClose }: { beside: BesideRun; live: RunState; onClose: () => void }) {
   const rec = beside.state;
   const lc = live.config;
+  const same = lc.seed === rec.config.seed && lc.arms.map((a) => a.name).join('\n') === rec.config.arms.map((a) => a.name).join('\n');
   return (
     <section className="pg-card pg-beside" aria-labelledby="pg-beside-h" data-testid="pg-beside">
       <div className="pg-card-head">
         <h2 id="pg-beside-h">Recorded beside live</h2>
-        <span className="pg-muted">
-          same arms and seed; the live run is {beside.size}-sized: {lc.updates} updates on {lc.dataSize} pairs, against the recorded {rec.config.updates.toLocaleString('en-US')} on {rec.config.dataSize.toLocaleString('en-US')}
+        <span className="pg-muted" data-testid="pg-beside-note">
+          {same ? 'same arms and seed' : 'the live experiment has been changed since: its arms or seed are no longer the recorded ones'}; the live run is {beside.size}-sized: {lc.updates} updates on {lc.dataSize} pairs, against the recorded {rec.config.updates.toLocaleString('en-US')} on {rec.config.dataSize.toLocaleString('en-US')}
         </span>
         <button type="button" className="pg-link" data-testid="pg-beside-close" onClick={onClose}>
           Close
