@@ -65,16 +65,16 @@ test('compare two arms of a tiny live run: the same images as the grid, their me
 
   // Flicker: one image alternating A and B; paused, it stays; "Show B/A" swaps by hand.
   await page.getByTestId('pg-compare-mode-flicker').check();
-  await page.getByTestId('pg-compare-rate').selectOption('4');
+  await page.getByTestId('pg-compare-rate').selectOption('3');
   const flick = page.getByTestId('pg-compare-flicker');
   await expect(flick).toHaveAttribute('data-showing', 'b');
   await expect(flick).toHaveAttribute('data-showing', 'a');
-  await expect(page).toHaveURL(/cmpMode=flicker&cmpRate=4/);
+  await expect(page).toHaveURL(/cmpMode=flicker&cmpRate=3/);
   await page.getByTestId('pg-compare-pause').focus();
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('pg-compare-pause')).toHaveAttribute('aria-pressed', 'true');
   const held = await flick.getAttribute('data-showing');
-  await page.waitForTimeout(1500); // six periods at 4 per second
+  await page.waitForTimeout(1500); // four periods at 3 per second
   await expect(flick).toHaveAttribute('data-showing', held!);
   await expect(page.getByTestId('pg-compare-showing')).toContainText('(paused)');
   await page.getByTestId('pg-compare-swap').click();

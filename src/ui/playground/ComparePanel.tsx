@@ -88,7 +88,8 @@ export function ComparePanel({ state, initial, onChoice }: { state: RunState; in
   const [b, setB] = useState<CompareSide | null>(initial.b);
   const [mode, setMode] = useState<CompareMode>(initial.mode);
   const [rate, setRate] = useState(initial.rate);
-  const [paused, setPaused] = useState(false);
+  // With reduced motion asked for, flicker starts paused (Show A / Show B by hand).
+  const [paused, setPaused] = useState(() => !!window.matchMedia?.('(prefers-reduced-motion: reduce)').matches);
   const [showing, setShowing] = useState<'a' | 'b'>('a');
   const [index, setIndex] = useState(0);
 

@@ -99,7 +99,7 @@ describe('compare samples in the URL', () => {
   });
 
   it('writes the comparison into the search string, keeping the other parameters, and removes it', () => {
-    const s = searchWithCompare('?exp=abc&cmpRate=4', { a: { arm: 'SePPO', update: 2 }, b: { arm: '', update: 0 }, mode: 'side', rate: 4 });
+    const s = searchWithCompare('?exp=abc&cmpRate=3', { a: { arm: 'SePPO', update: 2 }, b: { arm: '', update: 0 }, mode: 'side', rate: 3 });
     expect(new URLSearchParams(s).get('exp')).toBe('abc');
     expect(compareFromUrl(s, cfg)).toMatchObject({ a: { arm: 'SePPO', update: 2 }, b: { arm: '', update: 0 }, mode: 'side', messages: [] });
     expect(new URLSearchParams(s).has('cmpRate')).toBe(false);

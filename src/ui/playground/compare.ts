@@ -43,7 +43,8 @@ export interface CompareItem {
 }
 
 export type CompareMode = 'side' | 'flicker';
-export const FLICKER_RATES = [0.5, 1, 2, 4] as const;
+/** Switches per second; at most 3, the flash threshold of WCAG 2.3.1 (Three Flashes or Below). */
+export const FLICKER_RATES = [0.5, 1, 2, 3] as const;
 export const DEFAULT_RATE = 1;
 
 /** An arm at update 0 is the base model: every arm starts from θ₀. */
