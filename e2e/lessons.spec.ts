@@ -71,8 +71,8 @@ test('a gated step fires on a tiny live run and quotes it; one that cannot come 
   await expect(status).toHaveAttribute('data-why', 'timeout');
   await expect(status).toContainText('On this run the effect has not appeared yet (after 3 s of training)');
   await expect(status).toContainText('Why that can happen: with 32 images per checkpoint');
-  // The live numbers it read: no checkpoint yet, or the interval of the 2 images at update 30 that still includes 0.
-  await expect(page.getByTestId('lesson-live')).toHaveText(/^(no checkpoint with per-image evaluations of SFTʷ and SFT on losers yet \(update \d+; the first is at update 30\)|SFTʷ − SFT on losers on true preference at update 30: [+−]\d\.\d{3} \[[+−]\d\.\d{3}, [+−]\d\.\d{3}\] over 2 paired images: the interval still includes 0)$/);
+  // The live numbers it read: no checkpoint yet, or the interval of the 2 images at update 30 (or 60, on a machine fast enough to finish) that still includes 0.
+  await expect(page.getByTestId('lesson-live')).toHaveText(/^(no checkpoint with per-image evaluations of SFTʷ and SFT on losers yet \(update \d+; the first is at update 30\)|SFTʷ − SFT on losers on true preference at update (30|60): [+−]\d\.\d{3} \[[+−]\d\.\d{3}, [+−]\d\.\d{3}\] over 2 paired images: the interval still includes 0)$/);
 
   // ← to step 2, gated on update ≥ 10: it fires and quotes each arm's live loss.
   await page.keyboard.press('ArrowLeft');

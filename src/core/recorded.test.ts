@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { RECORDED_SELECTION, buildManifest, manifestEntry, parseManifest, stripResults } from './recorded';
+import { existsSync, readFileSync } from 'node:fs';
+import { presetConfig } from './config';
+import { RECORDED_SELECTION, buildManifest, manifestEntry, parseManifest, smallLiveVersion, stripResults } from './recorded';
 
 const fixture = () => ({
   config: { seed: 2, updates: 4, arms: [{ name: 'A' }] },
@@ -73,5 +74,25 @@ describe('manifest', () => {
       expect(existsSync(`${s.dir}/results.json`), s.dir).toBe(true);
       expect(existsSync(`${s.dir}/summary.md`), s.dir).toBe(true);
     }
+  });
+});
+
+describe('a small live version of a recorded run', () => {
+  const recorded = JSON.parse(readFileSync('public/recorded/aaf-ablation-v3-seed1.json', 'utf8')).config;
+  it("keeps the recorded arms and seeds and takes the small preset's size, without the protocol's extras", () => {
+    const r = smallLiveVersion(recorded, presetConfig('smoke'));
+    if (!r.ok) throw new Error(r.errors.join('; '));
+    const smoke = presetConfig('smoke');
+    expect(r.config.arms).toEqual(recorded.arms);
+    expect([r.config.seed, r.config.dataSeed, r.config.evalSeed]).toEqual([recorded.seed, recorded.dataSeed, recorded.evalSeed]);
+    expect([r.config.updates, r.config.dataSize, r.config.evalPrompts, r.config.checkpointEvery]).toEqual([smoke.updates, smoke.dataSize, smoke.evalPrompts, smoke.checkpointEvery]);
+    expect(r.config.finalEvalPrompts ?? 0).toBe(0);
+    expect(r.config.aafSkill ?? false).toBe(false);
+    expect(recorded.updates).toBe(210);
+  });
+  it('names what the schema rejects', () => {
+    const r = smallLiveVersion({ ...recorded, arms: [] }, presetConfig('first-look'));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.join(' ')).toMatch(/arms/);
   });
 });

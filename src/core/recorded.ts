@@ -14,6 +14,7 @@
  * Checkpoint records (metrics, win rates, per-image columns, the displacement probe) are kept exactly.
  */
 import { z } from 'zod';
+import { safeParseExperimentConfig, type ExperimentConfig } from './config';
 
 /** One run chosen for shipping: where it is in `runs/` and how to describe it. */
 export interface RecordedSelection {
@@ -219,4 +220,20 @@ export function parseManifest(value: unknown): ParsedManifest {
     runs.push(r.data);
   });
   return { runs, errors };
+}
+
+/** The presets a small live version of a recorded run can take its size from (fast enough on a laptop without a GPU). */
+export const BESIDE_SIZES = ['smoke', 'first-look'] as const;
+export type BesideSize = (typeof BESIDE_SIZES)[number];
+
+/**
+ * A small live version of a recorded run's experiment, to train beside it (issue 16): the recorded
+ * run's arms (method, data, reference, flip, β, lr, colour) and seeds, at the size of a small preset
+ * (its data size, updates, checkpoints, sampling steps and evaluation prompts; none of the protocol's
+ * final evaluation, probe or AAF-skill extras). Checked by the one experiment schema.
+ */
+export function smallLiveVersion(recorded: ExperimentConfig, size: ExperimentConfig): { ok: true; config: ExperimentConfig } | { ok: false; errors: string[] } {
+  const { arms: _a, seed: _s, dataSeed: _d, ...sizing } = size;
+  const r = safeParseExperimentConfig({ ...sizing, seed: recorded.seed, dataSeed: recorded.dataSeed, ...(recorded.evalSeed !== undefined ? { evalSeed: recorded.evalSeed } : {}), arms: recorded.arms });
+  return r.ok ? { ok: true, config: r.config } : { ok: false, errors: r.errors };
 }

@@ -182,7 +182,7 @@ function StepStatus({ st, recordedView, ifNotMet }: { st: StepState; recordedVie
     case 'not-met': {
       const head =
         st.why === 'timeout'
-          ? `${where} the effect has not appeared yet (after ${Math.floor(st.elapsedS)} s of training)`
+          ? `${where} the effect has not appeared yet (after ${Math.floor(Math.min(st.elapsedS, st.timeoutS))} s of training)`
           : st.why === 'run-ended'
             ? `${where} the effect did not appear before the run ended`
             : 'This experiment cannot show this step';

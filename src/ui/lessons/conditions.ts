@@ -180,7 +180,7 @@ export type StepState =
   | { kind: 'waiting'; live: string; elapsedS: number; timeoutS: number }
   | { kind: 'met'; live: string }
   /** Not met: the time ran out, the run ended, or the experiment cannot show it. */
-  | { kind: 'not-met'; live: string; why: 'timeout' | 'run-ended' | 'uncheckable'; elapsedS: number };
+  | { kind: 'not-met'; live: string; why: 'timeout' | 'run-ended' | 'uncheckable'; elapsedS: number; timeoutS: number };
 
 /**
  * A step's state from its condition, the live data and the seconds the run has trained since the
@@ -192,8 +192,9 @@ export function stepState(condition: Condition | undefined, state: RunState | nu
   if (!state) return { kind: 'waiting', live: 'the experiment is loading', elapsedS, timeoutS };
   const r = evaluateCondition(condition, state);
   if (r.met) return { kind: 'met', live: r.live };
-  if (!r.checkable) return { kind: 'not-met', live: r.live, why: 'uncheckable', elapsedS };
-  if (state.status === 'done' || state.status === 'error') return { kind: 'not-met', live: r.live, why: 'run-ended', elapsedS };
-  if (elapsedS >= timeoutS) return { kind: 'not-met', live: r.live, why: 'timeout', elapsedS };
+  if (!r.checkable) return { kind: 'not-met', live: r.live, why: 'uncheckable', elapsedS, timeoutS };
+  // The training seconds count only while the run trains: past the timeout, the time ran out before the run ended.
+  if (elapsedS >= timeoutS) return { kind: 'not-met', live: r.live, why: 'timeout', elapsedS, timeoutS };
+  if (state.status === 'done' || state.status === 'error') return { kind: 'not-met', live: r.live, why: 'run-ended', elapsedS, timeoutS };
   return { kind: 'waiting', live: r.live, elapsedS, timeoutS };
 }

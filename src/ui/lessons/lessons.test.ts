@@ -104,8 +104,10 @@ describe('step state', () => {
   it('waits, fires, latches, and says honestly when the time runs out or the run ends', () => {
     expect(stepState(undefined, null, 0, 5)).toEqual({ kind: 'free' });
     expect(stepState(c, runState(aaf, { update: 3 }), 2, 5)).toEqual({ kind: 'waiting', live: 'update 3 of 210', elapsedS: 2, timeoutS: 5 });
-    expect(stepState(c, runState(aaf, { update: 3 }), 5, 5)).toEqual({ kind: 'not-met', live: 'update 3 of 210', why: 'timeout', elapsedS: 5 });
+    expect(stepState(c, runState(aaf, { update: 3 }), 5, 5)).toEqual({ kind: 'not-met', live: 'update 3 of 210', why: 'timeout', elapsedS: 5, timeoutS: 5 });
     expect(stepState(c, runState(aaf, { update: 3, status: 'done' }), 1, 5)).toMatchObject({ kind: 'not-met', why: 'run-ended' });
+    // A run that ended after the step's time ran out: the time ran out first, and the step keeps saying so.
+    expect(stepState(c, runState(aaf, { update: 3, status: 'done' }), 7, 5)).toMatchObject({ kind: 'not-met', why: 'timeout' });
     expect(stepState(c, runState(aaf, { update: 10 }), 9, 5)).toEqual({ kind: 'met', live: 'update 10 of 210' });
     expect(stepState(c, runState(aaf, { update: 3 }), 0, 5, 'update 10 of 210')).toEqual({ kind: 'met', live: 'update 10 of 210' });
     expect(stepState({ kind: 'aafRate', arm: { method: 'sft' }, above: 0.5, window: 2 }, runState(aaf), 0, 5)).toMatchObject({ kind: 'not-met', why: 'uncheckable' });

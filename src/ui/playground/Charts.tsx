@@ -9,6 +9,7 @@ import type { ExperimentConfig } from '../../core/config';
 import { armColour } from './colours';
 import {
   CHECKPOINT_SERIES,
+  aafByConstruction,
   aafPickScoreRows,
   checkpointRows,
   downsampleRows,
@@ -46,19 +47,21 @@ function Empty({ text }: { text: string }) {
 }
 
 /** Fig. 3 (left): AAF rate (solid, left axis) and PickScore-mini (dashed, right axis) per arm. */
-export function AafPickScoreChart({ state }: { state: RunState }) {
+export function AafPickScoreChart({ state, testId = 'pg-chart-aaf' }: { state: RunState; testId?: string }) {
   const arms0 = state.config.arms;
   const rows = useMemo(() => downsampleRows(aafPickScoreRows(state), arms0.flatMap((_, i) => [`a${i}`, `p${i}`])), [state, arms0]);
   const axis = useMemo(() => updateAxis(lastUpdate(state)), [state]);
   const points = useMemo(() => pointsPerArm(state), [state]);
   const arms = state.config.arms;
+  // No flipper: every reference sample is a loser, so the recorded rate is 1 at every update; its flat line is left out and named.
+  const constant = arms.filter(aafByConstruction).map((a) => a.name);
   return (
     <ChartCard
       title="AAF rate and PickScore-mini vs update (paper Fig. 3, left)"
-      testId="pg-chart-aaf"
+      testId={testId}
       note="Solid: AAF rate (share of reference samples judged losers, left axis). Dashed with dots: PickScore-mini at checkpoints (right axis); update 0 is the base model."
     >
-      <div data-testid="pg-chart-aaf-points" data-points={JSON.stringify(points)} hidden />
+      <div data-testid={`${testId}-points`} data-points={JSON.stringify(points)} hidden />
       <div className="pg-axis-key" aria-hidden="true">
         <span>
           <svg width="22" height="8"><line x1="0" y1="4" x2="22" y2="4" stroke="#1d2330" strokeWidth="2" /></svg> AAF rate (left axis, 0–1)
@@ -67,6 +70,11 @@ export function AafPickScoreChart({ state }: { state: RunState }) {
           <svg width="22" height="8"><line x1="0" y1="4" x2="22" y2="4" stroke="#1d2330" strokeWidth="1.5" strokeDasharray="5 3" /></svg> PickScore-mini (right axis)
         </span>
       </div>
+      {constant.length > 0 && (
+        <p className="pg-chart-note" data-testid={`${testId}-constant`} data-arms={JSON.stringify(constant)}>
+          AAF off for {constant.join(', ')}: every reference sample is a loser, so the AAF rate is 1 by construction; its line is not drawn (PickScore-mini still is).
+        </p>
+      )}
       {rows.length === 0 ? (
         <Empty text="Press Play or Step: the curves appear after the first update." />
       ) : (
@@ -77,7 +85,7 @@ export function AafPickScoreChart({ state }: { state: RunState }) {
             <YAxis yAxisId="aaf" domain={[0, 1]} tick={AXIS} width={34} />
             <YAxis yAxisId="ps" orientation="right" domain={['auto', 'auto']} tick={AXIS} width={48} tickFormatter={(v: number) => String(+v.toPrecision(5))} />
             <Tooltip formatter={(v) => fmt(v)} labelFormatter={(l) => `update ${l}`} />
-            {arms.map((a, i) => (
+            {arms.map((a, i) => aafByConstruction(a) ? null : (
               <Line key={`a${i}`} yAxisId="aaf" dataKey={`a${i}`} name={`${a.name} · AAF`} stroke={armColour(a, i)} dot={false} isAnimationActive={false} connectNulls strokeWidth={1.8} />
             ))}
             {arms.map((a, i) => (
@@ -144,7 +152,7 @@ function SimpleLines({
 }
 
 /** Fig. 2: PickScore-mini per arm at checkpoints; any other checkpoint metric selectable. */
-export function CheckpointMetricChart({ state }: { state: RunState }) {
+export function CheckpointMetricChart({ state, testId = 'pg-chart-metric' }: { state: RunState; testId?: string }) {
   const [key, setKey] = useState<CheckpointSeriesKey>('pickScore');
   const rows = useMemo(() => checkpointRows(state, key), [state, key]);
   const axis = useMemo(() => updateAxis(lastUpdate(state)), [state]);
@@ -152,7 +160,7 @@ export function CheckpointMetricChart({ state }: { state: RunState }) {
   return (
     <ChartCard
       title={key === 'pickScore' ? 'PickScore-mini per arm (paper Fig. 2)' : `${info.label} per arm`}
-      testId="pg-chart-metric"
+      testId={testId}
       extra={
         <select aria-label="Metric to plot" value={key} onChange={(e) => setKey(e.target.value as CheckpointSeriesKey)}>
           {CHECKPOINT_SERIES.map((s) => (

@@ -17,6 +17,8 @@ import { Explanations } from './Explanations';
 import { pageLimitErrors } from '../../worker/browser-dataset';
 import { ResultsTable } from './ResultsTable';
 import { SampleGrid } from './SampleGrid';
+import { ComparePanel, type CompareChoice } from './ComparePanel';
+import { compareFromUrl, searchWithCompare, type CompareUrl } from './compare';
 import { useExperiment } from './useExperiment';
 import { SavedRuns, useSavedRuns } from './SavedRuns';
 import { listRuns, runKey } from '../../worker/experiment-store';
@@ -30,7 +32,8 @@ import { FinalEvalTable } from './FinalEvalTable';
 import type { FinalSummaries } from './results';
 import { RecordedBanner, RecordedGallery } from '../recorded/RecordedGallery';
 import { RECORDED_PARAM, fetchManifest, fetchRecorded } from '../recorded/loadRecorded';
-import type { RecordedEntry } from '../../core/recorded';
+import { smallLiveVersion, type BesideSize, type RecordedEntry } from '../../core/recorded';
+import { BesidePanel, BesideStart, type BesideRun } from '../recorded/Beside';
 import { LessonList, LessonPanel } from '../lessons/LessonPanel';
 import { experimentSearch, lessonFromUrl, searchWithLesson } from '../lessons/lessonUrl';
 
@@ -53,6 +56,8 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
   const [recorded, setRecorded] = useState<RecordedEntry | null>(null);
   const [opening, setOpening] = useState<string | null>(null);
   const [finals, setFinals] = useState<FinalSummaries | null>(null);
+  // A small live run beside a recorded one (issue 16): the recorded run kept as it was read.
+  const [beside, setBeside] = useState<BesideRun | null>(null);
   // Controls start collapsed on a narrow screen, so the charts are reachable without scrolling past every knob.
   const [sideOpen, setSideOpen] = useState(() => !window.matchMedia?.('(max-width: 700px)').matches);
   const { state } = exp;
@@ -227,6 +232,32 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
     },
   });
 
+  /** From the recorded run on screen: a small live version of its arms and seed, trained (and played) beside it. */
+  const startBeside = useCallback(
+    async (size: BesideSize) => {
+      if (!recorded || !state || state.source !== 'imported') return;
+      const r = smallLiveVersion(state.config, presetConfig(size));
+      const errs = r.ok ? pageLimitErrors(r.config) : r.errors;
+      if (!r.ok || errs.length) {
+        setFileError(`Could not start a small live version of the recorded run '${recorded.id}': ${errs.join('; ')}. Nothing was changed.`);
+        return;
+      }
+      setFileError(null);
+      setBeside({ entry: recorded, state, size });
+      setRecorded(null);
+      setFinals(null);
+      setRecordedParam(null);
+      setNotice(null);
+      setErrors([]);
+      setConfig(r.config);
+      setPreset(matchPreset(r.config));
+      writeUrl(r.config);
+      const snap = await exp.configure(r.config, true);
+      if (snap && snap.status !== 'done') await exp.play();
+    },
+    [recorded, state, exp, writeUrl, setRecordedParam],
+  );
+
   const writeLesson = useCallback(
     (step: number, present: boolean) => {
       if (!lessonInit.lesson) return;
@@ -240,6 +271,17 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
     },
     [lessonInit],
   );
+
+  // Compare samples (issue 16): the URL's comparison, read against the first run on screen; choices are written back.
+  const compareInit = useRef<CompareUrl | null>(null);
+  if (state && !compareInit.current) compareInit.current = compareFromUrl(window.location.search, state.config);
+  const onCompareChoice = useCallback((c: CompareChoice | null) => {
+    const url = new URL(window.location.href);
+    const next = searchWithCompare(url.search, c);
+    if (next === url.search || (next === '' && url.search === '')) return;
+    url.search = next;
+    window.history.replaceState(null, '', url);
+  }, []);
 
   const progress = exp.configuring ?? state?.progress ?? null;
   const bytes = exp.loadProgress;
@@ -278,6 +320,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
         }
       />
       {recorded && !live && <RecordedBanner entry={recorded} />}
+      {recorded && !live && <BesideStart entry={recorded} disabled={loading} onStart={(size) => void startBeside(size)} />}
       <Toolbar
         client={client}
         state={state}
@@ -338,6 +381,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
         <div className="pg-main">
           {state ? (
             <>
+              {beside && live && <BesidePanel beside={beside} live={state} onClose={() => setBeside(null)} />}
               <ArmLegend config={state.config} halted={state.halted} />
               <div className="pg-charts" ref={chartsRef}>
                 <AafPickScoreChart state={state} />
@@ -354,6 +398,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
               </section>
               {!live && finals && <FinalEvalTable finals={finals} state={state} />}
               <SampleGrid state={state} />
+              {compareInit.current && <ComparePanel state={state} initial={compareInit.current} onChoice={onCompareChoice} />}
               <Diagnostics state={state} />
             </>
           ) : (

@@ -4,6 +4,7 @@
  */
 import type { ExpUpdateRecord } from '../../worker/protocol-experiment';
 import type { RunState } from './runState';
+import type { ExperimentConfig } from '../../core/config';
 
 export type Row = Record<string, number | null>;
 
@@ -37,6 +38,15 @@ function checkpointValue(s: RunState, arm: string, update: number, key: Checkpoi
   if (!c) return null;
   if (key.startsWith('winRate.')) return c.winRate?.[key.slice('winRate.'.length)] ?? null;
   return c.metrics?.[key] ?? null;
+}
+
+/**
+ * Arms whose AAF rate is 1 by construction: no flipper (Diffusion-DPO, Diffusion-RPO, SePPO with flip
+ * 'off'), so every reference sample is learned as a loser and the recorded rate (the share of s = −1)
+ * is 1 at every update. The chart leaves their flat line out and says why; the records are unchanged.
+ */
+export function aafByConstruction(arm: Pick<ExperimentConfig['arms'][number], 'method' | 'flip'>): boolean {
+  return arm.method === 'dpo' || arm.method === 'rpo' || (arm.method === 'seppo' && arm.flip === 'off');
 }
 
 /**
