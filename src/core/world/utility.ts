@@ -126,12 +126,14 @@ export function idealInfoOf(ideal: Float32Array, bg: readonly number[]): IdealIn
       Math.abs((ideal[3 * i + 2] + 1) * 0.5 - bg[2]);
     empty[i] = d < 1e-5 ? 1 : 0;
   }
+  const mc = meanColour(ideal, mask);
+  if (!mc) throw new Error('idealInfoOf: the ideal image has no foreground pixel (no pixel is 0.3 or more from the background colour)');
   return {
     image: ideal,
     bg: [bg[0], bg[1], bg[2]],
     mask,
     empty,
-    meanColour: meanColour(ideal, mask)!,
+    meanColour: mc,
     edgeEnergy: edgeEnergy(ideal),
     maskCount,
   };
