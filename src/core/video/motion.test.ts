@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend';
 import { Rng } from '../rng';
-import { disposeReducedSD, initReducedSD, tinySDConfig, unetForward, type ReducedSD } from '../model/sd';
+import { defaultSDConfig, disposeReducedSD, initReducedSD, tinySDConfig, unetForward, type ReducedSD } from '../model/sd';
+import { initUNet } from '../model/unet';
+import { disposeParams } from '../model/layers';
 import { UNET_BLOCKS, unetForwardWith } from '../model/unet';
 import { createVideoUNet, disposeVideoUNet, levelChannels, motionModule, videoTrainableVariables, videoUnetForward, type VideoUNet } from './motion';
 import { DEFAULT_LORA_TARGETS } from './lora';
@@ -86,6 +88,22 @@ describe('motion modules', () => {
     }
     tf.dispose([z, t, ctx, video, tF, ctxF, image]);
     disposeVideoUNet(m);
+  });
+
+  it('zero-initialised on the shipped UNet\'s structure too (16×16 latents on 2×2 patches, full-resolution head)', () => {
+    const cfg = defaultSDConfig(31, 12).unet;
+    const unet = initUNet('ship/unet', cfg, new Rng(2));
+    const m = createVideoUNet('vship', unet, cfg, { frames: F, heads: 4 }, 1, { rank: 4 });
+    const r = new Rng(3);
+    const z = tf.tensor4d(r.normals(B * F * 16 * 16 * 4), [B * F, 16, 16, 4]);
+    const ctx = tf.tensor3d(r.normals(B * 12 * 64), [B, 12, 64]);
+    const video = videoUnetForward(m, z, tf.tensor1d([10, 900]), ctx);
+    const image = unetForward(unet, cfg, z, tf.tensor1d([10, 10, 10, 10, 900, 900, 900, 900]), tf.concat([tf.tile(ctx.slice([0, 0, 0], [1, 12, 64]), [F, 1, 1]), tf.tile(ctx.slice([1, 0, 0], [1, 12, 64]), [F, 1, 1])]) as tf.Tensor3D);
+    expect(video.shape).toEqual([B * F, 16, 16, 4]);
+    expect(arr(video)).toEqual(arr(image));
+    tf.dispose([z, ctx, video, image]);
+    disposeVideoUNet(m);
+    disposeParams(unet);
   });
 
   it('once trained (out ≠ 0), frames of a clip talk to each other and clips do not', () => {
