@@ -3,7 +3,7 @@ import { Rng } from '../rng';
 import { IMAGE_LEN } from '../world/render';
 import {
   DEFAULT_FRAMES, TEMPORAL_DEFECT_KINDS, VIDEO_GENERATORS, VIDEO_MAX_TOKENS, VIDEO_VOCAB, allVideoPrompts, buildVideoDataset,
-  checkVideoPrompt, drawTemporalDefect, renderIdealVideo, renderVideoWithDefects, renderWithVideoGenerator, videoPromptKey,
+  checkVideoPrompt, defectiveProgress, drawTemporalDefect, renderIdealVideo, renderVideoWithDefects, renderWithVideoGenerator, videoPromptKey,
   videoPromptText, videoTokenize, videoUtility,
 } from './world';
 
@@ -57,6 +57,16 @@ describe('time-lapse rendering and utility', () => {
       expect(u.parts.frame).toBeCloseTo(1, 12);
       expect(renderVideoWithDefects(v, [], [])).toEqual(x);
     }
+  });
+
+  it('timing defects give the hand-computed progress per frame', () => {
+    const s = [0, 1, 2, 3, 4].map((f) => f / 4);
+    expect(defectiveProgress(5, [])).toEqual(s);
+    expect(defectiveProgress(5, [{ kind: 'reversed' }])).toEqual([1, 0.75, 0.5, 0.25, 0]);
+    expect(defectiveProgress(5, [{ kind: 'halfway', stop: 0.4 }])).toEqual([0, 0.25, 0.4, 0.4, 0.4]);
+    expect(defectiveProgress(5, [{ kind: 'speed', factor: 2 }])).toEqual([0, 0.5, 1, 1, 1]);
+    expect(defectiveProgress(5, [{ kind: 'speed', factor: 0.5 }])).toEqual([0, 0.125, 0.25, 0.375, 0.5]);
+    expect(defectiveProgress(5, [{ kind: 'speed', factor: 2 }, { kind: 'reversed' }])).toEqual([1, 0.5, 0, 0, 0]);
   });
 
   it('is deterministic from a seed (generators, defect lists and the dataset)', () => {
