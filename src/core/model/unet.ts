@@ -136,7 +136,19 @@ export function timestepEmbedding(t: tf.Tensor1D, dim: number): tf.Tensor2D {
   return tf.concat([tf.cos(args), tf.sin(args)], 1) as tf.Tensor2D; // [B,dim]
 }
 
-export function unetForwardWith(p: Params, prefix: string, cfg: UNetConfig, z: tf.Tensor4D, t: tf.Tensor1D, ctx: tf.Tensor3D): tf.Tensor4D {
+/** The UNet's levels in forward order, each a resBlock + cross-attention (the names of their parameters). */
+export const UNET_BLOCKS = ['down0', 'down1', 'mid', 'up1', 'up0'] as const;
+export type UNetBlockName = (typeof UNET_BLOCKS)[number];
+
+/**
+ * Called with the output h [B,H,W,C] of each level's resBlock + cross-attention, in forward order;
+ * what it returns goes on in h's place (and into the skip connection). This is where the video model
+ * (src/core/video/motion.ts) inserts its motion modules, as AnimateDiff does after each of SD's
+ * blocks. Without a hook the forward is the image model's, operation for operation.
+ */
+export type UNetBlockHook = (name: UNetBlockName, h: tf.Tensor4D) => tf.Tensor4D;
+
+export function unetForwardWith(p: Params, prefix: string, cfg: UNetConfig, z: tf.Tensor4D, t: tf.Tensor1D, ctx: tf.Tensor3D, afterBlock?: UNetBlockHook): tf.Tensor4D {
   const [B, H, W, C] = z.shape;
   if (H !== cfg.latentSize || W !== cfg.latentSize || C !== cfg.latentChannels) {
     throw new Error(`unetForward: latents must be [B,${cfg.latentSize},${cfg.latentSize},${cfg.latentChannels}], got [${z.shape}]`);
@@ -145,8 +157,10 @@ export function unetForwardWith(p: Params, prefix: string, cfg: UNetConfig, z: t
   if (ctx.shape[2] !== cfg.ctxDim) throw new Error(`unetForward: context dim ${ctx.shape[2]}, expected ${cfg.ctxDim}`);
   const g = cfg.groups;
   const temb = dense(p, prefix, 'time/fc2', silu(dense(p, prefix, 'time/fc1', timestepEmbedding(t, cfg.timeDim)))) as tf.Tensor2D; // [B,2·timeDim]
-  const block = (name: string, x: tf.Tensor4D) =>
-    crossAttention(p, prefix, `${name}/attn`, resBlock(p, prefix, `${name}/res`, x, temb, g), ctx, cfg.heads, g);
+  const block = (name: UNetBlockName, x: tf.Tensor4D) => {
+    const h = crossAttention(p, prefix, `${name}/attn`, resBlock(p, prefix, `${name}/res`, x, temb, g), ctx, cfg.heads, g);
+    return afterBlock ? afterBlock(name, h) : h;
+  };
 
   const patch = cfg.patch ?? 1;
   let h = conv(p, prefix, 'conv_in', patchify(z, patch)); // [B,8,8,c0] (8 = latentSize / patch)

@@ -163,7 +163,16 @@ function blur(img: Float32Array, sigma: number): void {
 
 /** Render a prompt with an explicit list of defects. Returns a new image in [-1, 1]. */
 export function renderWithDefects(p: Prompt, defects: readonly Defect[]): Float32Array {
-  const obj: { -readonly [K in keyof SceneObject]: SceneObject[K] } = { ...idealObject(p) };
+  return renderObjectWithDefects(idealObject(p), BACKGROUND_RGB[p.background], defects);
+}
+
+/**
+ * Render one object on a flat background `bg` ([0,1] RGB) with an explicit list of defects; a new
+ * image in [-1, 1]. `renderWithDefects` is this for a prompt's ideal object; the time-lapse world
+ * (src/core/video) calls it per frame, with the object part-way through its change.
+ */
+export function renderObjectWithDefects(ideal: SceneObject, bg: RGB, defects: readonly Defect[]): Float32Array {
+  const obj: { -readonly [K in keyof SceneObject]: SceneObject[K] } = { ...ideal };
   let rgb: [number, number, number] = [...obj.rgb];
   const extras: SceneObject[] = [];
   for (const d of defects) {
@@ -194,7 +203,6 @@ export function renderWithDefects(p: Prompt, defects: readonly Defect[]): Float3
     }
   }
   obj.rgb = rgb as RGB;
-  const bg = BACKGROUND_RGB[p.background];
   const img = compose(bg, [...extras, obj], tmpA);
   // Pixel-level defects, in a fixed order: blur, contrast, then noise.
   for (const d of defects) if (d.kind === 'blur') blur(img, d.sigma);

@@ -9,10 +9,10 @@ export {
   renderIdeal, coverage, compose,
 } from './render';
 export type { Coverage, RGB, SceneObject } from './render';
-export { DEFECT_KINDS, GENERATORS, drawDefect, renderWithDefects, renderWithGenerator } from './generators';
+export { DEFECT_KINDS, GENERATORS, drawDefect, renderWithDefects, renderObjectWithDefects, renderWithGenerator } from './generators';
 export type { Defect, DefectKind, GeneratorSpec } from './generators';
-export { UTILITY_WEIGHTS, trueUtility, utilityParts, weightedTotal, edgeEnergy } from './utility';
-export type { Utility, UtilityParts } from './utility';
+export { UTILITY_WEIGHTS, trueUtility, utilityParts, utilityPartsAgainst, idealInfoOf, weightedTotal, edgeEnergy } from './utility';
+export type { IdealInfo, Utility, UtilityParts } from './utility';
 export { RATER_POOLS, poolUtility, raterProbability, ratePair } from './raters';
 export type { RaterPool } from './raters';
 export { DEFAULT_DATASET_OPTIONS, GAP_EDGES, PAIR_SPLITS, alignmentOnlyDataset, buildDataset, ratedPairs, gapBinIndex, winnersOnly, randomPick, idealWinners } from './dataset';

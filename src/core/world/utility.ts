@@ -38,8 +38,9 @@ const FG_THRESHOLD = 0.3; // RGB distance from the background, [0,1] units
 const COLOUR_SCALE = 0.6;
 const BACKGROUND_SCALE = 0.2;
 
-interface IdealInfo {
+export interface IdealInfo {
   image: Float32Array; // the ideal render, [-1,1]
+  bg: [number, number, number]; // its flat background, [0,1]
   mask: Uint8Array; // foreground of the ideal render
   empty: Uint8Array; // pixels the ideal render leaves exactly at the background
   meanColour: [number, number, number]; // [0,1] units
@@ -103,8 +104,18 @@ function idealInfo(p: Prompt): IdealInfo {
   const key = promptKey(p);
   const hit = idealInfoCache.get(key);
   if (hit) return hit;
-  const ideal = renderIdeal(p);
-  const bg = BACKGROUND_RGB[p.background];
+  const info = idealInfoOf(renderIdeal(p), BACKGROUND_RGB[p.background]);
+  idealInfoCache.set(key, info);
+  return info;
+}
+
+/**
+ * What the utility needs to know about an ideal image on a flat background `bg` ([0,1] RGB): its
+ * foreground mask, empty pixels, mean foreground colour and edge energy. The prompt version above
+ * caches it per prompt; the time-lapse world (src/core/video) builds one per ideal frame, whose
+ * object may sit between two prompts' sizes, colours or places.
+ */
+export function idealInfoOf(ideal: Float32Array, bg: readonly number[]): IdealInfo {
   const mask = new Uint8Array(NPIX);
   const maskCount = foreground(ideal, bg, mask);
   const empty = new Uint8Array(NPIX);
@@ -115,16 +126,17 @@ function idealInfo(p: Prompt): IdealInfo {
       Math.abs((ideal[3 * i + 2] + 1) * 0.5 - bg[2]);
     empty[i] = d < 1e-5 ? 1 : 0;
   }
-  const info: IdealInfo = {
+  const mc = meanColour(ideal, mask);
+  if (!mc) throw new Error('idealInfoOf: the ideal image has no foreground pixel (no pixel is 0.3 or more from the background colour)');
+  return {
     image: ideal,
+    bg: [bg[0], bg[1], bg[2]],
     mask,
     empty,
-    meanColour: meanColour(ideal, mask)!,
+    meanColour: mc,
     edgeEnergy: edgeEnergy(ideal),
     maskCount,
   };
-  idealInfoCache.set(key, info);
-  return info;
 }
 
 const clamp01 = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
@@ -145,8 +157,12 @@ export function utilityParts(p: Prompt, image: Float32Array): UtilityParts {
       throw new Error(`trueUtility: image value ${i} is ${image[i]} (pixel ${Math.floor(i / 3)}, channel ${i % 3}); expected finite values in [-1,1]`);
     }
   }
-  const info = idealInfo(p);
-  const bg = BACKGROUND_RGB[p.background];
+  return utilityPartsAgainst(idealInfo(p), image);
+}
+
+/** The parts of U for `image` against an ideal described by `idealInfoOf` (the prompt's, or a video frame's). */
+export function utilityPartsAgainst(info: IdealInfo, image: Float32Array): UtilityParts {
+  const bg = info.bg;
   const mask = scratchMask;
   foreground(image, bg, mask);
 
