@@ -52,15 +52,26 @@ export const RECORDED_SELECTION: readonly RecordedSelection[] = [
     command: `npm run experiment -- --preset reference-strategies --engine node --seed ${n} --eval-seed ${1013 + n} --out runs/reference-strategies-v3-seed${n}`,
     belongsTo: 'issue 13: paper Fig. 2 / Table 4 (bottom), reference strategies; pooled in runs/reference-strategies-v3-seeds.md',
   })),
-  ...[0, 1].map((n) => ({
+  ...[0, 1, 2].map((n) => ({
     id: `table2-v3-seed${n}`,
     dir: `runs/table2-v3-seed${n}`,
-    title: `Table 2: SFTʷ, Diffusion-DPO, SPIN-like, SePPOʷ, seed ${n}`,
-    command:
-      n === 0
-        ? 'npm run experiment -- --config runs/table2-v3-seed0/config.json --engine node --final-eval 64x8 --final-eval-ood --eval-seed 1013 --out runs/table2-v3-seed0'
-        : 'npm run experiment -- --config runs/table2-v3-seed0/config.json --seed 1 --engine node --final-eval 64x8 --final-eval-ood --eval-seed 1014 --out runs/table2-v3-seed1',
-    belongsTo: 'issue 13 point 5: paper Table 2 (validation and out-of-distribution sets); pooled in runs/table2-v3-seeds.md',
+    title: `Tables 1 and 2: SFTʷ, Diffusion-DPO, SPIN-like, SePPOʷ, seed ${n}`,
+    command: `npm run experiment -- --config runs/table2-v3-seed0/config.json${n ? ` --seed ${n}` : ''} --engine node --final-eval 64x8 --final-eval-ood --eval-seed ${1013 + n} --out runs/table2-v3-seed${n}`,
+    belongsTo: 'issue 13 point 5: paper Tables 1 and 2 (validation and out-of-distribution sets); pooled in runs/table2-v3-seeds.md',
+  })),
+  ...[0, 1, 2].map((n) => ({
+    id: `table1-v3-extra-seed${n}`,
+    dir: `runs/table1-v3-extra-seed${n}`,
+    title: `Table 1: SePPOʳ, DDPO, D3PO (PickScore-mini), seed ${n}`,
+    command: `npm run experiment -- --config runs/table1-v3-extra-seed0/config.json --seed ${n} --engine node --final-eval 64x8 --final-eval-ood --eval-seed ${1013 + n} --out runs/table1-v3-extra-seed${n}`,
+    belongsTo: 'issues 13 and 15: paper Table 1, the remaining arms; pooled in runs/table1-v3-extra-seeds.md',
+  })),
+  ...[0, 1, 2].map((n) => ({
+    id: `table2-rpo-spo-seed${n}`,
+    dir: `runs/table2-rpo-spo-seed${n}`,
+    title: `Tables 1 and 2: Diffusion-RPO, SPO (PickScore-mini), seed ${n}`,
+    command: `npm run experiment -- --config runs/table2-rpo-spo-seed0/config.json --seed ${n} --engine node --final-eval 64x8 --final-eval-ood --eval-seed ${1013 + n} --out runs/table2-rpo-spo-seed${n}`,
+    belongsTo: 'issues 13 and 15: paper Tables 1 and 2, Diffusion-RPO and SPO; pooled in runs/table2-rpo-spo-seeds.md',
   })),
   ...[0, 1, 2].map((n) => ({
     id: `gates-seed${n}`,
