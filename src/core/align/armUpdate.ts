@@ -481,6 +481,34 @@ function halt(arm: ArmState, c: UpdateContext, why: string): null {
   return null;
 }
 
+/**
+ * The end of a reward arm's step (each DDPO inner epoch, D3PO, SPO): read the packed scalars back, then
+ * take the Adam step, or, if the loss (`lossOf` the values) diverged, drop the gradients and halt the arm.
+ * The read-back values, or null when the arm halted.
+ */
+async function readBackThenStep(
+  arm: ArmState,
+  c: UpdateContext,
+  lap: (phase: UpdatePhase) => void,
+  grads: tf.NamedTensorMap,
+  packed: tf.Tensor1D,
+  lossOf: (v: Float32Array) => number,
+  whySuffix = '',
+): Promise<Float32Array | null> {
+  lap('policy backward');
+  const v = await readBack(packed);
+  lap('read-back');
+  const why = rewardDivergence(c, lossOf(v));
+  if (why) {
+    tf.dispose(grads);
+    lap('optimizer');
+    return halt(arm, c, why + whySuffix);
+  }
+  applyStep(arm, grads);
+  lap('optimizer');
+  return v;
+}
+
 const NULL_DIAGNOSTICS = { mL: null, rW: null, rL: null, aafRate: null, rewardW: null, rewardL: null, margin: null, insideHist: null, accByTBucket: null, flippedShare: null } as const;
 
 /**
@@ -534,18 +562,9 @@ async function rewardArmUpdate(arm: ArmState, c: UpdateContext): Promise<UpdateR
     try {
       for (let e = 0; e < o.innerEpochs; e++) {
         const { grads, packed } = ddpoInnerGrads(arm.policy, arm.vars, c.unet, ro.tr, ro.tc, ro.advantages, o.clipRange);
-        lap('policy backward');
-        const v = await readBack(packed);
-        lap('read-back');
+        const v = await readBackThenStep(arm, c, lap, grads, packed, (u) => unpackDdpo(u).loss, e > 0 ? ` (inner epoch ${e + 1})` : '');
+        if (!v) return null;
         const r = unpackDdpo(v);
-        const why = rewardDivergence(c, r.loss);
-        if (why) {
-          tf.dispose(grads);
-          lap('optimizer');
-          return halt(arm, c, why + (e > 0 ? ` (inner epoch ${e + 1})` : ''));
-        }
-        applyStep(arm, grads);
-        lap('optimizer');
         loss += r.loss / o.innerEpochs;
         clipFrac += r.clipFrac / o.innerEpochs;
         ratioMaxDev = Math.max(ratioMaxDev, r.ratioMaxDev);
@@ -598,17 +617,8 @@ async function rewardArmUpdate(arm: ArmState, c: UpdateContext): Promise<UpdateR
     disposeTrajectory(l);
     disposePairRollout(pr);
   }
-  lap('policy backward');
-  const v = await readBack(packed);
-  lap('read-back');
-  const why = rewardDivergence(c, v[0]);
-  if (why) {
-    tf.dispose(grads);
-    lap('optimizer');
-    return halt(arm, c, why);
-  }
-  applyStep(arm, grads);
-  lap('optimizer');
+  const v = await readBackThenStep(arm, c, lap, grads, packed, (u) => u[0]);
+  if (!v) return null;
   const rec: UpdateRecord = {
     arm: arm.cfg.name,
     update: c.update + 1,
@@ -659,17 +669,8 @@ async function spoArmUpdate(
   } finally {
     disposeSpoRollout(ro);
   }
-  lap('policy backward');
-  const v = await readBack(packed);
-  lap('read-back');
-  const why = rewardDivergence(c, v[0]);
-  if (why) {
-    tf.dispose(grads);
-    lap('optimizer');
-    return halt(arm, c, why);
-  }
-  applyStep(arm, grads);
-  lap('optimizer');
+  const v = await readBackThenStep(arm, c, lap, grads, packed, (u) => u[0]);
+  if (!v) return null;
   const rec: UpdateRecord = {
     arm: arm.cfg.name,
     update: c.update + 1,
