@@ -73,6 +73,13 @@ export const RECORDED_SELECTION: readonly RecordedSelection[] = [
     command: `npm run experiment -- --config runs/table2-rpo-spo-seed0/config.json --seed ${n} --engine node --final-eval 64x8 --final-eval-ood --eval-seed ${1013 + n} --out runs/table2-rpo-spo-seed${n}`,
     belongsTo: 'issues 13 and 15: paper Tables 1 and 2, Diffusion-RPO and SPO; pooled in runs/table2-rpo-spo-seeds.md',
   })),
+  {
+    id: 'reward-hacking-v3-seed0',
+    dir: 'runs/reward-hacking-v3-seed0',
+    title: 'reward-hacking: DDPO on Aesthetic and on PickScore-mini, 90 updates',
+    command: 'npm run experiment -- --config runs/reward-hacking-v3-seed0/config.json --engine node --out runs/reward-hacking-v3-seed0',
+    belongsTo: 'issue 15: reward hacking made visible (training reward up, true preference down)',
+  },
   ...[0, 1, 2].map((n) => ({
     id: `gates-seed${n}`,
     dir: `runs/gates/seed-${n}`,

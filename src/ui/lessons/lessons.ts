@@ -198,6 +198,7 @@ export const LESSONS: readonly Lesson[] = [
     id: 'reward-hacking',
     title: 'Reward hacking',
     preset: 'reward-hacking',
+    recordedRun: 'reward-hacking-v3-seed0',
     summary: 'DDPO on a prompt-free reward climbs its reward while the true preference falls.',
     steps: [
       {
@@ -212,7 +213,7 @@ export const LESSONS: readonly Lesson[] = [
         condition: { kind: 'rewardHacked', arm: { method: 'ddpo', reward: 'aesthetic' } },
         timeoutS: 600,
         ifNotMet: 'the first checkpoints can move together by chance; the hack shows as the reward keeps rising over several checkpoints.',
-        recorded: 'Recorded on the first base (runs/reward-hacking-60, one seed, 60 updates, 64 images): DDPO on Aesthetic −0.158 [−0.200, −0.117] true preference against the base, Alignment down; DDPO on PickScore-mini +0.038 [+0.002, +0.074]. Not yet re-measured on the shipped base.',
+        recorded: 'Recorded on the shipped base (runs/reward-hacking-v3-seed0, one seed, 90 updates, 256 paired images): DDPO on Aesthetic wins 75 % by its own reward but 15 % by the true preference (Δ −0.135 [−0.152, −0.118]), Alignment down; DDPO on PickScore-mini is level with the base by the truth (Δ −0.001 [−0.014, +0.013]) while its reward wins 79 %. Over 3 seeds × 210 updates (runs/table1-v3-extra-*) DDPO on PickScore-mini hacks it too: reward +0.64, true preference −0.032.',
       },
       {
         title: 'What a learned metric would say',
