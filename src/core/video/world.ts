@@ -16,11 +16,12 @@
  */
 import { Rng } from '../rng';
 import type { Background, Colour, Position, Prompt, Shape, Size } from '../world/prompt';
-import { BACKGROUNDS, COLOURS, POSITIONS, PromptError, SHAPES, SIZES, VOCAB } from '../world/prompt';
+import { BACKGROUNDS, COLOURS, POSITIONS, POSITION_PHRASE, PromptError, SHAPES, SIZES, VOCAB } from '../world/prompt';
 import { BACKGROUND_RGB, COLOUR_RGB, IMAGE_LEN, IMAGE_SIZE, POSITION_CENTRE, SIZE_RADIUS, compose, to11, type RGB, type SceneObject } from '../world/render';
 import { DEFECT_KINDS, GENERATORS, drawDefect, renderObjectWithDefects, type Defect } from '../world/generators';
 import { UTILITY_WEIGHTS, idealInfoOf, utilityPartsAgainst, weightedTotal, type IdealInfo, type UtilityParts } from '../world/utility';
 import { RATER_POOLS, ratePair } from '../world/raters';
+import type { RatedPair } from '../world/dataset';
 
 export const DEFAULT_FRAMES = 8;
 export const CHANGE_KINDS = ['grow', 'shrink', 'recolour', 'move'] as const;
@@ -40,13 +41,6 @@ export interface VideoPrompt {
   darkens: boolean;
 }
 
-const POSITION_PHRASE: Record<Position, string> = {
-  center: 'in the center',
-  left: 'on the left',
-  right: 'on the right',
-  top: 'at the top',
-  bottom: 'at the bottom',
-};
 
 /** The image-world prompt of the last frame of the ideal video. */
 export function endPrompt(v: VideoPrompt): Prompt {
@@ -506,20 +500,7 @@ export const VIDEO_RATER_POOLS: Readonly<Record<'A' | 'B', { name: 'A' | 'B'; we
   B: { name: 'B', weights: Object.freeze({ frame: 0.4, temporal: 0.4, follow: 0.2 }) },
 });
 
-export interface VideoPair {
-  prompt: VideoPrompt;
-  text: string;
-  winner: Float32Array;
-  loser: Float32Array;
-  winnerGen: number;
-  loserGen: number;
-  /** True utility (pool A) of each video. */
-  uWinner: number;
-  uLoser: number;
-  partsWinner: VideoUtilityParts;
-  partsLoser: VideoUtilityParts;
-  pool: 'A' | 'B';
-}
+export type VideoPair = RatedPair<VideoPrompt, VideoUtilityParts>;
 
 /** `n` rated pairs on random picks of `prompts`, from two random video generators each; ties are dropped and redrawn. */
 export function ratedVideoPairs(prompts: readonly VideoPrompt[], n: number, poolName: 'A' | 'B', rng: Rng, frames = DEFAULT_FRAMES): { pairs: VideoPair[]; ties: number } {

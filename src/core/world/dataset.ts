@@ -19,22 +19,26 @@ import { RATER_POOLS, poolUtility, ratePair, type RaterPool } from './raters';
 import { UTILITY_WEIGHTS, trueUtility, utilityParts, weightedTotal, type UtilityParts } from './utility';
 import { renderIdeal } from './render';
 
-export interface Pair {
-  prompt: Prompt;
+/** A rated pair of renders (images here, videos in src/core/video): what was asked, both renders, who won. */
+export interface RatedPair<P, Parts> {
+  prompt: P;
   text: string;
   winner: Float32Array;
   loser: Float32Array;
   winnerGen: number;
   loserGen: number;
-  /** True utility (pool A weights, 0..1) of each image, whatever pool judged the pair. */
+  /** True utility (pool A weights, 0..1) of each render, whatever pool judged the pair. */
   uWinner: number;
   uLoser: number;
-  partsWinner: UtilityParts;
-  partsLoser: UtilityParts;
-  defectsWinner: Defect[];
-  defectsLoser: Defect[];
+  partsWinner: Parts;
+  partsLoser: Parts;
   /** The rater pool that judged the pair. */
   pool: 'A' | 'B';
+}
+
+export interface Pair extends RatedPair<Prompt, UtilityParts> {
+  defectsWinner: Defect[];
+  defectsLoser: Defect[];
 }
 
 export interface DatasetOptions {

@@ -49,7 +49,8 @@ export class PromptError extends Error {
   }
 }
 
-const POSITION_PHRASE: Record<Position, string> = {
+/** How a prompt says where the object is (also the time-lapse world's prompts). */
+export const POSITION_PHRASE: Record<Position, string> = {
   center: 'in the center',
   left: 'on the left',
   right: 'on the right',

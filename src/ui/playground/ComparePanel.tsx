@@ -8,6 +8,7 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { ImageTile } from '../common/ImageTile';
+import { metricColumns } from './metricColumns';
 import {
   FLICKER_RATES,
   commonPairs,
@@ -22,13 +23,7 @@ import {
 } from './compare';
 import type { RunState } from './runState';
 
-const METRICS = [
-  ['trueUtility', 'True preference', 3],
-  ['pickScore', 'PickScore-mini', 2],
-  ['hps', 'HPS-mini', 2],
-  ['alignment', 'Alignment', 3],
-  ['aesthetic', 'Aesthetic', 2],
-] as const;
+const METRICS = metricColumns(['trueUtility', 'pickScore', 'hps', 'alignment', 'aesthetic']);
 
 export interface CompareChoice {
   a: CompareSide;

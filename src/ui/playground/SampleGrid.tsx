@@ -5,16 +5,11 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import { ImageTile } from '../common/ImageTile';
+import { metricColumns } from './metricColumns';
 import { armColour, BASE_COLOUR } from './colours';
 import { checkpointUpdates, evalKey, type RunState } from './runState';
 
-const METRICS = [
-  ['pickScore', 'PickScore-mini', 2],
-  ['hps', 'HPS-mini', 2],
-  ['alignment', 'Alignment', 3],
-  ['aesthetic', 'Aesthetic', 2],
-  ['trueUtility', 'True preference', 3],
-] as const;
+const METRICS = metricColumns(['pickScore', 'hps', 'alignment', 'aesthetic', 'trueUtility']);
 
 const MAX_SHOWN = 12;
 
