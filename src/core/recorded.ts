@@ -80,6 +80,13 @@ export const RECORDED_SELECTION: readonly RecordedSelection[] = [
     command: 'npm run experiment -- --config runs/reward-hacking-v3-seed0/config.json --engine node --out runs/reward-hacking-v3-seed0',
     belongsTo: 'issue 15: reward hacking made visible (training reward up, true preference down)',
   },
+  {
+    id: 'beta-sweep-v3-seed0',
+    dir: 'runs/beta-sweep-v3-seed0',
+    title: 'beta-sweep: SePPOʷ at β = 100 … 10,000, seed 0',
+    command: 'npm run experiment -- --preset beta-sweep --seed 0 --engine node --final-eval 64x8 --eval-seed 1013 --out runs/beta-sweep-v3-seed0',
+    belongsTo: 'issue 16: the “What β does” lesson (sigmoid saturation against β)',
+  },
   ...[0, 1, 2].map((n) => ({
     id: `gates-seed${n}`,
     dir: `runs/gates/seed-${n}`,

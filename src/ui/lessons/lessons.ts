@@ -168,6 +168,7 @@ export const LESSONS: readonly Lesson[] = [
     id: 'beta',
     title: 'What β does',
     preset: 'beta-sweep',
+    recordedRun: 'beta-sweep-v3-seed0',
     summary: 'SePPOʷ at five β: the sigmoid saturates, implicit accuracy jumps, the images barely care.',
     steps: [
       {
