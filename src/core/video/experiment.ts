@@ -330,7 +330,7 @@ export class VideoExperiment {
   }
 
   /** The final evaluation: the raw model, the image model frame by frame (if asked) and every arm, on the same clips. */
-  async finalEval(onModel?: (name: string) => void): Promise<{ prompts: string[]; models: VideoModelEval[]; samples: Record<string, Float32Array[]> }> {
+  async finalEval(onModel?: (name: string) => void): Promise<{ prompts: string[]; models: VideoModelEval[]; samples: Record<string, Float32Array[]>; idealFeatures: { frame: Float32Array[]; clip: Float32Array[] } | null }> {
     const c = this.config, F = c.frames;
     const { prompts, noiseSeed } = this.evalClips('final');
     const ideal = prompts.map((p) => renderIdealVideo(p, F));
@@ -359,7 +359,7 @@ export class VideoExperiment {
       samples[m.name] = clips.slice(0, 4);
       this.log(`final evaluation: ${m.name}, ${clips.length} clips in ${((Date.now() - t0) / 1000).toFixed(1)} s, true preference ${mean(metrics.map((x) => x.trueUtility)).toFixed(4)}`);
     }
-    return { prompts: prompts.map(videoPromptText), models: out, samples };
+    return { prompts: prompts.map(videoPromptText), models: out, samples, idealFeatures: idealSets };
   }
 
   /** Sampled clips of every model for a few evaluation prompts (the page's animated grid; same noise for every model). */
