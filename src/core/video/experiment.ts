@@ -146,7 +146,7 @@ export class VideoExperiment {
   readonly arms: ArmState[] = [];
   private readonly sd: ReducedSD;
   private readonly raw: VideoUNet;
-  private readonly features: VideoFeatureScorer | null;
+  private features: VideoFeatureScorer | null;
   private readonly log: (s: string) => void;
   private readonly latLen: number;
   private winnerLatents: Float32Array;
@@ -330,7 +330,8 @@ export class VideoExperiment {
   }
 
   /** The final evaluation: the raw model, the image model frame by frame (if asked) and every arm, on the same clips. */
-  async finalEval(onModel?: (name: string) => void): Promise<{ prompts: string[]; models: VideoModelEval[]; samples: Record<string, Float32Array[]>; idealFeatures: { frame: Float32Array[]; clip: Float32Array[] } | null }> {
+  async finalEval(onModel?: (name: string) => void, features?: VideoFeatureScorer | null): Promise<{ prompts: string[]; models: VideoModelEval[]; samples: Record<string, Float32Array[]>; idealFeatures: { frame: Float32Array[]; clip: Float32Array[] } | null }> {
+    if (features !== undefined) this.features = features; // the runner may load the feature networks only now
     const c = this.config, F = c.frames;
     const { prompts, noiseSeed } = this.evalClips('final');
     const ideal = prompts.map((p) => renderIdealVideo(p, F));
