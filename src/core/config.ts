@@ -40,6 +40,16 @@ export function isRewardMethod(m: ArmMethod): m is RewardMethod {
   return (REWARD_METHODS as readonly string[]).includes(m);
 }
 
+/**
+ * Whether the likelihood-displacement probe (fixed pairs of the training data, `probePairs`) measures
+ * an arm's own training data. The reward arms (DDPO, D3PO, SPO) learn from their own samples and never
+ * see the dataset's pairs, so for them a rise of the probe's error is drift on unseen data, not
+ * displacement of what they are pushed towards: it is shown, but never flagged.
+ */
+export function probeIsTrainingData(m: ArmMethod): boolean {
+  return !isRewardMethod(m);
+}
+
 /** Diffusion-DPO or Diffusion-RPO: trains on the real pairs against θ_ref, with Diffusion-DPO's implicit rewards. */
 export function isPairMethod(m: ArmMethod): m is (typeof PAIR_METHODS)[number] {
   return (PAIR_METHODS as readonly string[]).includes(m);

@@ -62,6 +62,15 @@ describe('protocol reports', () => {
     expect(summaryMarkdown(r)).toContain('Final evaluation on oodRaters');
     expect(displacementMarkdown(r)).toContain('+7.0 / +10.0 ⚠');
     expect(displacementMarkdown(r)).toContain('flagged: SFT @ lr 1e-4');
+    // A reward arm's probe is drift on pairs it never trains on: shown with ∘, never flagged.
+    const spo = run(0);
+    spo.arms[0].config = { ...spo.arms[0].config, method: 'spo' };
+    const md = displacementMarkdown(spo)!;
+    expect(md).toContain('| SFT @ lr 1e-4 ∘ |');
+    expect(md).toContain('+7.0 / +10.0 |');
+    expect(md).not.toContain('⚠ |');
+    expect(md).toContain('no arm flagged');
+    expect(md).toContain('SFT @ lr 1e-4 learns from its own samples and never sees these pairs');
     expect(aafSkillMarkdown(r)).toContain('| 1 | 3 | 0 | 4 | 62.5% | 25.0% | 100.0% |');
     const sw = sweepMarkdown(r)!;
     expect(sw).toContain('Best lr by mean Δ: SFT: lr 1e-4.');

@@ -14,6 +14,7 @@ import { METRIC_INFO, type MetricKey } from '../eval/metrics';
 import { pearson, spearman } from '../eval/stats';
 import { confusionRates, DISPLACEMENT_FLAG } from './diagnostics';
 import type { ArmResults, Metrics, RunResults } from './records';
+import { probeIsTrainingData } from '../config';
 
 const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : '—');
 const signed = (v: number, d: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(d)}` : '—');
@@ -75,18 +76,21 @@ export function displacementMarkdown(r: RunResults): string | null {
   const arms = r.arms.filter((a) => a.checkpoints.some((c) => c.probe));
   if (arms.length === 0) return null;
   const updates = [...new Set(arms.flatMap((a) => a.checkpoints.map((c) => c.update)))].sort((x, y) => x - y);
+  const own = (a: ArmResults) => probeIsTrainingData(a.config.method);
   const cell = (a: ArmResults, u: number) => {
     const p = a.checkpoints.find((c) => c.update === u)?.probe;
-    return p ? `${signed(100 * p.winners, 1)} / ${signed(100 * p.losers, 1)}${p.flagged ? ' ⚠' : ''}` : '—';
+    return p ? `${signed(100 * p.winners, 1)} / ${signed(100 * p.losers, 1)}${p.flagged && own(a) ? ' ⚠' : ''}` : '—';
   };
-  const flagged = arms.filter((a) => a.checkpoints.some((c) => c.probe?.flagged)).map((a) => a.name);
+  const flagged = arms.filter((a) => own(a) && a.checkpoints.some((c) => c.probe?.flagged)).map((a) => a.name);
+  const unseen = arms.filter((a) => !own(a)).map((a) => a.name);
   return [
     `## Likelihood displacement: error on ${r.config.probePairs} fixed training pairs relative to θ₀, winners / losers (%)`,
     '',
     `Same pairs, t and ε at every checkpoint (ratio of summed errors − 1). ⚠: the winners' error rose past +${100 * DISPLACEMENT_FLAG} % ` +
-      `(${flagged.length ? `flagged: ${flagged.join(', ')}` : 'no arm flagged'}).`,
+      `(${flagged.length ? `flagged: ${flagged.join(', ')}` : 'no arm flagged'}).` +
+      (unseen.length ? ` ${unseen.join(', ')} learn${unseen.length === 1 ? 's' : ''} from ${unseen.length === 1 ? 'its' : 'their'} own samples and never see${unseen.length === 1 ? 's' : ''} these pairs: ${unseen.length === 1 ? 'its' : 'their'} row${unseen.length === 1 ? ' is' : 's are'} drift on unseen data (marked ∘), not displacement, and never flagged.` : ''),
     '',
-    table(['Arm', ...updates.map((u) => `u=${u}`)], arms.map((a) => [a.name, ...updates.map((u) => cell(a, u))])),
+    table(['Arm', ...updates.map((u) => `u=${u}`)], arms.map((a) => [own(a) ? a.name : `${a.name} ∘`, ...updates.map((u) => cell(a, u))])),
     '',
   ].join('\n');
 }

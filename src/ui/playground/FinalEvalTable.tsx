@@ -7,6 +7,7 @@
  * only where the file carries one. And the likelihood-displacement probe per checkpoint, where recorded.
  */
 import { formatDelta, formatWin } from '../../core/align/protocolReport';
+import { probeIsTrainingData } from '../../core/config';
 import type { FinalSummaries } from './results';
 import type { RunState } from './runState';
 
@@ -19,7 +20,7 @@ const KEYS = [
 export function FinalEvalTable({ finals, state }: { finals: FinalSummaries; state: RunState }) {
   const arms = state.config.arms.filter((a) => finals[a.name]?.length);
   const probes = state.config.arms
-    .map((a) => ({ arm: a.name, cps: (state.checkpoints[a.name] ?? []).filter((c) => c.probe) }))
+    .map((a) => ({ arm: a.name, own: probeIsTrainingData(a.method), cps: (state.checkpoints[a.name] ?? []).filter((c) => c.probe) }))
     .filter((p) => p.cps.length > 0);
   if (arms.length === 0 && probes.length === 0) return null;
   return (
@@ -64,7 +65,10 @@ export function FinalEvalTable({ finals, state }: { finals: FinalSummaries; stat
       {probes.length > 0 && (
         <div className="pg-table-wrap">
           <table className="pg-results" aria-label="Likelihood displacement" data-testid="pg-displacement-table">
-            <caption className="pg-muted">Likelihood displacement: error on fixed training pairs relative to θ₀, winners / losers (%); ⚠ the winners' error rose past +5 %</caption>
+            <caption className="pg-muted">
+              Likelihood displacement: error on fixed training pairs relative to θ₀, winners / losers (%); ⚠ the winners' error rose past +5 %
+              {probes.some((p) => !p.own) ? '; ∘ a reward arm (DDPO, D3PO, SPO): it learns from its own samples and never sees these pairs, so its row is drift on unseen data, never flagged' : ''}
+            </caption>
             <thead>
               <tr>
                 <th scope="col">Arm</th>
@@ -78,11 +82,11 @@ export function FinalEvalTable({ finals, state }: { finals: FinalSummaries; stat
             <tbody>
               {probes.map((p) => (
                 <tr key={p.arm}>
-                  <th scope="row">{p.arm}</th>
+                  <th scope="row">{p.own ? p.arm : `${p.arm} ∘`}</th>
                   {p.cps.map((c) => (
                     <td key={c.update}>
                       {pctSigned(c.probe!.winners)} / {pctSigned(c.probe!.losers)}
-                      {c.probe!.flagged ? ' ⚠' : ''}
+                      {c.probe!.flagged && p.own ? ' ⚠' : ''}
                     </td>
                   ))}
                 </tr>
