@@ -50,12 +50,14 @@ const LABEL: Record<(typeof CLIP_METRIC_KEYS)[number], string> = {
 const DIG: Record<string, number> = { trueUtility: 3, frame: 3, temporal: 3, follow: 3, ssim: 3, psnr: 2, lpips: 4 };
 const f = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '—');
 const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
+/** A number read back from results.json, where JSON wrote NaN as null. */
+const num = (x: unknown) => (typeof x === 'number' ? x : NaN);
 
 function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-const present = (models: readonly VideoModelResult[]) => CLIP_METRIC_KEYS.filter((k) => models.every((m) => (m.columns[k] ?? []).every((v) => Number.isFinite(v))));
+const present = (models: readonly VideoModelResult[]) => CLIP_METRIC_KEYS.filter((k) => models.every((m) => (m.columns[k] ?? []).length > 0 && (m.columns[k] ?? []).every((v) => Number.isFinite(v))));
 
 /** The means table (Table 3's shape) and the paired comparison of every model with the raw model. */
 export function videoFinalMarkdown(models: readonly VideoModelResult[], n: number, fidDelta?: Record<string, { fid: Interval; fvd: Interval }>): string {
@@ -159,7 +161,7 @@ export function videoSeedsMarkdown(runs: readonly VideoResults[], feats?: readon
   }
   const pooled: VideoModelResult[] = names.map((name) => {
     const rows = runs.flatMap((r) => fromColumns(r.final.models.find((m) => m.name === name)!.columns));
-    return { name, columns: toColumns(rows), fid: mean(runs.map((r) => r.final.models.find((m) => m.name === name)!.fid)), fvd: mean(runs.map((r) => r.final.models.find((m) => m.name === name)!.fvd)) };
+    return { name, columns: toColumns(rows), fid: mean(runs.map((r) => num(r.final.models.find((m) => m.name === name)!.fid))), fvd: mean(runs.map((r) => num(r.final.models.find((m) => m.name === name)!.fvd))) };
   });
   const raw = fromColumns(pooled[0].columns) as unknown as VideoClipMetrics[];
   const keys = present(pooled);
