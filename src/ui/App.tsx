@@ -6,10 +6,11 @@ import { PlaygroundView } from './playground/PlaygroundView';
 import { DataView } from './data/DataView';
 import { configFromUrl } from './playground/urlState';
 import { ModelView } from './model/ModelView';
+import { VideoView } from './video/VideoView';
 
-const VIEWS = ['playground', 'data', 'model'] as const;
+const VIEWS = ['playground', 'data', 'model', 'video'] as const;
 type View = (typeof VIEWS)[number];
-const VIEW_LABEL: Record<View, string> = { playground: 'Playground', data: 'Data', model: 'Model' };
+const VIEW_LABEL: Record<View, string> = { playground: 'Playground', data: 'Data', model: 'Model', video: 'Video' };
 
 function initialView(): View {
   const v = new URLSearchParams(window.location.search).get('view');
@@ -94,6 +95,7 @@ export function App() {
       {worker.status === 'ready' && view === 'playground' && <PlaygroundView key={worker.lost?.count ?? 0} client={worker.client} report={worker.report} />}
       {worker.status === 'ready' && view === 'data' && <DataView client={worker.client} />}
       {worker.status === 'ready' && view === 'model' && <ModelView client={worker.client} />}
+      {worker.status === 'ready' && view === 'video' && <VideoView client={worker.client} />}
       <p className="worker-check">
         Worker check (matMul in the worker): <span data-testid="worker-check">{check}</span>
       </p>
