@@ -44,6 +44,7 @@ export function App() {
     (window as unknown as { __seppoDebug?: unknown }).__seppoDebug = {
       loseDevice: () => worker.client.call({ type: 'debug.loseDevice' }),
       fullDisk: () => worker.client.call({ type: 'debug.fullDisk' }),
+      memory: () => worker.client.call({ type: 'memory' }),
     };
   }, [worker]);
 
