@@ -36,3 +36,21 @@ test('390 px: one column, controls collapsed so the charts come first, open cont
   expect((await layout()).scrollWidth).toBeLessThanOrEqual(390);
   expect(consoleErrors).toEqual([]);
 });
+
+test('390 px: the Video view, its charts and its animated grid fit without sideways scrolling', async ({ page, consoleErrors }) => {
+  test.setTimeout(600_000);
+  await page.goto('/?backend=wasm&view=video&vpreset=video-smoke');
+  await page.getByTestId('video-start').click();
+  await expect(page.getByTestId('video-status')).toHaveText('finished', { timeout: 480_000 });
+  await expect(page.getByTestId('video-cell').first()).toBeVisible();
+  const fit = await page.evaluate(() => {
+    const grid = document.querySelector('[data-testid="video-grid"]')!.getBoundingClientRect();
+    const cell = document.querySelector('[data-testid="video-cell"]')!.getBoundingClientRect();
+    return { scrollWidth: document.documentElement.scrollWidth, gridRight: grid.right, cellWidth: cell.width };
+  });
+  expect(fit.scrollWidth).toBeLessThanOrEqual(390);
+  expect(fit.gridRight).toBeLessThanOrEqual(390);
+  expect(fit.cellWidth).toBeGreaterThan(40); // the clips shrink to fit, but stay large enough to see
+  await page.screenshot({ path: process.env.VIDEO_SHOT ?? 'test-results/video-390.png', fullPage: true });
+  expect(consoleErrors).toEqual([]);
+});

@@ -6,10 +6,11 @@ import { PlaygroundView } from './playground/PlaygroundView';
 import { DataView } from './data/DataView';
 import { configFromUrl } from './playground/urlState';
 import { ModelView } from './model/ModelView';
+import { VideoView } from './video/VideoView';
 
-const VIEWS = ['playground', 'data', 'model'] as const;
+const VIEWS = ['playground', 'data', 'model', 'video'] as const;
 type View = (typeof VIEWS)[number];
-const VIEW_LABEL: Record<View, string> = { playground: 'Playground', data: 'Data', model: 'Model' };
+const VIEW_LABEL: Record<View, string> = { playground: 'Playground', data: 'Data', model: 'Model', video: 'Video' };
 
 function initialView(): View {
   const v = new URLSearchParams(window.location.search).get('view');
@@ -43,6 +44,7 @@ export function App() {
     (window as unknown as { __seppoDebug?: unknown }).__seppoDebug = {
       loseDevice: () => worker.client.call({ type: 'debug.loseDevice' }),
       fullDisk: () => worker.client.call({ type: 'debug.fullDisk' }),
+      memory: () => worker.client.call({ type: 'memory' }),
     };
   }, [worker]);
 
@@ -94,6 +96,7 @@ export function App() {
       {worker.status === 'ready' && view === 'playground' && <PlaygroundView key={worker.lost?.count ?? 0} client={worker.client} report={worker.report} />}
       {worker.status === 'ready' && view === 'data' && <DataView client={worker.client} />}
       {worker.status === 'ready' && view === 'model' && <ModelView client={worker.client} />}
+      {worker.status === 'ready' && view === 'video' && <VideoView client={worker.client} />}
       <p className="worker-check">
         Worker check (matMul in the worker): <span data-testid="worker-check">{check}</span>
       </p>

@@ -8,6 +8,7 @@
 import type { BackendName } from '../core/backendNames';
 import type { ExperimentEvent, ExperimentReplyMap, ExperimentRequest } from './protocol-experiment';
 import type { ViewsEvent, ViewsReplyMap, ViewsRequest } from './protocol-views';
+import type { VideoEvent, VideoReplyMap, VideoRequest } from './protocol-video';
 
 /** What the page asks for: 'auto' = WebGPU → WebGL → WASM → CPU. */
 export type BackendRequest = BackendName | 'auto';
@@ -49,8 +50,8 @@ export interface CoreReplyMap {
   'debug.fullDisk': { full: true };
 }
 
-export type WorkerRequest = CoreRequest | ViewsRequest | ExperimentRequest;
-export interface ReplyMap extends CoreReplyMap, ViewsReplyMap, ExperimentReplyMap {}
+export type WorkerRequest = CoreRequest | ViewsRequest | ExperimentRequest | VideoRequest;
+export interface ReplyMap extends CoreReplyMap, ViewsReplyMap, ExperimentReplyMap, VideoReplyMap {}
 
 export type WorkerReply = {
   [K in keyof ReplyMap]: { id: number; type: 'reply'; request: K; result: ReplyMap[K] };
@@ -62,7 +63,8 @@ export type WorkerEvent =
   /** The WebGPU device is gone (tfjs has no handling): every later op fails, so the page starts a fresh worker and resumes. */
   | { type: 'device-lost'; reason: string; message: string }
   | ViewsEvent
-  | ExperimentEvent;
+  | ExperimentEvent
+  | VideoEvent;
 
 export type WorkerMessage = WorkerReply | { id: number; type: 'error'; message: string } | WorkerEvent;
 

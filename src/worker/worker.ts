@@ -12,6 +12,8 @@ import type { ExperimentRequest } from './protocol-experiment';
 import type { ViewsRequest } from './protocol-views';
 import { handleExperiment } from './handle-experiment';
 import { handleViews } from './handle-views';
+import { handleVideo } from './handle-video';
+import { VIDEO_REQUEST_TYPES, type VideoRequest } from './protocol-video';
 import { VIEW_REQUEST_TYPES } from './protocol-views';
 import { selectBackend } from './selectBackend';
 import { isBackendName } from '../core/backend';
@@ -48,7 +50,11 @@ function isCoreRequest(req: WorkerRequest): req is CoreRequest {
 /** Views' request types are listed in protocol-views.ts; everything else goes to the experiment. */
 const VIEW_TYPES = new Set<string>(VIEW_REQUEST_TYPES);
 
+/** The Video view's requests (protocol-video.ts); its grid events transfer their frame buffers. */
+const VIDEO_TYPES = new Set<string>(VIDEO_REQUEST_TYPES);
+
 async function handle(req: WorkerRequest): Promise<unknown> {
+  if (VIDEO_TYPES.has(req.type)) return handleVideo(req as VideoRequest, (e, transfer) => self.postMessage(e, transfer ?? []));
   if (!isCoreRequest(req)) {
     return VIEW_TYPES.has((req as { type: string }).type)
       ? handleViews(req as ViewsRequest, emit)

@@ -5,7 +5,8 @@
  * reference strategies and AAF variants, every arm on the same batches, t, ε and evaluation noise.
  */
 import { z } from 'zod';
-import { FLIPS } from '../align/loss';
+// The tfjs-free list (align/loss.ts's FLIPS is the same, but importing it would pull tfjs into the page).
+import { FLIP_VARIANTS as FLIPS } from '../config';
 
 export const VIDEO_METHODS = ['sft', 'seppo'] as const;
 export type VideoMethod = (typeof VIDEO_METHODS)[number];

@@ -341,24 +341,31 @@ export class VideoExperiment {
     for (const a of this.arms) models.push({ name: a.cfg.name, model: a.video });
     const out: VideoModelEval[] = [];
     const samples: Record<string, Float32Array[]> = {};
-    for (const m of models) {
-      onModel?.(m.name);
-      const t0 = Date.now();
-      const clips = await this.sampleClips(m.model, prompts, noiseSeed, c.evalSteps);
-      if (m.dispose) disposeVideoUNet(m.model);
-      const metrics = this.clipMetrics(prompts, clips);
-      const sets = this.features ? await this.features.featureSets(clips, F) : null;
-      const ev: VideoModelEval = {
-        name: m.name,
-        clips: metrics,
-        fid: sets && idealSets ? frechetOf(sets.frame, idealSets.frame) : NaN,
-        fvd: sets && idealSets ? frechetOf(sets.clip, idealSets.clip) : NaN,
-        ...(sets ? { frameFeatures: sets.frame, clipFeatures: sets.clip } : {}),
-      };
-      if (out.length > 0) ev.vsRaw = comparePaired(metrics, out[0].clips, CLIP_METRIC_KEYS);
-      out.push(ev);
-      samples[m.name] = clips.slice(0, 4);
-      this.log(`final evaluation: ${m.name}, ${clips.length} clips in ${((Date.now() - t0) / 1000).toFixed(1)} s, true preference ${mean(metrics.map((x) => x.trueUtility)).toFixed(4)}`);
+    try {
+      for (const m of models) {
+        onModel?.(m.name);
+        const t0 = Date.now();
+        const clips = await this.sampleClips(m.model, prompts, noiseSeed, c.evalSteps);
+        if (m.dispose) {
+          disposeVideoUNet(m.model);
+          m.dispose = false;
+        }
+        const metrics = this.clipMetrics(prompts, clips);
+        const sets = this.features ? await this.features.featureSets(clips, F) : null;
+        const ev: VideoModelEval = {
+          name: m.name,
+          clips: metrics,
+          fid: sets && idealSets ? frechetOf(sets.frame, idealSets.frame) : NaN,
+          fvd: sets && idealSets ? frechetOf(sets.clip, idealSets.clip) : NaN,
+          ...(sets ? { frameFeatures: sets.frame, clipFeatures: sets.clip } : {}),
+        };
+        if (out.length > 0) ev.vsRaw = comparePaired(metrics, out[0].clips, CLIP_METRIC_KEYS);
+        out.push(ev);
+        samples[m.name] = clips.slice(0, 4);
+        this.log(`final evaluation: ${m.name}, ${clips.length} clips in ${((Date.now() - t0) / 1000).toFixed(1)} s, true preference ${mean(metrics.map((x) => x.trueUtility)).toFixed(4)}`);
+      }
+    } finally {
+      for (const m of models) if (m.dispose) disposeVideoUNet(m.model); // a throw (or an onModel that stops the evaluation) leaks nothing
     }
     return { prompts: prompts.map(videoPromptText), models: out, samples, idealFeatures: idealSets };
   }
