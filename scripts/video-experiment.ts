@@ -6,14 +6,14 @@
  *   npm run video-experiment -- --config FILE.json [--updates N] [--eval PxR] [--eval-seed N] [--motion FILE] [--features DIR]
  *
  * Writes results.json, features.json (when feature networks are found), metrics.csv (per update),
- * summary.md and samples.png (the first 4 evaluation clips of every model, one row of frames per
- * clip) to --out. Runs on Node WASM. Exits 2 with a message on a bad flag or config.
+ * summary.md, samples.png (2 evaluation clips of every model, one row of frames per clip) and each
+ * arm's trained LoRA adapters (lora-<i>.safetensors) to --out. Runs on Node WASM. Exits 2 with a message on a bad flag or config.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../src/core/backend';
-import { loadReducedSD } from '../src/core/model/checkpoint';
+import { loadReducedSD, saveSafetensors } from '../src/core/model/checkpoint';
 import { toColumns } from '../src/core/eval/intervals';
 import { parseVideoConfig, videoPresetConfig, VideoConfigError, type VideoConfig } from '../src/core/video/config';
 import { VideoExperiment, type VideoFeatureScorer } from '../src/core/video/experiment';
@@ -173,6 +173,8 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(a.out!, 'summary.md'), videoSummaryMarkdown(results, fidDelta));
   const rows = Object.values(fin.samples).flatMap((clips) => clips.slice(0, 2).map((c) => Array.from({ length: config.frames }, (_, f) => frameOf(c, f))));
   fs.writeFileSync(path.join(a.out!, 'samples.png'), imageGridPng(rows, 32, 2));
+  // The arms' trained adapters (small: LoRA A and B only), so a run can be evaluated again later.
+  e.arms.forEach((x, i) => fs.writeFileSync(path.join(a.out!, `lora-${i}.safetensors`), saveSafetensors(x.video.lora!.params, { format: 'seppo-lora/1', arm: x.cfg.name, rank: String(config.loraRank) }, x.video.lora!.prefix)));
   e.dispose();
   log(`wrote ${a.out}/results.json, summary.md, metrics.csv, samples.png${fidDelta ? ', features.json' : ''} (total wall time ${results.wallS.toFixed(1)} s; tensors alive ${tf.memory().numTensors})`);
 }
