@@ -8,3 +8,8 @@ export { makeVideoTrainer, videoContext, videoTokens } from './train';
 export type { VideoBatch, VideoTrainer } from './train';
 export { PSNR_CAP, SSIM_SIGMA, SSIM_WINDOW, featureStats, frechetDistance, gaussianWindow1d, psnr, sqrtPsd, ssim, ssimChannel, symmetricEigen, traceSqrtProduct, videoPsnr } from './metrics';
 export type { GaussianStats } from './metrics';
+export {
+  BACKGROUND_CHANGE_CLASSES, CLIP_HEADS, FRAME_HEADS, MOTION_CLASSES, VIDEO_FEATURES_FORMAT, clipFeatures, defaultVideoFeatureConfig, disposeVideoFeatureNets,
+  fidLike, frameFeatures, fvdLike, initVideoFeatureNets, loadVideoFeatureNets, lpipsLike, pairedBootstrapFrechetDelta, serializeVideoFeatureNets, videoFeatureSets,
+} from './features';
+export type { FrechetDelta, HeadSpec, VideoFeatureConfig, VideoFeatureNets } from './features';
