@@ -17,8 +17,8 @@ import { Explanations } from './Explanations';
 import { pageLimitErrors } from '../../worker/browser-dataset';
 import { ResultsTable } from './ResultsTable';
 import { SampleGrid } from './SampleGrid';
-import { ComparePanel, type CompareChoice } from './ComparePanel';
-import { compareFromUrl, searchWithCompare, type CompareUrl } from './compare';
+import { ComparePanel, type CompareChoice, type CompareRequest } from './ComparePanel';
+import { CMP_A, CMP_B, CMP_MODE, CMP_RATE, compareFromUrl, searchWithCompare, type CompareUrl } from './compare';
 import { useExperiment } from './useExperiment';
 import { SavedRuns, useSavedRuns } from './SavedRuns';
 import { listRuns, runKey } from '../../worker/experiment-store';
@@ -36,6 +36,7 @@ import { smallLiveVersion, type BesideSize, type RecordedEntry } from '../../cor
 import { BesidePanel, BesideStart, type BesideRun } from '../recorded/Beside';
 import { LessonList, LessonPanel } from '../lessons/LessonPanel';
 import { experimentSearch, lessonFromUrl, searchWithLesson } from '../lessons/lessonUrl';
+import { compareForStep } from '../lessons/conditions';
 
 export function PlaygroundView({ client, report }: { client: WorkerClient; report: BackendReport }) {
   // A lesson in the URL (issue 16) brings its preset unless the URL names an experiment.
@@ -258,11 +259,16 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
     [recorded, state, exp, writeUrl, setRecordedParam],
   );
 
+  // A comparison in the URL at load wins over the opening lesson step's own, until the viewer changes step.
+  const urlCompareHolds = useRef([CMP_A, CMP_B, CMP_MODE, CMP_RATE].some((k) => new URLSearchParams(window.location.search).has(k)));
+  const lessonStepRef = useRef(lessonStep);
   const writeLesson = useCallback(
     (step: number, present: boolean) => {
       if (!lessonInit.lesson) return;
       const n = lessonInit.lesson.steps.length;
       const s = Math.max(0, Math.min(n - 1, step));
+      if (s !== lessonStepRef.current) urlCompareHolds.current = false;
+      lessonStepRef.current = s;
       setLessonStep(s);
       setPresenting(present);
       const url = new URL(window.location.href);
@@ -282,6 +288,13 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
     url.search = next;
     window.history.replaceState(null, '', url);
   }, []);
+
+  // A lesson step with a comparison (lessons.ts `compare`) opens the card on its two arms; re-applied when
+  // the step opens, when the run on screen changes, and once when the two arms' first common checkpoint is in.
+  const stepCmpSpec = lessonInit.lesson?.steps[lessonStep]?.compare;
+  const stepCmp = stepCmpSpec && state && !urlCompareHolds.current ? compareForStep(stepCmpSpec, state) : null;
+  const compareRequest: CompareRequest | null =
+    stepCmp && state ? { key: `${lessonInit.lesson!.id}#${lessonStep}#${state.source}:${state.run}#${stepCmp.ready ? 'ready' : 'waiting'}`, a: stepCmp.a, b: stepCmp.b, mode: stepCmp.mode } : null;
 
   const progress = exp.configuring ?? state?.progress ?? null;
   const bytes = exp.loadProgress;
@@ -398,7 +411,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
               </section>
               {!live && finals && <FinalEvalTable finals={finals} state={state} />}
               <SampleGrid state={state} />
-              {compareInit.current && <ComparePanel state={state} initial={compareInit.current} onChoice={onCompareChoice} />}
+              {compareInit.current && <ComparePanel state={state} initial={compareInit.current} onChoice={onCompareChoice} request={compareRequest} />}
               <Diagnostics state={state} />
             </>
           ) : (
