@@ -1,6 +1,7 @@
 import type { Page } from '@playwright/test';
 import { encodeConfig, presetConfig, safeParseExperimentConfig } from '../src/core/config';
-import { LESSONS } from '../src/ui/lessons/lessons';
+import { smallLiveVersion } from '../src/core/recorded';
+import { LESSONS, findLesson } from '../src/ui/lessons/lessons';
 import { test, expect } from './fixtures';
 
 /**
@@ -112,5 +113,59 @@ test('bad lesson URLs name the problem and fall back without losing the experime
   await expect(page.getByTestId('lesson-step-number')).toHaveText('4');
   await expect(page.getByTestId('lesson-status')).toHaveAttribute('data-why', 'uncheckable');
   await expect(page.getByTestId('lesson-status')).toContainText('This experiment cannot show this step: this experiment has no arm with method seppo, flip off (its arms: SePPO, Diffusion-DPO)');
+  expect(consoleErrors).toEqual([]);
+});
+
+test("reward hacking's compare step opens the card on its two arms, waits for their checkpoint, then shows both images", async ({ page, consoleErrors }) => {
+  test.setTimeout(600_000);
+  // The lesson's two DDPO arms at the smoke preset's size (2 updates, a checkpoint of 2 images at update 2),
+  // with batches of 4: DDPO samples 4 trajectories per prompt.
+  const small = smallLiveVersion(presetConfig('reward-hacking'), { ...presetConfig('smoke'), batchSize: 4 });
+  expect(small.ok ? [] : small.errors).toEqual([]);
+  if (!small.ok) return;
+  const [aes, pick] = small.config.arms.map((a) => a.name);
+  const n = findLesson('reward-hacking')!.steps.findIndex((s) => s.target === 'pg-compare') + 1;
+  expect(n).toBeGreaterThan(0);
+  await page.goto(`/?lesson=reward-hacking&step=${n}&backend=wasm&exp=${encodeConfig(small.config)}`);
+  await ready(page);
+  const card = page.getByTestId('pg-compare');
+  await expect(card).toHaveClass(/lesson-target/);
+  await expect(page.getByTestId('pg-compare-a-arm')).toHaveValue(aes);
+  await expect(page.getByTestId('pg-compare-b-arm')).toHaveValue(pick);
+  await expect(page.getByTestId('pg-compare-side-by-side')).toHaveCount(0);
+  await expect(page.getByTestId('pg-compare-gap')).toContainText(`${aes} @ update 2: the run has not reached it yet`);
+  const status = page.getByTestId('lesson-status');
+  await expect(status).toHaveAttribute('data-state', 'waiting');
+  await expect(page.getByTestId('lesson-live')).toHaveText(`no checkpoint with per-image evaluations of both ${aes} and ${pick} yet (update 0; the first is at update 2)`);
+  const u = new URL(page.url()).searchParams;
+  expect([u.get('cmpA'), u.get('cmpB'), u.get('cmpMode')]).toEqual([`${aes}@2`, `${pick}@2`, 'side']);
+
+  await page.getByTestId('pg-play').click();
+  await expect(status).toHaveAttribute('data-state', 'met', { timeout: 300_000 });
+  const num = '-?\\d+\\.\\d{3}';
+  await expect(page.getByTestId('lesson-live')).toHaveText(new RegExp(`^at update 2, mean over the same 2 prompts and noises: DDPO \\(Aesthetic\\) true preference ${num}, Aesthetic ${num}, Alignment ${num}; DDPO \\(PickScore-mini\\) true preference ${num}, Aesthetic ${num}, Alignment ${num}$`));
+  // Both arms' images of the checkpoint, side by side: the sample grid's images of those arms.
+  await expect(page.getByTestId('pg-compare-side-by-side')).toBeVisible();
+  const pixels = (id: string) => page.getByTestId(id).evaluate((c) => (c as HTMLCanvasElement).toDataURL());
+  expect(await pixels('pg-compare-img-a')).toBe(await pixels(`pg-img-${aes}-0`));
+  expect(await pixels('pg-compare-img-b')).toBe(await pixels(`pg-img-${pick}-0`));
+  await expect(page.getByTestId('pg-compare-m-trueUtility').locator('td')).toHaveCount(3);
+
+  // The viewer picks another side; leaving the step and coming back brings the lesson's two arms again.
+  await page.getByTestId('pg-compare-a-arm').selectOption('');
+  await expect(page.getByTestId('pg-compare-a-arm')).toHaveValue('');
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.keyboard.press('ArrowLeft');
+  await expect(page.getByTestId('lesson-step-number')).toHaveText(String(n - 1));
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByTestId('lesson-step-number')).toHaveText(String(n));
+  await expect(page.getByTestId('pg-compare-a-arm')).toHaveValue(aes);
+  await expect.poll(() => new URL(page.url()).searchParams.get('cmpA')).toBe(`${aes}@2`);
+
+  // A comparison prepared in the URL wins over the step's own at load.
+  await page.goto(`/?lesson=reward-hacking&step=${n}&backend=wasm&exp=${encodeConfig(small.config)}&cmpA=base&cmpB=${encodeURIComponent(pick)}%402`);
+  await ready(page);
+  await expect(page.getByTestId('pg-compare-a-arm')).toHaveValue('');
+  await expect(page.getByTestId('pg-compare-b-arm')).toHaveValue(pick);
   expect(consoleErrors).toEqual([]);
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
-import { encodeConfig, presetConfig } from '../src/core/config';
+import { decodeConfig, encodeConfig, presetConfig } from '../src/core/config';
 import { parseManifest } from '../src/core/recorded';
 import { test, expect } from './fixtures';
 
@@ -111,6 +111,43 @@ test('?recorded=<id> opens a recorded run at start; an unknown id says so and ke
   await expect(page.getByTestId('pg-url-message')).toContainText("Unknown recorded run 'no-such-run'");
   await expect(page.getByTestId('pg-url-message')).toContainText(entry.id);
   await expect(page.getByTestId('pg-recorded-banner')).toHaveCount(0);
+  expect(consoleErrors).toEqual([]);
+});
+
+test('?recorded=<id>&beside=smoke opens the recorded run and starts the small live run beside it; a bad size is named and the recorded run still opens', async ({ page, consoleErrors }) => {
+  test.setTimeout(600_000);
+  const entry = manifest.runs.find((r) => r.id === 'aaf-ablation-v3-seed0')!;
+  await page.goto(`${liveUrl}&recorded=${entry.id}&beside=smoke`);
+  const beside = page.getByTestId('pg-beside');
+  await expect(beside.getByTestId('pg-beside-recorded')).toContainText('RECORDED', { timeout: 180_000 });
+  await expect(beside.getByTestId('pg-beside-recorded')).toContainText(entry.title);
+  await expect(beside.getByTestId('pg-beside-live')).toContainText('LIVE');
+  await expect(page.getByTestId('pg-beside-note')).toContainText('same arms and seed; the live run is smoke-sized: 2 updates on 8 pairs');
+  // Started, not only offered: it trains to its end.
+  await expect(page.getByTestId('pg-beside-live-status')).toHaveText('done', { timeout: 300_000 });
+  await expect(page.getByTestId('pg-beside-live-update')).toHaveText('2');
+  const u = new URL(page.url()).searchParams;
+  expect([u.get('recorded'), u.get('beside')]).toEqual([entry.id, 'smoke']);
+  const live = decodeConfig(u.get('exp')!);
+  expect(live.ok && live.config.arms.map((a) => a.name)).toEqual(entry.arms);
+  // Closing the pair: the URL forgets both, the live run stays.
+  await page.getByTestId('pg-beside-close').click();
+  await expect(beside).toHaveCount(0);
+  expect([new URL(page.url()).searchParams.get('recorded'), new URL(page.url()).searchParams.get('beside')]).toEqual([null, null]);
+  await expect(page.getByTestId('pg-update')).toHaveText('2');
+
+  await page.goto(`${liveUrl}&recorded=${entry.id}&beside=huge`);
+  await expect(page.getByTestId('pg-recorded-banner')).toContainText(entry.title, { timeout: 120_000 });
+  await expect(page.getByTestId('pg-url-message')).toContainText("beside='huge' in the URL: expected smoke or first-look; the recorded run opens without a live run beside it.");
+  await expect(page.getByTestId('pg-beside-start')).toBeVisible();
+  await expect(page.getByTestId('pg-beside')).toHaveCount(0);
+  expect(new URL(page.url()).searchParams.get('exp')).toBe(encodeConfig(presetConfig('smoke')));
+
+  await page.goto(`${liveUrl}&recorded=no-such-run&beside=smoke`);
+  await ready(page);
+  await expect(page.getByTestId('pg-url-message')).toContainText("Unknown recorded run 'no-such-run' in the URL");
+  await expect(page.getByTestId('pg-url-message')).toContainText('with no live run started beside it (beside=smoke)');
+  await expect(page.getByTestId('pg-beside')).toHaveCount(0);
   expect(consoleErrors).toEqual([]);
 });
 

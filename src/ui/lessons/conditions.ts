@@ -13,6 +13,7 @@ import { pairedDelta, fromColumns } from '../../core/eval/intervals';
 import { rewardHackingPoints, rewardTrace } from '../../core/align/records';
 import type { Metrics } from '../../worker/protocol-experiment';
 import { evalKey, type RunState } from '../playground/runState';
+import { sideData, type CompareMode, type CompareSide } from '../playground/compare';
 
 /** Which arm: the first of the experiment whose config has these fields. */
 export type ArmMatch = Partial<Pick<ArmConfig, 'method' | 'flip' | 'data' | 'refStrategy' | 'reward'>> & { nameIncludes?: string };
@@ -29,7 +30,12 @@ export type Condition =
   /** After `minUpdates` updates, an arm's mean loss over the last 10 is within `tol` of log 2 (a DPO-style loss that has barely moved). */
   | { kind: 'lossNearLog2'; arm: ArmMatch; tol: number; minUpdates: number }
   /** A reward arm's training reward rose between two checkpoints while its true preference fell. */
-  | { kind: 'rewardHacked'; arm: ArmMatch };
+  | { kind: 'rewardHacked'; arm: ArmMatch }
+  /**
+   * Both sides have per-image evaluations at a common checkpoint (what the Compare samples card needs to
+   * show their images); quotes each side's mean of `metrics` over those images at the latest such checkpoint.
+   */
+  | { kind: 'checkpointPair'; a: ArmMatch; b: ArmMatch | 'base'; metrics: string[] };
 
 export interface ConditionResult {
   met: boolean;
@@ -172,7 +178,76 @@ export function evaluateCondition(c: Condition, state: RunState): ConditionResul
       if (hacked.length) return { met: true, checkable: true, live: `${arm.name} at update ${trace[hacked[0]].update}: training reward up, true preference down (${pts.join('; ')})` };
       return { met: false, checkable: true, live: trace.length ? `${arm.name}: ${pts.join('; ')} — no checkpoint yet where the reward rose while the true preference fell` : `${arm.name} has no checkpoint yet (update ${state.update})` };
     }
+    case 'checkpointPair': {
+      const arms = compareArms(c, state);
+      if ('missing' in arms) return noArm(state, arms.missing);
+      const common = commonCheckpoints(state, arms.a, arms.b);
+      const bLabel = arms.b || 'the base';
+      if (!common.length) {
+        const first = Math.min(state.config.checkpointEvery, state.config.updates);
+        return { met: false, checkable: true, live: `no checkpoint with per-image evaluations of both ${arms.a} and ${bLabel} yet (update ${state.update}; the first is at update ${first})` };
+      }
+      const u = common[common.length - 1];
+      const quote = (arm: string) => {
+        const rows = perImageAt(state, arm, arm === '' ? 0 : u) ?? [];
+        return `${arm || 'the base'} ${c.metrics.map((m) => `${label(m)} ${mean(rows.map((r) => r[m] ?? NaN))?.toFixed(3) ?? '—'}`).join(', ')}`;
+      };
+      const n = (perImageAt(state, arms.a, arms.a === '' ? 0 : u) ?? []).length;
+      return { met: true, checkable: true, live: `at update ${u}, mean over the same ${n} prompts and noises: ${quote(arms.a)}; ${quote(arms.b)}` };
+    }
   }
+}
+
+/** The sides of a comparison named by what the arms are: an arm match, or the base θ₀. */
+export interface StepCompare {
+  a: ArmMatch | 'base';
+  b: ArmMatch | 'base';
+  mode: CompareMode;
+}
+
+export interface ResolvedCompare {
+  a: CompareSide;
+  b: CompareSide;
+  mode: CompareMode;
+  /** Both sides have per-image data at the chosen checkpoint (false: it is the first checkpoint, not reached yet). */
+  ready: boolean;
+}
+
+/** The arm names of a step's comparison, or the arm match the experiment lacks. */
+function compareArms(spec: Pick<StepCompare, 'a' | 'b'>, state: Pick<RunState, 'config'>): { a: string; b: string } | { missing: ArmMatch } {
+  const name = (m: ArmMatch | 'base') => (m === 'base' ? '' : (state.config.arms[findArm(state, m)]?.name ?? null));
+  const a = name(spec.a);
+  if (a === null) return { missing: spec.a as ArmMatch };
+  const b = name(spec.b);
+  if (b === null) return { missing: spec.b as ArmMatch };
+  return { a, b };
+}
+
+/** The checkpoints (> 0) at which both arms ('' = base) have per-image data, ascending. */
+function commonCheckpoints(state: RunState, a: string, b: string): number[] {
+  const ups = new Set<number>();
+  for (const arm of [a, b]) {
+    if (arm === '') continue;
+    for (const c of state.checkpoints[arm] ?? []) if (c.update > 0) ups.add(c.update);
+    for (const ev of Object.values(state.evals)) if (ev.arm === arm && ev.update > 0) ups.add(ev.update);
+  }
+  const side = (arm: string, u: number): CompareSide => (arm === '' ? { arm: '', update: 0 } : { arm, update: u });
+  return [...ups].filter((u) => sideData(state, side(a, u)) && sideData(state, side(b, u))).sort((x, y) => x - y);
+}
+
+/**
+ * A lesson step's comparison on the run on screen: the arms it names at the latest checkpoint both have
+ * per-image data for, or (none yet) at the experiment's first checkpoint, which the card shows as not
+ * reached yet. Null when the experiment lacks one of the arms (the step's condition says so).
+ */
+export function compareForStep(spec: StepCompare, state: RunState): ResolvedCompare | null {
+  const arms = compareArms(spec, state);
+  if ('missing' in arms) return null;
+  const common = commonCheckpoints(state, arms.a, arms.b);
+  const ready = common.length > 0;
+  const u = ready ? common[common.length - 1] : Math.min(state.config.checkpointEvery, state.config.updates);
+  const side = (arm: string): CompareSide => (arm === '' ? { arm: '', update: 0 } : { arm, update: u });
+  return { a: side(arms.a), b: side(arms.b), mode: spec.mode, ready };
 }
 
 export type StepState =

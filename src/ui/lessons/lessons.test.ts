@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PRESET_NAMES, presetConfig, type ExperimentConfig } from '../../core/config';
 import type { ExpCheckpointRecord, ExpUpdateRecord } from '../../worker/protocol-experiment';
 import { evalKey, type RunState } from '../playground/runState';
-import { evaluateCondition, findArm, stepState, type Condition } from './conditions';
+import { compareForStep, evaluateCondition, findArm, stepState, type Condition } from './conditions';
 import { LESSONS, findLesson } from './lessons';
 import { experimentSearch, lessonFromUrl, searchWithLesson } from './lessonUrl';
 
@@ -96,6 +96,55 @@ describe('conditions on live data', () => {
     const r = evaluateCondition({ kind: 'rewardHacked', arm: { method: 'ddpo', reward: 'aesthetic' } }, runState(rh, { update: 4, records: recs, checkpoints: cps }));
     expect(r.met).toBe(true);
     expect(r.live).toBe(`${name} at update 4: training reward up, true preference down (u=2: reward 5.000, true pref. 0.600; u=4: reward 7.000, true pref. 0.550)`);
+  });
+});
+
+describe('a step that opens the Compare samples card', () => {
+  const rh = presetConfig('reward-hacking');
+  const [aes, pick] = rh.arms.map((a) => a.name);
+  const per = (xs: number[]) => xs.map((v, i) => ({ trueUtility: v, aesthetic: 5 + i, alignment: 0.5 }));
+  const ev = (arm: string, update: number, xs: number[]) => ({ [evalKey(arm, update)]: { arm, update, images: xs.map(() => new Float32Array(3)), perImage: per(xs) } });
+  const cps = (arm: string, us: number[]) => us.map((update) => ({ arm, update, metrics: null, winRate: null }));
+  const step = findLesson('reward-hacking')!.steps.find((s) => s.compare)!;
+
+  it('the reward-hacking lesson has one: it targets the card, names arms its preset has, and is gated on a common checkpoint', () => {
+    expect(step).toBeTruthy();
+    expect(step.target).toBe('pg-compare');
+    expect(step.compare).toEqual({ a: { method: 'ddpo', reward: 'aesthetic' }, b: { method: 'ddpo', reward: 'pickscore-mini' }, mode: 'side' });
+    expect(step.condition?.kind).toBe('checkpointPair');
+    expect(step.ifNotMet).toMatch(/first is at update 30/);
+    expect(rh.checkpointEvery).toBe(30);
+    // Every step with a comparison targets the card, and its arms exist in its lesson's preset.
+    for (const l of LESSONS) for (const st of l.steps) if (st.compare) {
+      expect(st.target, `${l.id}: ${st.title}`).toBe('pg-compare');
+      expect(compareForStep(st.compare, runState(presetConfig(l.preset))), `${l.id}: ${st.title}`).not.toBeNull();
+    }
+  });
+  it('before any checkpoint: the first checkpoint, not ready, and the condition waits saying so', () => {
+    const s = runState(rh, { update: 4 });
+    expect(compareForStep(step.compare!, s)).toEqual({ a: { arm: aes, update: 30 }, b: { arm: pick, update: 30 }, mode: 'side', ready: false });
+    expect(evaluateCondition(step.condition!, s)).toEqual({ met: false, checkable: true, live: `no checkpoint with per-image evaluations of both ${aes} and ${pick} yet (update 4; the first is at update 30)` });
+  });
+  it('one arm evaluated is not enough; both at two checkpoints: the latest, quoting the means there', () => {
+    const one = runState(rh, { update: 30, evals: ev(aes, 30, [0.5, 0.6]), checkpoints: { [aes]: cps(aes, [30]) } });
+    expect(compareForStep(step.compare!, one)?.ready).toBe(false);
+    expect(evaluateCondition(step.condition!, one).met).toBe(false);
+    const evals = { ...ev(aes, 30, [0.5, 0.6]), ...ev(pick, 30, [0.7, 0.7]), ...ev(aes, 60, [0.4, 0.5]), ...ev(pick, 60, [0.6, 0.8]) };
+    const both = runState(rh, { update: 61, evals, checkpoints: { [aes]: cps(aes, [30, 60]), [pick]: cps(pick, [30, 60]) } });
+    expect(compareForStep(step.compare!, both)).toEqual({ a: { arm: aes, update: 60 }, b: { arm: pick, update: 60 }, mode: 'side', ready: true });
+    expect(evaluateCondition(step.condition!, both)).toEqual({
+      met: true,
+      checkable: true,
+      live: `at update 60, mean over the same 2 prompts and noises: ${aes} true preference 0.450, Aesthetic 5.500, Alignment 0.500; ${pick} true preference 0.700, Aesthetic 5.500, Alignment 0.500`,
+    });
+  });
+  it('the base as a side, and an experiment without the arm', () => {
+    const base = { metrics: {}, perImage: per([0.55, 0.65]), images: [new Float32Array(3), new Float32Array(3)] };
+    const s = runState(rh, { update: 30, base, evals: ev(aes, 30, [0.5, 0.6]), checkpoints: { [aes]: cps(aes, [30]) } });
+    expect(compareForStep({ a: 'base', b: { reward: 'aesthetic' }, mode: 'flicker' }, s)).toEqual({ a: { arm: '', update: 0 }, b: { arm: aes, update: 30 }, mode: 'flicker', ready: true });
+    const smoke = runState(presetConfig('smoke'));
+    expect(compareForStep(step.compare!, smoke)).toBeNull();
+    expect(evaluateCondition(step.condition!, smoke)).toMatchObject({ met: false, checkable: false, live: expect.stringMatching(/^this experiment has no arm with method ddpo, reward aesthetic/) });
   });
 });
 

@@ -7,7 +7,7 @@
  * src/core/align/README.md) — never as if it were this run's number. Pure data, no React.
  */
 import type { PresetName } from '../../core/config';
-import type { Condition } from './conditions';
+import type { Condition, StepCompare } from './conditions';
 
 export interface LessonStep {
   title: string;
@@ -22,6 +22,11 @@ export interface LessonStep {
   ifNotMet?: string;
   /** A measured result of the recorded runs, cited as such. */
   recorded?: string;
+  /**
+   * Opens the Compare samples card (target 'pg-compare') on these two arms, named by what they are, at
+   * the latest checkpoint both have images for, in this mode; written to the URL as cmpA / cmpB / cmpMode.
+   */
+  compare?: StepCompare;
 }
 
 export interface Lesson {
@@ -215,6 +220,15 @@ export const LESSONS: readonly Lesson[] = [
         timeoutS: 600,
         ifNotMet: 'the first checkpoints can move together by chance; the hack shows as the reward keeps rising over several checkpoints.',
         recorded: 'Recorded on the shipped base (runs/reward-hacking-v3-seed0, one seed, 90 updates, 256 paired images): DDPO on Aesthetic wins 75 % by its own reward but 15 % by the true preference (Δ −0.135 [−0.152, −0.118]), Alignment down; DDPO on PickScore-mini is level with the base by the truth (Δ −0.001 [−0.014, +0.013]) while its reward wins 79 %. Over 3 seeds × 210 updates (runs/table1-v3-extra-*) DDPO on PickScore-mini hacks it too: reward +0.64, true preference −0.032.',
+      },
+      {
+        title: 'The same prompt and noise, two rewards',
+        target: 'pg-compare',
+        say: 'Compare samples: the two arms\' images of one checkpoint, made from the same prompt and the same starting noise, so only the reward each was trained on differs. A is DDPO (Aesthetic), B is DDPO (PickScore-mini); step through the prompts with ← →, or choose flicker to see only what changed. Under the images: the true preference (what the simulated humans want, which neither arm ever sees) and the learned metrics, with B − A. Look for images that score well on Aesthetic but no longer show what the prompt asks for.',
+        condition: { kind: 'checkpointPair', a: { method: 'ddpo', reward: 'aesthetic' }, b: { method: 'ddpo', reward: 'pickscore-mini' }, metrics: ['trueUtility', 'aesthetic', 'alignment'] },
+        compare: { a: { method: 'ddpo', reward: 'aesthetic' }, b: { method: 'ddpo', reward: 'pickscore-mini' }, mode: 'side' },
+        timeoutS: 600,
+        ifNotMet: 'the card shows images once both arms have been evaluated at a checkpoint (the first is at update 30 of this preset, and DDPO updates are slow: it samples its own images at every step); until then it says the checkpoint is not reached yet. Early checkpoints can look alike: both arms start from the same base.',
       },
       {
         title: 'What a learned metric would say',

@@ -76,7 +76,12 @@ function SidePicker({ which, side, state, onChange }: { which: 'A' | 'B'; side: 
   );
 }
 
-export function ComparePanel({ state, initial, onChoice }: { state: RunState; initial: CompareUrl; onChoice: (c: CompareChoice | null) => void }) {
+/** A comparison asked for from outside (a lesson step): applied, and the card opened, each time `key` changes. */
+export interface CompareRequest extends Omit<CompareChoice, 'rate'> {
+  key: string;
+}
+
+export function ComparePanel({ state, initial, onChoice, request = null }: { state: RunState; initial: CompareUrl; onChoice: (c: CompareChoice | null) => void; request?: CompareRequest | null }) {
   const [open, setOpen] = useState(initial.open);
   const [messages, setMessages] = useState(initial.messages);
   const [a, setA] = useState<CompareSide | null>(initial.a);
@@ -98,6 +103,19 @@ export function ComparePanel({ state, initial, onChoice }: { state: RunState; in
     setB(null);
     setIndex(0);
   }, [runKey]);
+
+  // A lesson step's comparison: it opens the card on its two sides (after a change of run, which resets them).
+  const requestRef = useRef(request);
+  requestRef.current = request;
+  useEffect(() => {
+    const r = requestRef.current;
+    if (!r) return;
+    setOpen(true);
+    setA(r.a);
+    setB(r.b);
+    setMode(r.mode);
+    setIndex(0);
+  }, [request?.key]);
 
   const def = useMemo(() => defaultSides(state), [state]);
   const sa = a ?? def?.a ?? null;

@@ -17,8 +17,8 @@ import { Explanations } from './Explanations';
 import { pageLimitErrors } from '../../worker/browser-dataset';
 import { ResultsTable } from './ResultsTable';
 import { SampleGrid } from './SampleGrid';
-import { ComparePanel, type CompareChoice } from './ComparePanel';
-import { compareFromUrl, searchWithCompare, type CompareUrl } from './compare';
+import { ComparePanel, type CompareChoice, type CompareRequest } from './ComparePanel';
+import { CMP_A, CMP_B, CMP_MODE, CMP_RATE, compareFromUrl, searchWithCompare, type CompareUrl } from './compare';
 import { useExperiment } from './useExperiment';
 import { SavedRuns, useSavedRuns } from './SavedRuns';
 import { listRuns, runKey } from '../../worker/experiment-store';
@@ -31,11 +31,13 @@ import { baseEvalNote } from './runState';
 import { FinalEvalTable } from './FinalEvalTable';
 import type { FinalSummaries } from './results';
 import { RecordedBanner, RecordedGallery } from '../recorded/RecordedGallery';
-import { RECORDED_PARAM, fetchManifest, fetchRecorded } from '../recorded/loadRecorded';
+import { fetchManifest, fetchRecorded } from '../recorded/loadRecorded';
+import { recordedFromUrl, searchWithRecorded } from '../recorded/recordedUrl';
 import { smallLiveVersion, type BesideSize, type RecordedEntry } from '../../core/recorded';
 import { BesidePanel, BesideStart, type BesideRun } from '../recorded/Beside';
 import { LessonList, LessonPanel } from '../lessons/LessonPanel';
 import { experimentSearch, lessonFromUrl, searchWithLesson } from '../lessons/lessonUrl';
+import { compareForStep } from '../lessons/conditions';
 
 export function PlaygroundView({ client, report }: { client: WorkerClient; report: BackendReport }) {
   // A lesson in the URL (issue 16) brings its preset unless the URL names an experiment.
@@ -43,9 +45,11 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
   const [lessonStep, setLessonStep] = useState(lessonInit.step);
   const [presenting, setPresenting] = useState(lessonInit.present);
   const initial = useMemo(() => configFromUrl(experimentSearch(window.location.search, lessonInit.lesson), report.backend), [report.backend, lessonInit]);
+  // `?recorded=<id>` (and `&beside=smoke|first-look`): a recorded run to open at start, and a live run to start beside it.
+  const recordedInit = useMemo(() => recordedFromUrl(window.location.search), []);
   const [config, setConfig] = useState<ExperimentConfig>(initial.config);
   const [preset, setPreset] = useState<string>(initial.preset ?? (initial.source === 'default' ? DEFAULT_PRESET : matchPreset(initial.config)));
-  const [urlMessage, setUrlMessage] = useState<string | null>(initial.message);
+  const [urlMessage, setUrlMessage] = useState<string | null>(() => [initial.message, ...recordedInit.messages].filter(Boolean).join(' ') || null);
   const [errors, setErrors] = useState<string[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
   const [fileError, setFileError] = useState<string | null>(null);
@@ -85,10 +89,10 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
     [exp],
   );
 
-  const setRecordedParam = useCallback((id: string | null) => {
+  /** The recorded run on screen (or beside the live one, with its size) in the URL; null removes both. */
+  const setRecordedParam = useCallback((id: string | null, besideSize: BesideSize | null = null) => {
     const url = new URL(window.location.href);
-    if (id) url.searchParams.set(RECORDED_PARAM, id);
-    else url.searchParams.delete(RECORDED_PARAM);
+    url.search = searchWithRecorded(url.search, id, besideSize);
     window.history.replaceState(null, '', url);
   }, []);
 
@@ -123,16 +127,24 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
   }, []);
 
   // `?recorded=<id>`: open that recorded run once the live experiment has loaded (and the manifest is read).
-  const recordedAsked = useRef(new URLSearchParams(window.location.search).get(RECORDED_PARAM));
+  const recordedAsked = useRef(recordedInit.recorded);
+  // `&beside=<size>`: once that recorded run is on screen, the small live run is started beside it.
+  const besideAsked = useRef(recordedInit.beside);
   useEffect(() => {
     const id = recordedAsked.current;
     if (!id || !gallery.runs || !state || state.source !== 'live' || exp.configuring) return;
     recordedAsked.current = null;
     const entry = gallery.runs.find((r) => r.id === id);
-    if (entry) void openRecorded(entry);
-    else {
+    if (entry) {
+      void openRecorded(entry).then((ok) => {
+        if (!ok) besideAsked.current = null;
+      });
+    } else {
+      const b = besideAsked.current;
+      besideAsked.current = null;
       setRecordedParam(null);
-      setUrlMessage(`Unknown recorded run '${id}' in the URL; the gallery lists ${gallery.runs.map((r) => r.id).join(', ') || 'none'}. The live experiment is shown instead.`);
+      const msg = `Unknown recorded run '${id}' in the URL; the gallery lists ${gallery.runs.map((r) => r.id).join(', ') || 'none'}. The live experiment is shown instead${b ? `, with no live run started beside it (beside=${b})` : ''}.`;
+      setUrlMessage((m) => (m ? `${m} ${msg}` : msg));
     }
   }, [gallery.runs, state, exp.configuring, openRecorded, setRecordedParam]);
 
@@ -176,6 +188,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
       setErrors([]);
       if (sameConfig(r.config, config) && presetName === 'custom') return; // nothing changed: keep the run
       setNotice(null);
+      setRecordedParam(null); // a changed experiment is no longer the live run beside a recorded one
       setConfig(r.config);
       setPreset(presetName === 'custom' ? matchPreset(r.config) : presetName);
       writeUrl(r.config);
@@ -185,7 +198,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
         await afterConfigure(await exp.configure(r.config, true), saved?.playing ?? false);
       })();
     },
-    [exp, writeUrl, config, afterConfigure],
+    [exp, writeUrl, config, afterConfigure, setRecordedParam],
   );
 
   const live = state?.source !== 'imported';
@@ -246,23 +259,37 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
       setBeside({ entry: recorded, state, size });
       setRecorded(null);
       setFinals(null);
-      setRecordedParam(null);
       setNotice(null);
       setErrors([]);
       setConfig(r.config);
       setPreset(matchPreset(r.config));
       writeUrl(r.config);
+      // The URL says what is on screen, so a copied link opens the same pair: ?recorded=<id>&beside=<size>.
+      setRecordedParam(recorded.id, size);
       const snap = await exp.configure(r.config, true);
       if (snap && snap.status !== 'done') await exp.play();
     },
     [recorded, state, exp, writeUrl, setRecordedParam],
   );
 
+  // A comparison in the URL at load wins over the opening lesson step's own, until the viewer changes step.
+  const urlCompareHolds = useRef([CMP_A, CMP_B, CMP_MODE, CMP_RATE].some((k) => new URLSearchParams(window.location.search).has(k)));
+  const lessonStepRef = useRef(lessonStep);
+  // `?recorded=<id>&beside=<size>`: the recorded run from the URL is on screen; start the live run beside it.
+  useEffect(() => {
+    const size = besideAsked.current;
+    if (!size || !recorded || recorded.id !== recordedInit.recorded || !state || state.source !== 'imported' || loading) return;
+    besideAsked.current = null;
+    void startBeside(size);
+  }, [recorded, recordedInit, state, loading, startBeside]);
+
   const writeLesson = useCallback(
     (step: number, present: boolean) => {
       if (!lessonInit.lesson) return;
       const n = lessonInit.lesson.steps.length;
       const s = Math.max(0, Math.min(n - 1, step));
+      if (s !== lessonStepRef.current) urlCompareHolds.current = false;
+      lessonStepRef.current = s;
       setLessonStep(s);
       setPresenting(present);
       const url = new URL(window.location.href);
@@ -282,6 +309,13 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
     url.search = next;
     window.history.replaceState(null, '', url);
   }, []);
+
+  // A lesson step with a comparison (lessons.ts `compare`) opens the card on its two arms; re-applied when
+  // the step opens, when the run on screen changes, and once when the two arms' first common checkpoint is in.
+  const stepCmpSpec = lessonInit.lesson?.steps[lessonStep]?.compare;
+  const stepCmp = stepCmpSpec && state && !urlCompareHolds.current ? compareForStep(stepCmpSpec, state) : null;
+  const compareRequest: CompareRequest | null =
+    stepCmp && state ? { key: `${lessonInit.lesson!.id}#${lessonStep}#${state.source}:${state.run}#${stepCmp.ready ? 'ready' : 'waiting'}`, a: stepCmp.a, b: stepCmp.b, mode: stepCmp.mode } : null;
 
   const progress = exp.configuring ?? state?.progress ?? null;
   const bytes = exp.loadProgress;
@@ -381,7 +415,16 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
         <div className="pg-main">
           {state ? (
             <>
-              {beside && live && <BesidePanel beside={beside} live={state} onClose={() => setBeside(null)} />}
+              {beside && live && (
+                <BesidePanel
+                  beside={beside}
+                  live={state}
+                  onClose={() => {
+                    setBeside(null);
+                    setRecordedParam(null);
+                  }}
+                />
+              )}
               <ArmLegend config={state.config} halted={state.halted} />
               <div className="pg-charts" ref={chartsRef}>
                 <AafPickScoreChart state={state} />
@@ -398,7 +441,7 @@ export function PlaygroundView({ client, report }: { client: WorkerClient; repor
               </section>
               {!live && finals && <FinalEvalTable finals={finals} state={state} />}
               <SampleGrid state={state} />
-              {compareInit.current && <ComparePanel state={state} initial={compareInit.current} onChoice={onCompareChoice} />}
+              {compareInit.current && <ComparePanel state={state} initial={compareInit.current} onChoice={onCompareChoice} request={compareRequest} />}
               <Diagnostics state={state} />
             </>
           ) : (

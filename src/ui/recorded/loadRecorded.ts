@@ -10,8 +10,7 @@ import type { ImportResult } from '../playground/results';
 /** Where the recorded runs are served (the site's base URL + recorded/). */
 export const RECORDED_BASE = `${import.meta.env?.BASE_URL ?? '/'}recorded/`;
 
-/** The URL parameter that opens a recorded run at start: `?recorded=<id>`. */
-export const RECORDED_PARAM = 'recorded';
+export { RECORDED_PARAM } from './recordedUrl';
 
 export async function fetchManifest(base = RECORDED_BASE): Promise<ParsedManifest> {
   let res: Response;
