@@ -27,7 +27,10 @@ import { qSample, scheduleFor, type Schedule } from '../diffusion/schedule';
 import { loadIntoParams } from '../model/checkpoint';
 import { encodeImages, type Params, type ReducedSD } from '../model/sd';
 import { armBeta, armLr, type VideoArm, type VideoConfig } from './config';
-import { featureStats, frechetDistance, ssim, videoPsnr } from './metrics';
+import { fidLike, fvdLike, ssim, videoPsnr } from './metrics';
+import { CLIP_METRIC_KEYS, type VideoCheckpointRecord, type VideoClipMetrics, type VideoUpdateRecord } from './records';
+
+export { CLIP_METRIC_KEYS, type VideoCheckpointRecord, type VideoClipMetrics, type VideoUpdateRecord };
 import { createVideoUNet, disposeVideoUNet, videoUnetForward, type VideoUNet } from './motion';
 import { sampleVideos, sampleVideoLatents, videoNoise } from './sample';
 import { videoContext, videoTokens } from './train';
@@ -37,37 +40,6 @@ import { buildVideoDataset, renderIdealVideo, videoPromptText, videoUtilityParts
 export interface VideoFeatureScorer {
   lpipsLike(a: Float32Array, b: Float32Array, frames: number): number;
   featureSets(videos: Float32Array[], frames: number): Promise<{ frame: Float32Array[]; clip: Float32Array[] }>;
-}
-
-/** Per-clip metrics of one evaluated clip. */
-export interface VideoClipMetrics {
-  trueUtility: number;
-  frame: number;
-  temporal: number;
-  follow: number;
-  ssim: number;
-  psnr: number;
-  /** LPIPS-like distance to the ideal video (lower is better); NaN without feature networks. */
-  lpips: number;
-}
-export const CLIP_METRIC_KEYS = ['trueUtility', 'frame', 'temporal', 'follow', 'ssim', 'psnr', 'lpips'] as const satisfies readonly (keyof VideoClipMetrics)[];
-
-export interface VideoUpdateRecord {
-  update: number;
-  loss: number;
-  /** SePPO: share of reference samples judged losers (s = −1); SFT: NaN. */
-  aafRate: number;
-  implicitAcc: number;
-  /** θ_ref's k (SePPO), −1 for SFT. */
-  refK: number;
-  ms: number;
-}
-
-export interface VideoCheckpointRecord {
-  update: number;
-  /** Mean true utility of the checkpoint's clips, and Δ against the raw model on the same clips. */
-  trueUtility: number;
-  deltaVsRaw: PairedComparison;
 }
 
 export interface VideoModelEval {
@@ -256,7 +228,7 @@ export class VideoExperiment {
       });
       xl?.dispose();
       const loss = (await value.data())[0];
-      const [aafRate, implicitAcc] = kept.length ? kept.map((x) => x.dataSync()[0]) : [NaN, NaN];
+      const [aafRate, implicitAcc] = kept.length ? (await Promise.all(kept.map((x) => x.data()))).map((d) => d[0]) : [NaN, NaN];
       kept.forEach((x) => x.dispose());
       value.dispose();
       if (!Number.isFinite(loss)) {
@@ -355,8 +327,8 @@ export class VideoExperiment {
         const ev: VideoModelEval = {
           name: m.name,
           clips: metrics,
-          fid: sets && idealSets ? frechetOf(sets.frame, idealSets.frame) : NaN,
-          fvd: sets && idealSets ? frechetOf(sets.clip, idealSets.clip) : NaN,
+          fid: sets && idealSets ? fidLike(sets.frame, idealSets.frame) : NaN,
+          fvd: sets && idealSets ? fvdLike(sets.clip, idealSets.clip) : NaN,
           ...(sets ? { frameFeatures: sets.frame, clipFeatures: sets.clip } : {}),
         };
         if (out.length > 0) ev.vsRaw = comparePaired(metrics, out[0].clips, CLIP_METRIC_KEYS);
@@ -394,7 +366,4 @@ function mean(xs: readonly number[]): number {
   return xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
 }
 
-function frechetOf(a: Float32Array[], b: Float32Array[]): number {
-  return frechetDistance(featureStats(a), featureStats(b));
-}
 

@@ -32,7 +32,6 @@ import { matMulFast, conv2dSame, type Params } from '../model/layers';
 import { Rng } from '../rng';
 import { BACKGROUNDS, COLOURS, POSITIONS, SHAPES, SIZES } from '../world/prompt';
 import { IMAGE_LEN, IMAGE_SIZE } from '../world/render';
-import { featureStats, frechetDistance } from './metrics';
 import { CHANGE_KINDS, TEMPORAL_DEFECT_KINDS } from './world';
 
 export const VIDEO_FEATURES_FORMAT = 'seppo-video-features/1';
@@ -293,56 +292,7 @@ export async function videoFeatureSets(n: VideoFeatureNets, videos: Float32Array
   return { frame, clip };
 }
 
-/** FID-like: the squared Fréchet distance between the Gaussians of two sets of frame features. */
-export function fidLike(genFrameFeats: readonly ArrayLike<number>[], refFrameFeats: readonly ArrayLike<number>[]): number {
-  return frechetDistance(featureStats(genFrameFeats), featureStats(refFrameFeats));
-}
-
-/** FVD-like: the squared Fréchet distance between the Gaussians of two sets of clip features. */
-export function fvdLike(genClipFeats: readonly ArrayLike<number>[], refClipFeats: readonly ArrayLike<number>[]): number {
-  return frechetDistance(featureStats(genClipFeats), featureStats(refClipFeats));
-}
-
-export interface FrechetDelta {
-  /** d(A, ref) and d(B, ref) on the full sets. */
-  dA: number;
-  dB: number;
-  /** dA − dB. */
-  delta: number;
-  /** 95 % percentile interval of dA − dB over paired resamples. */
-  lo: number;
-  hi: number;
-  resamples: number;
-}
-
-/**
- * Fréchet distances of A and B against ref, and a 95 % percentile bootstrap interval of d_A − d_B:
- * each resample draws G paired groups with replacement (group i = A's, B's and ref's rows
- * i·rowsPerGroup … (i+1)·rowsPerGroup − 1, paired by prompt and noise) and recomputes both
- * distances on the same draw. `rowsPerGroup` = F for per-frame features (a clip's frames stay
- * together), 1 for clip features.
- */
-export function pairedBootstrapFrechetDelta(genA: readonly ArrayLike<number>[], genB: readonly ArrayLike<number>[], ref: readonly ArrayLike<number>[], resamples: number, rng: Rng, rowsPerGroup = 1): FrechetDelta {
-  if (genA.length !== genB.length || genA.length !== ref.length) throw new Error(`pairedBootstrapFrechetDelta: the sets are paired but have ${genA.length}, ${genB.length} and ${ref.length} rows`);
-  if (!Number.isInteger(rowsPerGroup) || rowsPerGroup < 1 || genA.length % rowsPerGroup !== 0) throw new Error(`pairedBootstrapFrechetDelta: ${genA.length} rows is not a whole number of groups of ${rowsPerGroup}`);
-  if (!Number.isInteger(resamples) || resamples < 1) throw new Error(`pairedBootstrapFrechetDelta: resamples must be a positive integer, got ${resamples}`);
-  const G = genA.length / rowsPerGroup;
-  if (G < 2) throw new Error(`pairedBootstrapFrechetDelta: need at least 2 paired groups, got ${G}`);
-  const pick = (s: readonly ArrayLike<number>[], idx: number[]) => idx.flatMap((g) => s.slice(g * rowsPerGroup, (g + 1) * rowsPerGroup));
-  const dists = (idx: number[]) => {
-    const r = featureStats(pick(ref, idx));
-    return [frechetDistance(featureStats(pick(genA, idx)), r), frechetDistance(featureStats(pick(genB, idx)), r)];
-  };
-  const all = Array.from({ length: G }, (_, i) => i);
-  const [dA, dB] = dists(all);
-  const boots: number[] = [];
-  for (let r = 0; r < resamples; r++) {
-    const [a, b] = dists(all.map(() => rng.int(G)));
-    boots.push(a - b);
-  }
-  boots.sort((x, y) => x - y);
-  return { dA, dB, delta: dA - dB, lo: boots[Math.floor(0.025 * (resamples - 1))], hi: boots[Math.ceil(0.975 * (resamples - 1))], resamples };
-}
+export { fidLike, fvdLike, pairedBootstrapFrechetDelta, type FrechetDelta } from './metrics';
 
 /** config.json of shipped feature nets: the architecture plus free-form training records. */
 export const videoFeatureFileSchema = z.looseObject({

@@ -32,6 +32,7 @@
  * solver is ~40 lines; pytorch-fid uses scipy's general `sqrtm` on Σ1 Σ2 instead, which agrees up
  * to rounding. Covariances are unbiased (divide by N − 1), as numpy.cov and pytorch-fid.
  */
+import type { Rng } from '../rng';
 import { IMAGE_LEN, IMAGE_SIZE } from '../world/render';
 
 const C1 = 0.01 ** 2;
@@ -252,4 +253,55 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats): number {
   let tr = 0;
   for (let i = 0; i < d; i++) tr += a.cov[i * d + i] + b.cov[i * d + i];
   return Math.max(0, m + tr - 2 * traceSqrtProduct(a.cov, b.cov, d));
+}
+
+/** FID-like: the squared Fréchet distance between the Gaussians of two sets of frame features. */
+export function fidLike(genFrameFeats: readonly ArrayLike<number>[], refFrameFeats: readonly ArrayLike<number>[]): number {
+  return frechetDistance(featureStats(genFrameFeats), featureStats(refFrameFeats));
+}
+
+/** FVD-like: the squared Fréchet distance between the Gaussians of two sets of clip features. */
+export function fvdLike(genClipFeats: readonly ArrayLike<number>[], refClipFeats: readonly ArrayLike<number>[]): number {
+  return frechetDistance(featureStats(genClipFeats), featureStats(refClipFeats));
+}
+
+export interface FrechetDelta {
+  /** d(A, ref) and d(B, ref) on the full sets. */
+  dA: number;
+  dB: number;
+  /** dA − dB. */
+  delta: number;
+  /** 95 % percentile interval of dA − dB over paired resamples. */
+  lo: number;
+  hi: number;
+  resamples: number;
+}
+
+/**
+ * Fréchet distances of A and B against ref, and a 95 % percentile bootstrap interval of d_A − d_B:
+ * each resample draws G paired groups with replacement (group i = A's, B's and ref's rows
+ * i·rowsPerGroup … (i+1)·rowsPerGroup − 1, paired by prompt and noise) and recomputes both
+ * distances on the same draw. `rowsPerGroup` = F for per-frame features (a clip's frames stay
+ * together), 1 for clip features.
+ */
+export function pairedBootstrapFrechetDelta(genA: readonly ArrayLike<number>[], genB: readonly ArrayLike<number>[], ref: readonly ArrayLike<number>[], resamples: number, rng: Rng, rowsPerGroup = 1): FrechetDelta {
+  if (genA.length !== genB.length || genA.length !== ref.length) throw new Error(`pairedBootstrapFrechetDelta: the sets are paired but have ${genA.length}, ${genB.length} and ${ref.length} rows`);
+  if (!Number.isInteger(rowsPerGroup) || rowsPerGroup < 1 || genA.length % rowsPerGroup !== 0) throw new Error(`pairedBootstrapFrechetDelta: ${genA.length} rows is not a whole number of groups of ${rowsPerGroup}`);
+  if (!Number.isInteger(resamples) || resamples < 1) throw new Error(`pairedBootstrapFrechetDelta: resamples must be a positive integer, got ${resamples}`);
+  const G = genA.length / rowsPerGroup;
+  if (G < 2) throw new Error(`pairedBootstrapFrechetDelta: need at least 2 paired groups, got ${G}`);
+  const pick = (s: readonly ArrayLike<number>[], idx: number[]) => idx.flatMap((g) => s.slice(g * rowsPerGroup, (g + 1) * rowsPerGroup));
+  const dists = (idx: number[]) => {
+    const r = featureStats(pick(ref, idx));
+    return [frechetDistance(featureStats(pick(genA, idx)), r), frechetDistance(featureStats(pick(genB, idx)), r)];
+  };
+  const all = Array.from({ length: G }, (_, i) => i);
+  const [dA, dB] = dists(all);
+  const boots: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    const [a, b] = dists(all.map(() => rng.int(G)));
+    boots.push(a - b);
+  }
+  boots.sort((x, y) => x - y);
+  return { dA, dB, delta: dA - dB, lo: boots[Math.floor(0.025 * (resamples - 1))], hi: boots[Math.ceil(0.975 * (resamples - 1))], resamples };
 }

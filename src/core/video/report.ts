@@ -7,8 +7,8 @@
 import { comparePaired, toColumns, fromColumns, type MetricColumns, type PairedComparison } from '../eval/intervals';
 import { formatDelta, formatWin } from '../align/protocolReport';
 import type { VideoConfig } from './config';
-import { CLIP_METRIC_KEYS, type VideoCheckpointRecord, type VideoClipMetrics, type VideoUpdateRecord } from './experiment';
-import { featureStats, frechetDistance } from './metrics';
+import { CLIP_METRIC_KEYS, type VideoCheckpointRecord, type VideoClipMetrics, type VideoUpdateRecord } from './records';
+import { featureStats, frechetDistance, pairedBootstrapFrechetDelta } from './metrics';
 import { Rng } from '../rng';
 
 export interface VideoModelResult {
@@ -93,21 +93,11 @@ const fmtInterval = (i: Interval) => `${i.mean >= 0 ? '+' : '−'}${Math.abs(i.m
 /**
  * d(A, ideal) − d(B, ideal) for a Fréchet distance, with a 95 % percentile interval from resampling
  * the paired clip indices (A[i], B[i] and ideal[i] share prompt and noise). Per-frame features: each
- * clip contributes its F rows (`rowsPerClip`).
+ * clip contributes its F rows (`rowsPerClip`). metrics.ts's pairedBootstrapFrechetDelta, seeded, as an Interval.
  */
 export function pairedFrechetDelta(a: readonly number[][], b: readonly number[][], ideal: readonly number[][], rowsPerClip: number, resamples: number, seed: number): Interval {
-  if (a.length !== b.length || a.length !== ideal.length) throw new Error(`pairedFrechetDelta: ${a.length}, ${b.length} and ${ideal.length} rows (the sets are paired)`);
-  const clips = a.length / rowsPerClip;
-  const d = (idx: number[]) => {
-    const pick = (s: readonly number[][]) => idx.flatMap((c) => s.slice(c * rowsPerClip, (c + 1) * rowsPerClip));
-    const r = pick(ideal);
-    return frechetDistance(featureStats(pick(a)), featureStats(r)) - frechetDistance(featureStats(pick(b)), featureStats(r));
-  };
-  const all = Array.from({ length: clips }, (_, i) => i);
-  const point = d(all);
-  const rng = new Rng(seed);
-  const boots = Array.from({ length: resamples }, () => d(all.map(() => rng.int(clips)))).sort((x, y) => x - y);
-  return { mean: point, lo: boots[Math.floor(0.025 * (resamples - 1))], hi: boots[Math.ceil(0.975 * (resamples - 1))] };
+  const d = pairedBootstrapFrechetDelta(a, b, ideal, resamples, new Rng(seed), rowsPerClip);
+  return { mean: d.delta, lo: d.lo, hi: d.hi };
 }
 
 /** Δ FID-like and Δ FVD-like of every model against the raw one (models[0]), from features.json. */
