@@ -47,5 +47,18 @@ describe('video report', () => {
     expect(pooled).toMatch(/\| SFT \| 87\.5% \[/); // 3 wins and a tie of 4
     expect(fromColumns(r1.final.models[0].columns)).toHaveLength(2);
     expect(() => videoSeedsMarkdown([r0, { ...r1, final: { ...r1.final, models: r1.final.models.slice(0, 1) } }])).toThrow(/different models/);
+    expect(pooled).not.toContain('Arm against arm'); // one arm: no pairs
+  });
+
+  it('arm against arm: SFT − SePPO paired on the same clips, with its hand-computed Δ', () => {
+    const r = results(0, [0.3, 0.4, 0.5], [0.4, 0.5, 0.7]);
+    const seppo = clips([0.3, 0.5, 0.5]);
+    r.arms.push({ name: 'SePPO', halted: null, updates: [], checkpoints: [] });
+    r.final.models.push({ name: 'SePPO', columns: toColumns(seppo), fid: NaN, fvd: NaN });
+    const md = videoSummaryMarkdown(r);
+    // SFT − SePPO per clip: +0.1, 0, +0.2 → mean +0.100, sd 0.1, t(2) 4.303 · 0.1/√3 = 0.248;
+    // 2 wins and a tie of 3 → 83.3 %.
+    expect(md).toContain('| SFT − SePPO | 83.3% [31.0%, 98.2%] (1 ties) | +0.100 [−0.148, +0.348] |');
+    expect(videoSeedsMarkdown([r, JSON.parse(JSON.stringify(r)) as VideoResults])).toMatch(/\| SFT − SePPO \| 83\.3% /);
   });
 });

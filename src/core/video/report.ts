@@ -60,7 +60,7 @@ function table(head: string[], rows: string[][]): string {
 const present = (models: readonly VideoModelResult[]) => CLIP_METRIC_KEYS.filter((k) => models.every((m) => (m.columns[k] ?? []).length > 0 && (m.columns[k] ?? []).every((v) => Number.isFinite(v))));
 
 /** The means table (Table 3's shape) and the paired comparison of every model with the raw model. */
-export function videoFinalMarkdown(models: readonly VideoModelResult[], n: number, fidDelta?: Record<string, { fid: Interval; fvd: Interval }>): string {
+export function videoFinalMarkdown(models: readonly VideoModelResult[], n: number, fidDelta?: Record<string, { fid: Interval; fvd: Interval }>, armNames: readonly string[] = []): string {
   const keys = present(models);
   const means = table(
     ['model', 'FID-like ↓', 'FVD-like ↓', ...keys.map((k) => LABEL[k])],
@@ -80,7 +80,24 @@ export function videoFinalMarkdown(models: readonly VideoModelResult[], n: numbe
     ]);
   }
   const cmp = table(['model − raw', 'win rate by true pref. [95 %]', 'Δ true pref. [95 %]', ...keys.filter((k) => k !== 'trueUtility').map((k) => `Δ ${LABEL[k]} [95 %]`), 'Δ FID-like [95 %, bootstrap]', 'Δ FVD-like [95 %, bootstrap]'], rows);
-  return `Means over ${n} clips per model (the same prompts and noise for every model):\n\n${means}\n\nPaired with the raw model, clip by clip (win rate: Wilson, ties ½; Δ: paired t; FID/FVD: paired bootstrap over clips, 1,000 resamples):\n\n${cmp}`;
+  return `Means over ${n} clips per model (the same prompts and noise for every model):\n\n${means}\n\nPaired with the raw model, clip by clip (win rate: Wilson, ties ½; Δ: paired t; FID/FVD: paired bootstrap over clips, 1,000 resamples):\n\n${cmp}${armPairsMarkdown(models, armNames, keys)}`;
+}
+
+/**
+ * Every trained arm against every other on the same clips (A − B, paired t; win rate of A by true
+ * preference): the comparison the paper's Table 3 makes between SFT and SePPO. Empty with < 2 arms.
+ */
+function armPairsMarkdown(models: readonly VideoModelResult[], armNames: readonly string[], keys: readonly (typeof CLIP_METRIC_KEYS)[number][]): string {
+  const arms = armNames.map((a) => models.find((m) => m.name === a)).filter((m): m is VideoModelResult => !!m);
+  if (arms.length < 2) return '';
+  const rows: string[][] = [];
+  for (let i = 0; i < arms.length; i++) {
+    for (let j = i + 1; j < arms.length; j++) {
+      const c = comparePaired(fromColumns(arms[i].columns) as unknown as VideoClipMetrics[], fromColumns(arms[j].columns) as unknown as VideoClipMetrics[], keys) as Record<string, PairedComparison>;
+      rows.push([`${arms[i].name} − ${arms[j].name}`, formatWin(c.trueUtility.win), ...keys.map((k) => formatDelta(c[k].delta, k))]);
+    }
+  }
+  return `\n\nArm against arm on the same clips (win rate of the first: Wilson, ties ½; Δ: paired t):\n\n${table(['arms', 'win rate by true pref. [95 %]', ...keys.map((k) => `Δ ${LABEL[k]} [95 %]`)], rows)}`;
 }
 
 export interface Interval {
@@ -120,7 +137,7 @@ export function videoSummaryMarkdown(r: VideoResults, fidDelta?: Record<string, 
     '',
     `${r.date}, ${r.backend}, ${r.wallS.toFixed(0)} s. Seed ${c.seed}, dataset seed ${c.dataSeed}, ${c.updates} updates of ${c.batchSize} clips × ${c.frames} frames, LoRA rank ${c.loraRank}, lr ${c.lr} (arms may override), β ${c.beta}; reference samples ${c.refSteps} DDIM steps, guidance ${c.refGuidance}. Evaluation: ${c.evalPrompts} ${c.evalSplit} prompts × ${c.evalNoises} noises = ${n} paired clips per model, ${c.evalSteps} DDIM steps, guidance ${c.evalGuidance}, eval seed ${c.evalSeed}. Motion modules: ${r.motion}; feature networks: ${r.features ?? 'none (FID-, FVD-, LPIPS-like not computed)'}.`,
     '',
-    videoFinalMarkdown(r.final.models, n, fidDelta),
+    videoFinalMarkdown(r.final.models, n, fidDelta, r.arms.map((a) => a.name)),
     '',
     '## Training',
     '',
@@ -178,5 +195,5 @@ export function videoSeedsMarkdown(runs: readonly VideoResults[], feats?: readon
     }
   }
   const n = pooled[0].columns.trueUtility.length;
-  return `# Video runs over ${runs.length} seeds (${runs.map((r) => r.config.seed).join(', ')})\n\nPooled: ${n} paired clips per model (${runs.map((r) => r.final.prompts.length).join(' + ')}). FID-/FVD-like here: over the pooled clips.\n\n${videoFinalMarkdown(pooled, n, fidDelta)}\n`;
+  return `# Video runs over ${runs.length} seeds (${runs.map((r) => r.config.seed).join(', ')})\n\nPooled: ${n} paired clips per model (${runs.map((r) => r.final.prompts.length).join(' + ')}). FID-/FVD-like here: over the pooled clips.\n\n${videoFinalMarkdown(pooled, n, fidDelta, runs[0].arms.map((a) => a.name))}\n`;
 }
