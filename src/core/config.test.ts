@@ -116,16 +116,18 @@ describe('derived values', () => {
 });
 
 describe('a regime per method: the full presets carry the lr sweep\'s choices', () => {
-  it('SFT 1e-5, Diffusion-DPO 3e-6, SePPO 3e-5 in every full preset; reward arms and the smoke preset keep the experiment lr; an arm\'s own lr wins', () => {
-    expect(MEASURED_LR).toEqual({ sft: 1e-5, dpo: 3e-6, seppo: 3e-5 });
+  it('SFT 1e-5, Diffusion-DPO 3e-6, SePPO 3e-5, DDPO 3e-5 in every full preset; D3PO, SPO and the smoke and reward-hacking presets keep the experiment lr; an arm\'s own lr wins', () => {
+    expect(MEASURED_LR).toEqual({ sft: 1e-5, dpo: 3e-6, seppo: 3e-5, ddpo: 3e-5 });
     for (const name of ['reference-strategies', 'aaf-ablation', 'table1', 'table2', 'beta-sweep'] as const) {
       for (const a of PRESETS[name].arms) {
-        // Reward arms (DDPO, D3PO, SPO) are not swept: the experiment's lr. Diffusion-RPO inherits Diffusion-DPO's.
-        const want = ({ sft: 1e-5, dpo: 3e-6, seppo: 3e-5, rpo: 3e-6 } as Record<string, number | undefined>)[a.method];
+        // DDPO from runs/ddpo-lr-sweep; D3PO (not yet swept) and SPO (sweep confirmed 1e-4) keep the
+        // experiment's lr. Diffusion-RPO inherits Diffusion-DPO's.
+        const want = ({ sft: 1e-5, dpo: 3e-6, seppo: 3e-5, rpo: 3e-6, ddpo: 3e-5 } as Record<string, number | undefined>)[a.method];
         expect(a.lr, `${name}: ${a.name}`).toBe(want);
       }
     }
     expect(PRESETS.smoke.arms.every((a) => a.lr === undefined)).toBe(true);
+    expect(PRESETS['reward-hacking'].arms.every((a) => a.lr === undefined)).toBe(true); // hacking was measured at 1e-4
     expect(PROTOCOL_PRESETS.gates.arms.map((a) => a.lr)).toEqual([0, 1e-5, undefined, 3e-6]);
   });
   it('the teaching preset first-look: SePPOʷ and SFTʷ in the regime, the gates\' losers arm at 1e-4, a checkpoint every 15 of 90 updates, per-image metrics on the protocol\'s noise', () => {
