@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend, liftWasmCoreCap, setWasmFastSum, sumAsMatMulPlan, wasmFastSumCalls, wasmFastSumEnabled } from './backend';
+import { initNodeBackend, liftWasmCoreCap, setWasmFastSlice, setWasmFastSum, sumAsMatMulPlan, wasmFastSliceCalls, wasmFastSliceEnabled, wasmFastSumCalls, wasmFastSumEnabled } from './backend';
 
 function convGrads(stride: number, pad: 'same' | 'valid') {
   return tf.tidy(() => {
@@ -145,6 +145,82 @@ describe('WASM Sum as a matMul by a ones vector (issue 14; off by default, switc
     expect(tf.memory().numTensors).toBe(before);
     expect(tf.memory().numBytes).toBe(bytes);
     tf.dispose([x, b]);
+  });
+});
+
+describe('WASM Slice that copies only the slice (issue 14; tfjs-wasm 4.22 copies the whole input first)', () => {
+  afterEach(() => setWasmFastSlice(true));
+  // [shape, begin, size]: contiguous, strided, merged trailing dims, rank 1–5, size −1, empty.
+  const cases: [number[], number[], number[]][] = [
+    [[100], [7], [50]],
+    [[100], [0], [100]],
+    [[6, 7], [2, 0], [3, 7]],
+    [[6, 7], [1, 2], [4, 3]],
+    [[6, 7], [0, 6], [6, 1]],
+    [[4, 5, 6], [1, 0, 0], [2, 5, 6]],
+    [[4, 5, 6], [1, 2, 0], [3, 2, 6]],
+    [[4, 5, 6], [0, 1, 3], [4, 3, -1]],
+    [[3, 4, 5, 6], [1, 1, 1, 1], [2, 2, 3, 4]],
+    [[3, 4, 5, 6], [0, 0, 2, 0], [-1, -1, 2, -1]],
+    [[2, 3, 4, 5, 6], [1, 0, 1, 2, 3], [1, 3, 2, 2, 3]],
+    [[4, 5], [2, 1], [0, 3]],
+  ];
+  const run = (dtype: 'float32' | 'int32' | 'bool') =>
+    cases.map(([shape, begin, size]) =>
+      tf.tidy(() => {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const vals = Array.from({ length: n }, (_, i) => (dtype === 'bool' ? Number((i * 7) % 3 === 0) : dtype === 'int32' ? i * 3 - 50 : Math.sin(i) * 1e3));
+        const x = tf.tensor(vals, shape, dtype);
+        const y = tf.slice(x, begin, size);
+        return { shape: y.shape, dtype: y.dtype, data: Array.from(y.dataSync() as ArrayLike<number>) };
+      }),
+    );
+
+  it('is on by default and equals the CPU backend bit for bit (float32, int32, bool; ranks 1–5; size −1; empty)', async () => {
+    expect(wasmFastSliceEnabled()).toBe(true);
+    for (const dtype of ['float32', 'int32', 'bool'] as const) {
+      await initNodeBackend('cpu');
+      const cpu = run(dtype);
+      await initNodeBackend('wasm');
+      const calls = wasmFastSliceCalls();
+      const fast = run(dtype);
+      expect(wasmFastSliceCalls() - calls, dtype).toBe(cases.length);
+      setWasmFastSlice(false);
+      const native = run(dtype);
+      setWasmFastSlice(true);
+      expect(fast, dtype).toEqual(cpu);
+      expect(native, dtype).toEqual(cpu);
+    }
+  });
+
+  it('serves SplitV too (bit-equal to the CPU backend on every axis, uneven pieces)', async () => {
+    const pieces = () =>
+      tf.tidy(() => {
+        const x = tf.tensor(Array.from({ length: 4 * 6 * 5 }, (_, i) => Math.cos(i) * 100), [4, 6, 5]);
+        return [0, 1, 2].flatMap((ax) => tf.split(x, ax === 0 ? [1, 3] : ax === 1 ? [2, 0, 4] : 5, ax).map((p) => ({ shape: p.shape, data: Array.from(p.dataSync()) })));
+      });
+    await initNodeBackend('cpu');
+    const cpu = pieces();
+    await initNodeBackend('wasm');
+    const calls = wasmFastSliceCalls();
+    expect(pieces()).toEqual(cpu);
+    expect(wasmFastSliceCalls() - calls).toBe(3);
+  });
+
+  it('serves slices and splits inside gradients, the same bits as the native kernels, and leaves no tensors or bytes behind', async () => {
+    await initNodeBackend('wasm');
+    const x = tf.variable(tf.randomNormal([12, 9], 0, 1, 'float32', 4));
+    const loss = () => tf.split(x, [3, 4, 5]).map((p, i) => p.square().sum().mul(i + 1)).reduce((a, b) => a.add(b)).add(tf.slice(x, [2, 3], [5, 4]).sum()) as tf.Scalar;
+    const step = () => tf.tidy(() => tf.variableGrads(loss, [x]).grads[x.name].dataSync());
+    const g0 = step();
+    const before = tf.memory().numTensors, bytes = tf.memory().numBytes, calls = wasmFastSliceCalls();
+    for (let i = 0; i < 3; i++) expect(step()).toEqual(g0);
+    expect(wasmFastSliceCalls() - calls).toBe(6);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.memory().numBytes).toBe(bytes);
+    setWasmFastSlice(false);
+    expect(step()).toEqual(g0);
+    x.dispose();
   });
 });
 

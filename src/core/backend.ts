@@ -157,6 +157,107 @@ export function registerWasmFastSum(): void {
   });
 }
 
+let fastSliceRegistered = false;
+let fastSliceEnabled = true;
+let fastSliceCalls = 0;
+
+/** How many `Slice` and `SplitV` calls the replacements served since start (tests check that they really run). */
+export function wasmFastSliceCalls(): number {
+  return fastSliceCalls;
+}
+/** Switches the WASM `Slice`/`SplitV` replacements on or off (on by default; `npm run bench -- --torch --ab fast-slice`). */
+export function setWasmFastSlice(enabled: boolean): void {
+  fastSliceEnabled = enabled;
+}
+export function wasmFastSliceEnabled(): boolean {
+  return fastSliceEnabled;
+}
+
+interface WasmBackendInternals {
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  /** A view of a tensor's bytes in the WASM heap (Float32Array, Int32Array, or Uint8Array for bool). */
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * Copies `x[begin : begin + size]` into a new WASM tensor, reading `x` through a view of the heap.
+ * Dimensions k.. form one contiguous run when every dimension after k is taken whole, so the copy is
+ * one `set` per run.
+ */
+function sliceFromHeap(be: WasmBackendInternals, x: TensorInfo, b0: number[], s0: number[]): TensorInfo {
+  const out = be.makeOutput(s0, x.dtype); // may grow the heap: take the views after it
+  const n = tf.util.sizeFromShape(s0);
+  if (n === 0) return out;
+  const xv = be.typedArrayFromHeap(x);
+  const ov = be.typedArrayFromHeap(out);
+  const r = x.shape.length;
+  const strides = [...tf.util.computeStrides(x.shape), 1]; // element strides, innermost 1
+  let k = r - 1;
+  while (k > 0 && b0[k] === 0 && s0[k] === x.shape[k]) k--;
+  const run = s0.slice(k).reduce((p, c) => p * c, 1);
+  const idx = new Array<number>(k).fill(0); // the index over the outer dimensions 0..k−1
+  for (let o = 0; o < n; o += run) {
+    let off = b0[k] * strides[k];
+    for (let d = 0; d < k; d++) off += (b0[d] + idx[d]) * strides[d];
+    ov.set(xv.subarray(off, off + run), o);
+    for (let d = k - 1; d >= 0; d--) {
+      if (++idx[d] < s0[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+const fastSliceable = (x: TensorInfo) => fastSliceEnabled && x.shape.length > 0 && (x.dtype === 'float32' || x.dtype === 'int32' || x.dtype === 'bool');
+
+/**
+ * Replaces WASM's `Slice` and `SplitV` kernels for numeric tensors. tfjs-wasm 4.22's Slice starts
+ * with `backend.readSync(x.dataId)`, which copies the **whole input** out of the WASM heap
+ * (`HEAPU8.slice`) on every call, however small the slice, and its SplitV calls that Slice once per
+ * piece: slicing 109 pieces out of a 455k-float vector took 213 ms, splitting it 158 ms (measured).
+ * These read the input through a view of the heap and copy only the slice. A copy, so bit-identical
+ * to the original kernels (tested); strings, complex64 and scalars go to the originals.
+ */
+export function registerWasmFastSlice(): void {
+  if (fastSliceRegistered) return;
+  const slice = tf.getKernel('Slice', 'wasm');
+  const split = tf.getKernel('SplitV', 'wasm');
+  if (!slice || !split) return;
+  fastSliceRegistered = true;
+  tf.unregisterKernel('Slice', 'wasm');
+  tf.registerKernel({
+    ...slice,
+    kernelFunc: (args) => {
+      const x = (args.inputs as unknown as { x: TensorInfo }).x;
+      if (!fastSliceable(x)) return slice.kernelFunc(args);
+      fastSliceCalls++;
+      const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+      const [b0, s0] = tf.slice_util.parseSliceParams(x as tf.TensorInfo, begin, size);
+      return sliceFromHeap(args.backend as unknown as WasmBackendInternals, x, b0, s0) as never;
+    },
+  });
+  tf.unregisterKernel('SplitV', 'wasm');
+  tf.registerKernel({
+    ...split,
+    kernelFunc: (args) => {
+      const x = (args.inputs as unknown as { x: TensorInfo }).x;
+      if (!fastSliceable(x)) return split.kernelFunc(args);
+      fastSliceCalls++;
+      const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number | number[] };
+      const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
+      const begin = new Array<number>(x.shape.length).fill(0);
+      return sizes.map((n) => {
+        const size = [...x.shape];
+        size[ax] = n;
+        const out = sliceFromHeap(args.backend as unknown as WasmBackendInternals, x, [...begin], size);
+        begin[ax] += n;
+        return out;
+      }) as never;
+    },
+  });
+}
+
 export interface InitBackendOptions {
   /** Where the WASM binaries live: a directory (Node) or URL prefix, or a map file name → URL (Vite). */
   wasmPaths?: string | Record<string, string>;
@@ -198,6 +299,7 @@ export async function trySetBackend(name: BackendName, opts: InitBackendOptions 
       if (opts.wasmThreads) setThreadsCount(opts.wasmThreads);
       registerWasmConv2DBackpropFilter();
       registerWasmFastSum();
+      registerWasmFastSlice();
     }
     const restore = name === 'wasm' && opts.wasmThreads ? liftWasmCoreCap(opts.wasmThreads) : () => {};
     let ok: boolean;
