@@ -23,8 +23,8 @@
  * (scripts/torch_unet.py, one thread), interleaved round by round, and prints the tfjs / torch ratios.
  * It needs `python3` with `torch` (Debian's `python3-torch`); `TORCH_PYTHON=/path/to/python3` picks
  * the interpreter, otherwise `python3` then `/usr/bin/python3` are tried. Without torch it says so
- * plainly and exits 0. Never a requirement of the tests or CI. `--ab fast-sum` also times tfjs with that
- * WASM kernel replacement on and off, step by step alternating, in every round (before/after in one process).
+ * plainly and exits 0. Never a requirement of the tests or CI. `--ab fast-sum` (or `fast-slice`, `flat-adam`) also times tfjs with that
+ * replacement (a WASM kernel, or the flat Adam) on and off, step by step alternating, in every round (before/after in one process).
  */
 import { parseArgs } from 'node:util';
 import { createServer } from 'vite';
@@ -164,8 +164,13 @@ async function torchMain() {
   const os = await import('node:os');
   const path = await import('node:path');
   const tf = await import('@tensorflow/tfjs');
-  const { initNodeBackend, setWasmFastSum, wasmFastSumEnabled } = await import('../src/core/backend');
-  const toggles: Record<string, { set: (on: boolean) => void; get: () => boolean }> = { 'fast-sum': { set: setWasmFastSum, get: wasmFastSumEnabled } };
+  const { initNodeBackend, setWasmFastSlice, setWasmFastSum, wasmFastSliceEnabled, wasmFastSumEnabled } = await import('../src/core/backend');
+  const { setFlatAdam, flatAdamEnabled } = await import('../src/core/optim');
+  const toggles: Record<string, { set: (on: boolean) => void; get: () => boolean }> = {
+    'fast-sum': { set: setWasmFastSum, get: wasmFastSumEnabled },
+    'fast-slice': { set: setWasmFastSlice, get: wasmFastSliceEnabled },
+    'flat-adam': { set: setFlatAdam, get: flatAdamEnabled },
+  };
   const without = values.ab;
   if (without !== undefined && !toggles[without]) fail(`--ab takes one of ${Object.keys(toggles).join(', ')}, got "${without}"`);
   const byDefault = without ? toggles[without].get() : false;

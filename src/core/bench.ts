@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { VOCAB, MAX_TOKENS } from './world';
 import { defaultSDConfig, encodeText, initReducedSD, unetForward, countParams, disposeReducedSD, type ReducedSD } from './model/sd';
 import { Rng } from './rng';
+import { FlatAdam, flatAdamEnabled } from './optim';
 
 export interface BenchResult {
   backend: string;
@@ -104,12 +105,14 @@ export function createUNetBench(opts: { batch: number; seed?: number }) {
   const m = initReducedSD('bench', cfg, seed);
   const { z, eps, t, tokens, ctx } = syntheticUNetBatch(m, batch, seed);
   const vars = Object.values(m.unet);
-  const opt = tf.train.adam(1e-4);
+  // Both optimisers, so that `--ab flat-adam` can alternate them on one model (each keeps its own moments).
+  const optimizers = { flat: new FlatAdam(1e-4), tfjs: tf.train.adam(1e-4) };
   const forward = () => tf.tidy(() => unetForward(m.unet, cfg.unet, z, t, ctx));
   const trainStep = () =>
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(eps, unetForward(m.unet, cfg.unet, z, t, ctx)) as tf.Scalar, vars);
-      opt.applyGradients(grads as Parameters<typeof opt.applyGradients>[0]);
+      if (flatAdamEnabled()) optimizers.flat.applyGradients(grads);
+      else optimizers.tfjs.applyGradients(grads as Parameters<typeof optimizers.tfjs.applyGradients>[0]);
       return value;
     });
   return {
@@ -122,7 +125,8 @@ export function createUNetBench(opts: { batch: number; seed?: number }) {
     /** Median wall time (ms) of `what` over `runs` after `warmup`, each waited for with `await data()`. */
     time: (what: 'forward' | 'train', warmup: number, runs: number) => timeIt(what === 'forward' ? forward : trainStep, warmup, runs),
     dispose: () => {
-      opt.dispose();
+      optimizers.flat.dispose();
+      optimizers.tfjs.dispose();
       tf.dispose([z, eps, t, tokens, ctx]);
       disposeReducedSD(m);
     },

@@ -19,6 +19,7 @@ import { unetForward, type ReducedSD } from './model/sd';
 import { alignmentOnlyDataset } from './world';
 import { syntheticUNetBatch } from './bench';
 import { aggregateKernels, phaseOfIndex, sumPhases, type KernelAggregate, type KernelRecord, type PhaseMark } from './profileTables';
+import { createAdam } from './optim';
 
 export interface KernelProfile {
   /** Registered kernels only, labelled by phase. */
@@ -86,7 +87,7 @@ export async function profileTrainStep(
   const cfg = model.config;
   const { z, eps, t, tokens, ctx } = syntheticUNetBatch(model, batch, seed);
   const vars = Object.values(model.unet);
-  const opt = tf.train.adam(1e-4);
+  const opt = createAdam(1e-4); // the engine's Adam
   const forward = () => tf.tidy(() => unetForward(model.unet, cfg.unet, z, t, ctx));
   const step = (mark: (phase: string) => void = () => {}) =>
     tf.tidy(() => {
@@ -96,7 +97,7 @@ export async function profileTrainStep(
         return loss;
       }, vars);
       mark('backward');
-      opt.applyGradients(grads as Parameters<typeof opt.applyGradients>[0]);
+      opt.applyGradients(grads as tf.NamedTensorMap);
       mark('optimizer');
       return value;
     });

@@ -40,6 +40,7 @@ import type { EncodedTrainingSet } from './trainingSet';
 import { d3poGrads, ddpoInnerGrads, disposePairRollout, disposeRollout, disposeSpoRollout, pairRollout, preferA, rollout, splitByPreference, spoGrads, spoRollout, unpackDdpo, type RewardFn } from './rewardArms';
 import { diffusionRpoLoss, promptSimilarity } from './rpoLoss';
 import { disposeTrajectory } from '../diffusion/stochasticDdim';
+import { createAdam, type StepOptimizer } from '../optim';
 
 export interface ArmState {
   cfg: ArmConfig;
@@ -50,7 +51,8 @@ export interface ArmState {
   /** With `cfg.ema`: the EMA of the policy's weights (same names + '/ema'), what evaluations score. */
   ema: Params | null;
   vars: tf.Variable[];
-  opt: tf.Optimizer;
+  /** Adam over the policy (FlatAdam: bit-identical to tf.train.adam with fewer kernel calls; optim.ts). */
+  opt: StepOptimizer;
   pool: CheckpointPool;
   cache: RefSampleCache;
   ref: PoolEntry | null;
@@ -83,7 +85,7 @@ export function createArm(cfg: ArmConfig, config: ExperimentConfig, base: Reduce
     policy,
     ema: cfg.ema !== undefined ? Object.fromEntries(Object.entries(policy).map(([k, v]) => [k, tf.variable(v, false, `${k}/ema`)])) : null,
     vars: Object.keys(policy).map((k) => policy[k]), // FIXED order: Adam matches slots by position
-    opt: tf.train.adam(lr),
+    opt: createAdam(lr),
     pool,
     cache: new RefSampleCache(config.refRegenerateEvery, latentShape),
     ref: null,
@@ -424,7 +426,7 @@ export async function updateArm(arm: ArmState, c: UpdateContext): Promise<Update
     lap('optimizer');
     return null;
   }
-  if (arm.cfg.warmup) (arm.opt as unknown as { learningRate: number }).learningRate = warmupLr(arm.lr, arm.cfg.warmup, arm.updates.length + 1);
+  if (arm.cfg.warmup) arm.opt.learningRate = warmupLr(arm.lr, arm.cfg.warmup, arm.updates.length + 1);
   arm.opt.applyGradients(grads);
   tf.dispose(grads);
   lap('optimizer');
@@ -471,7 +473,7 @@ function rewardDivergence(c: UpdateContext, loss: number): string | null {
 }
 
 function applyStep(arm: ArmState, grads: tf.NamedTensorMap): void {
-  if (arm.cfg.warmup) (arm.opt as unknown as { learningRate: number }).learningRate = warmupLr(arm.lr, arm.cfg.warmup, arm.updates.length + 1);
+  if (arm.cfg.warmup) arm.opt.learningRate = warmupLr(arm.lr, arm.cfg.warmup, arm.updates.length + 1);
   arm.opt.applyGradients(grads);
   tf.dispose(grads);
 }

@@ -9,6 +9,7 @@ import { decodeLatents, disposeReducedSD, encodeText, initReducedSD, tinySDConfi
 import { commonPrefix } from '../model/layers';
 import { rewardHackingPoints, type RewardTracePoint } from './records';
 import { disposePairRollout, pairRollout, disposeRollout, rollout, d3poLoss, d3poStep, ddpoClippedLoss, ddpoInnerStep, perPromptAdvantages, preferA, splitByPreference, type TrajectoryContext } from './rewardArms';
+import { FlatAdam, type StepOptimizer } from '../optim';
 
 const TINY = tinySDConfig();
 const D = 8 * 8 * 4;
@@ -112,7 +113,7 @@ describe('D3PO loss', () => {
 describe('DDPO inner epochs', () => {
   it('the importance ratio is exactly 1 at the first inner epoch, and moves at the second', async () => {
     const { params, vars } = freshPolicy();
-    const opt = tf.train.sgd(1e-3);
+    const opt = tf.train.sgd(1e-3) as unknown as Pick<StepOptimizer, 'applyGradients'> & { dispose(): void };
     const tr = sample(params, 9);
     const adv = perPromptAdvantages([0.2, 0.9], [0, 0]);
     const first = await ddpoInnerStep(params, vars, opt, TINY.unet, tr, tc, adv, 1e-4);
@@ -131,7 +132,7 @@ describe('DDPO inner epochs', () => {
     const adv = perPromptAdvantages([0.2, 0.9], [0, 0]);
     const run = async () => {
       const { params, vars } = freshPolicy();
-      const opt = tf.train.adam(1e-3);
+      const opt = new FlatAdam(1e-3);
       const counts: number[] = [];
       for (let i = 0; i < 3; i++) {
         await ddpoInnerStep(params, vars, opt, TINY.unet, trA, tc, adv, 0.2);
@@ -155,7 +156,7 @@ describe('D3PO update', () => {
     const { w, l } = splitByPreference(trA, trB, preferA([0.1, 0.7], [0.5, 0.3]));
     const run = async () => {
       const { params, vars } = freshPolicy();
-      const opt = tf.train.adam(1e-3);
+      const opt = new FlatAdam(1e-3);
       const counts: number[] = [];
       const res = [];
       for (let i = 0; i < 3; i++) {

@@ -49,6 +49,7 @@ import { disposeTrajectory, gaussianLogProb, sampleTrajectory, seededStepNoise, 
 import { Rng } from '../rng';
 import type { Params, UNetConfig } from '../model/sd';
 import { unetForward } from '../model/sd';
+import type { StepOptimizer } from '../optim';
 
 /** The reward models an arm may train on (the true utility is not among them, by design); defined in config.ts (no tfjs there). */
 export { REWARD_MODELS, type RewardModel } from '../config';
@@ -138,7 +139,7 @@ export interface DdpoInnerResult {
 export async function ddpoInnerStep(
   policy: Params,
   vars: tf.Variable[],
-  opt: tf.Optimizer,
+  opt: Pick<StepOptimizer, 'applyGradients'>,
   ucfg: UNetConfig,
   tr: Trajectory,
   tc: TrajectoryContext,
@@ -207,7 +208,7 @@ export async function d3poStep(
   policy: Params,
   ref: Params,
   vars: tf.Variable[],
-  opt: tf.Optimizer,
+  opt: Pick<StepOptimizer, 'applyGradients'>,
   ucfg: UNetConfig,
   trW: Trajectory,
   trL: Trajectory,

@@ -35,6 +35,7 @@ import { createVideoUNet, disposeVideoUNet, videoUnetForward, type VideoUNet } f
 import { sampleVideos, sampleVideoLatents, videoNoise } from './sample';
 import { videoContext, videoTokens } from './train';
 import { buildVideoDataset, renderIdealVideo, videoPromptText, videoUtilityParts, videoWeightedTotal, VIDEO_UTILITY_WEIGHTS, type VideoDataset, type VideoPrompt } from './world';
+import { createAdam, type StepOptimizer } from '../optim';
 
 /** What the experiment needs of the feature networks (features.ts): LPIPS-like per clip, and the features behind FID-like / FVD-like. */
 export interface VideoFeatureScorer {
@@ -64,7 +65,7 @@ interface ArmState {
   cfg: VideoArm;
   video: VideoUNet;
   vars: tf.Variable[];
-  opt: tf.Optimizer;
+  opt: StepOptimizer;
   pool: LoraSnapshot[];
   nextK: number;
   updates: VideoUpdateRecord[];
@@ -158,7 +159,7 @@ export class VideoExperiment {
     c.arms.forEach((a, i) => {
       const video = withMotion(createVideoUNet(`${id}arm${i}`, o.sd.unet, ucfg, mcfg, c.seed, { rank: c.loraRank }));
       const vars = Object.values(video.lora!.params); // LoRA only: the motion modules stay as pretrained
-      const state: ArmState = { cfg: a, video, vars, opt: tf.train.adam(armLr(c, a)), pool: [], nextK: 0, updates: [], checkpoints: [], halted: null };
+      const state: ArmState = { cfg: a, video, vars, opt: createAdam(armLr(c, a)), pool: [], nextK: 0, updates: [], checkpoints: [], halted: null };
       this.saveSnapshot(state);
       this.arms.push(state);
     });
