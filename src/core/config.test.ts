@@ -116,13 +116,13 @@ describe('derived values', () => {
 });
 
 describe('a regime per method: the full presets carry the lr sweep\'s choices', () => {
-  it('SFT 1e-5, Diffusion-DPO 3e-6, SePPO 3e-5, DDPO 3e-5 in every full preset; D3PO, SPO and the smoke and reward-hacking presets keep the experiment lr; an arm\'s own lr wins', () => {
-    expect(MEASURED_LR).toEqual({ sft: 1e-5, dpo: 3e-6, seppo: 3e-5, ddpo: 3e-5 });
+  it('SFT 1e-5, Diffusion-DPO 3e-6, SePPO 3e-5, DDPO 3e-5, D3PO 3e-5 in every full preset; SPO and the smoke and reward-hacking presets keep the experiment lr; an arm\'s own lr wins', () => {
+    expect(MEASURED_LR).toEqual({ sft: 1e-5, dpo: 3e-6, seppo: 3e-5, ddpo: 3e-5, d3po: 3e-5 });
     for (const name of ['reference-strategies', 'aaf-ablation', 'table1', 'table2', 'beta-sweep'] as const) {
       for (const a of PRESETS[name].arms) {
-        // DDPO from runs/ddpo-lr-sweep; D3PO (not yet swept) and SPO (sweep confirmed 1e-4) keep the
-        // experiment's lr. Diffusion-RPO inherits Diffusion-DPO's.
-        const want = ({ sft: 1e-5, dpo: 3e-6, seppo: 3e-5, rpo: 3e-6, ddpo: 3e-5 } as Record<string, number | undefined>)[a.method];
+        // DDPO and D3PO from runs/ddpo-lr-sweep and runs/d3po-lr-sweep; SPO (sweep confirmed 1e-4) keeps
+        // the experiment's lr. Diffusion-RPO inherits Diffusion-DPO's.
+        const want = ({ sft: 1e-5, dpo: 3e-6, seppo: 3e-5, rpo: 3e-6, ddpo: 3e-5, d3po: 3e-5 } as Record<string, number | undefined>)[a.method];
         expect(a.lr, `${name}: ${a.name}`).toBe(want);
       }
     }

@@ -517,11 +517,12 @@ const C = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e
  * for SFTʷ, SePPOʷ and Diffusion-DPO. The SePPO variants the sweep did not cover (w/o AAF, SPIN-like,
  * SePPOʳ) take SePPO's value. The reward arms (issue 15, same protocol, 256 paired images per lr):
  * runs/ddpo-lr-sweep puts DDPO at 3e-5 (+0.035 [+0.021, +0.049]; 1e-4 −0.048, 3e-4 −0.232);
- * runs/spo-lr-sweep confirms SPO's experiment lr 1e-4 (level with 3e-5), so SPO keeps it; D3PO is
- * swept in runs/d3po-lr-sweep. The reward-hacking preset sets no regime: its DDPO arms stay at the
+ * runs/spo-lr-sweep confirms SPO's experiment lr 1e-4 (level with 3e-5), so SPO keeps it;
+ * runs/d3po-lr-sweep puts D3PO at 3e-5 (+0.017 [+0.012, +0.023]; 1e-4 +0.002 [−0.009, +0.013],
+ * 3e-4 +0.014 [+0.001, +0.027]: the best by mean, not resolved from 3e-4). The reward-hacking preset sets no regime: its DDPO arms stay at the
  * experiment's 1e-4, where the hacking was measured. Diffusion-RPO inherits Diffusion-DPO's value through its ARM_LIBRARY entry (not swept itself).
  */
-export const MEASURED_LR: Readonly<Partial<Record<ArmConfig['method'], number>>> = { sft: 1e-5, dpo: 3e-6, seppo: 3e-5, ddpo: 3e-5 };
+export const MEASURED_LR: Readonly<Partial<Record<ArmConfig['method'], number>>> = { sft: 1e-5, dpo: 3e-6, seppo: 3e-5, ddpo: 3e-5, d3po: 3e-5 };
 
 /** Named arms of the paper (Table 1 / Table 4 rows), reused by presets and the page's "add arm". */
 export const ARM_LIBRARY = {
