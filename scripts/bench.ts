@@ -23,7 +23,7 @@
  * (scripts/torch_unet.py, one thread), interleaved round by round, and prints the tfjs / torch ratios.
  * It needs `python3` with `torch` (Debian's `python3-torch`); `TORCH_PYTHON=/path/to/python3` picks
  * the interpreter, otherwise `python3` then `/usr/bin/python3` are tried. Without torch it says so
- * plainly and exits 0. Never a requirement of the tests or CI. `--ab fast-sum` (or `fast-slice`, `flat-adam`) also times tfjs with that
+ * plainly and exits 0. Never a requirement of the tests or CI. `--ab fast-sum` (or `fast-slice`, `flat-adam`, `channel-groupnorm`, or several joined by `+`) also times tfjs with that
  * replacement (a WASM kernel, or the flat Adam) on and off, step by step alternating, in every round (before/after in one process).
  */
 import { parseArgs } from 'node:util';
@@ -166,14 +166,20 @@ async function torchMain() {
   const tf = await import('@tensorflow/tfjs');
   const { initNodeBackend, setWasmFastSlice, setWasmFastSum, wasmFastSliceEnabled, wasmFastSumEnabled } = await import('../src/core/backend');
   const { setFlatAdam, flatAdamEnabled } = await import('../src/core/optim');
+  const { setGroupNormPerChannel, groupNormPerChannelEnabled } = await import('../src/core/model/layers');
   const toggles: Record<string, { set: (on: boolean) => void; get: () => boolean }> = {
     'fast-sum': { set: setWasmFastSum, get: wasmFastSumEnabled },
     'fast-slice': { set: setWasmFastSlice, get: wasmFastSliceEnabled },
     'flat-adam': { set: setFlatAdam, get: flatAdamEnabled },
+    'channel-groupnorm': { set: setGroupNormPerChannel, get: groupNormPerChannelEnabled },
   };
+  // `--ab a+b` switches several together (e.g. this session's changes against the state before them).
   const without = values.ab;
-  if (without !== undefined && !toggles[without]) fail(`--ab takes one of ${Object.keys(toggles).join(', ')}, got "${without}"`);
-  const byDefault = without ? toggles[without].get() : false;
+  const abNames = without === undefined ? [] : without.split('+');
+  for (const n of abNames) if (!toggles[n]) fail(`--ab takes one of ${Object.keys(toggles).join(', ')} (or several joined by +), got "${n}"`);
+  if (new Set(abNames.map((n) => toggles[n].get())).size > 1) fail(`--ab ${without}: these are not all on (or all off) by default; time them one by one`);
+  const abToggle = { set: (on: boolean) => abNames.forEach((n) => toggles[n].set(on)) };
+  const byDefault = abNames.length > 0 && toggles[abNames[0]].get();
   const { createUNetBench } = await import('../src/core/bench');
   const { MAX_TOKENS } = await import('../src/core/world');
   const { unetArchDescription, parseTorchReady, parseTorchTiming, pairedTableMarkdown, pairedRatios } = await import('../src/core/torchBench');
@@ -257,11 +263,11 @@ async function torchMain() {
       if (without) {
         // step by step, alternating with / without, so that the machine's load drifts out of the ratio
         const one = async (what: 'forward' | 'train', on: boolean) => {
-          toggles[without].set(on);
+          abToggle.set(on);
           try {
             return await b.time(what, 0, 1);
           } finally {
-            toggles[without].set(byDefault);
+            abToggle.set(byDefault);
           }
         };
         const ab = async (what: 'forward' | 'train') => {

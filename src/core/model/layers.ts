@@ -163,17 +163,49 @@ export function dense(p: Params, prefix: string, name: string, x: tf.Tensor): tf
   return y.reshape([...lead, nout]);
 }
 
+let groupNormPerChannel = true;
+
+/** Switches GroupNorm between per-channel statistics (default) and tf.moments (`npm run bench -- --torch --ab channel-groupnorm`). */
+export function setGroupNormPerChannel(on: boolean): void {
+  groupNormPerChannel = on;
+}
+export function groupNormPerChannelEnabled(): boolean {
+  return groupNormPerChannel;
+}
+
 /**
  * GroupNorm over NHWC (Wu & He 2018): statistics per sample and group over H, W and the
- * group's channels. Reshape + moments (tf.batchNorm's gradient throws with per-sample stats).
+ * group's channels, y = (x − μ) / √(σ² + ε) · g + b.
+ *
+ * The statistics are summed over H·W per channel and then over each group's few channels, and
+ * the normalisation works with [B,1,C] per-channel copies of μ and g/√(σ² + ε), so every
+ * full-size op broadcasts a [B,1,C] operand over H·W. tf.moments on [B,HW,G,C/G] (the other path,
+ * kept for the bench) broadcasts [B,1,G,1] operands, which tfjs-wasm serves on a slow generic path:
+ * GroupNorm was about 23 % of a SePPO update's kernel time (README Speed). Two passes (the variance
+ * of the centred values, not E[x²] − μ², so no cancellation), and each sample's statistics are
+ * computed alone, so a result does not depend on what else is in the batch (a matMul with a ones
+ * row would: tfjs-wasm takes XNNPACK at batch 1 and its own loop above). Equal to the other path
+ * within float rounding, gradients included (tested against the CPU backend).
  */
 export function groupNorm(p: Params, prefix: string, name: string, x: tf.Tensor4D, groups: number, eps = 1e-5): tf.Tensor4D {
   const [B, H, W, C] = x.shape;
   if (C % groups !== 0) throw new Error(`groupNorm ${prefix}/${name}: ${C} channels not divisible by ${groups} groups`);
-  const xg = x.reshape([B, H * W, groups, C / groups]); // [B, HW, G, C/G]
-  const { mean, variance } = tf.moments(xg, [1, 3], true); // [B, 1, G, 1]
-  const xn = tf.div(tf.sub(xg, mean), tf.sqrt(tf.add(variance, eps))).reshape([B, H, W, C]);
-  return tf.add(tf.mul(xn, getP(p, prefix, `${name}/g`)), getP(p, prefix, `${name}/b`));
+  const g = getP(p, prefix, `${name}/g`), b = getP(p, prefix, `${name}/b`);
+  if (!groupNormPerChannel) {
+    const xg = x.reshape([B, H * W, groups, C / groups]); // [B, HW, G, C/G]
+    const { mean, variance } = tf.moments(xg, [1, 3], true); // [B, 1, G, 1]
+    const xn = tf.div(tf.sub(xg, mean), tf.sqrt(tf.add(variance, eps))).reshape([B, H, W, C]);
+    return tf.add(tf.mul(xn, g), b);
+  }
+  const n = H * W * (C / groups); // values per (sample, group)
+  const x3 = x.reshape([B, H * W, C]);
+  // Σ over H·W [B,1,C], then over each group's channels, tiled back to a [B,1,C] copy per channel
+  const perChannel = (t: tf.Tensor) => tf.tile(tf.sum(t, 1).reshape([B, groups, C / groups]).sum(-1, true), [1, 1, C / groups]).reshape([B, 1, C]);
+  const mean = tf.div(perChannel(x3), n); // [B,1,C]
+  const xc = tf.sub(x3, mean); // [B,HW,C]
+  const variance = tf.div(perChannel(tf.square(xc)), n); // [B,1,C]
+  const scale = tf.mul(tf.rsqrt(tf.add(variance, eps)), g); // [B,1,C]
+  return tf.add(tf.mul(xc, scale), b).reshape([B, H, W, C]);
 }
 
 /** LayerNorm over the last axis. */

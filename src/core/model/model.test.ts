@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backend';
 import { Rng } from '../rng';
-import { conv2dSame, matMulFast, cloneParams, flipTaps } from './layers';
+import { conv2dSame, matMulFast, cloneParams, flipTaps, groupNorm, setGroupNormPerChannel } from './layers';
 import { aeDecode, aeEncode } from './autoencoder';
 import { tinySDConfig, decodeLatents, defaultSDConfig, disposeReducedSD, encodeImages, encodeText, initReducedSD, paramCounts, uncondContext, unetForward, type ReducedSD } from './sd';
 
@@ -80,6 +80,77 @@ describe('flipTaps (the filter flip of conv2dSame\'s input gradient)', () => {
     } finally {
       await initNodeBackend('wasm');
     }
+  });
+});
+
+describe('groupNorm by per-channel statistics (issue 14; tf.moments the other path)', () => {
+  // Forward and gradients (x, g, b) of a loss with non-uniform weights, at the UNet's shapes.
+  const run = (perChannel: boolean, shape: [number, number, number, number], groups: number) => {
+    setGroupNormPerChannel(perChannel);
+    try {
+      return tf.tidy(() => {
+        const r = new Rng(shape.reduce((a, b) => a * 31 + b, 7));
+        const n = shape.reduce((a, b) => a * b, 1), C = shape[3];
+        const x = tf.tensor4d(Array.from(r.normals(n), (v, i) => v * 1.7 + 0.4 + (i % C) * 0.05), shape); // channel offsets
+        const w = tf.tensor4d(r.normals(n), shape);
+        const p = { 'gn/n/g': tf.variable(tf.tensor1d(Array.from(r.normals(C), (v) => 1 + 0.2 * v))), 'gn/n/b': tf.variable(tf.tensor1d(Array.from(r.normals(C), (v) => 0.1 * v))) };
+        const f = (xx: tf.Tensor) => tf.sum(tf.mul(groupNorm(p, 'gn', 'n', xx as tf.Tensor4D, groups), w)) as tf.Scalar;
+        const y = groupNorm(p, 'gn', 'n', x, groups).dataSync();
+        const dx = tf.grad(f)(x).dataSync();
+        const { grads } = tf.variableGrads(() => f(x), [p['gn/n/g'], p['gn/n/b']]);
+        const out = { y: Array.from(y), dx: Array.from(dx), dg: Array.from(grads[p['gn/n/g'].name].dataSync()), db: Array.from(grads[p['gn/n/b'].name].dataSync()) };
+        tf.dispose(Object.values(p));
+        return out;
+      });
+    } finally {
+      setGroupNormPerChannel(true);
+    }
+  };
+  const relErr = (a: number[], b: number[]) => {
+    expect(a.length).toBe(b.length);
+    const scale = Math.max(...b.map(Math.abs)) || 1;
+    return Math.max(...a.map((v, i) => Math.abs(v - b[i]))) / scale;
+  };
+  const shapes: [[number, number, number, number], number][] = [[[4, 8, 8, 32], 8], [[3, 4, 4, 64], 8], [[2, 16, 16, 32], 8], [[2, 5, 3, 12], 4]];
+
+  it('equals tf.moments\' GroupNorm on the CPU backend, forward and gradients (x, g, b), within float rounding; the same on WASM', async () => {
+    for (const [shape, groups] of shapes) {
+      await initNodeBackend('cpu');
+      const ref = run(false, shape, groups);
+      const cpu = run(true, shape, groups);
+      await initNodeBackend('wasm');
+      const wasm = run(true, shape, groups);
+      for (const k of ['y', 'dx', 'dg', 'db'] as const) {
+        expect(relErr(cpu[k], ref[k]), `${shape} ${k} cpu`).toBeLessThan(2e-5);
+        expect(relErr(wasm[k], ref[k]), `${shape} ${k} wasm`).toBeLessThan(2e-5);
+      }
+    }
+  });
+
+  it('normalises each (sample, group) to mean 0, variance 1 (g = 1, b = 0), gives the same bits twice and alone as in a batch, and leaks nothing', async () => {
+    await initNodeBackend('wasm');
+    const [B, H, W, C, G] = [2, 4, 4, 8, 2];
+    const x = tf.tensor4d(Array.from(new Rng(5).normals(B * H * W * C), (v, i) => 3 * v + (i % C)), [B, H, W, C]);
+    const p = { 'gn/n/g': tf.variable(tf.ones([C])), 'gn/n/b': tf.variable(tf.zeros([C])) };
+    const y = () => tf.tidy(() => groupNorm(p, 'gn', 'n', x, G).dataSync());
+    const y0 = y();
+    for (let s = 0; s < B; s++)
+      for (let g = 0; g < G; g++) {
+        const vals: number[] = [];
+        for (let i = 0; i < H * W; i++) for (let c = g * (C / G); c < (g + 1) * (C / G); c++) vals.push(y0[(s * H * W + i) * C + c]);
+        const mu = vals.reduce((a, b) => a + b, 0) / vals.length;
+        const v = vals.reduce((a, b) => a + (b - mu) ** 2, 0) / vals.length;
+        expect(Math.abs(mu)).toBeLessThan(1e-5);
+        expect(Math.abs(v - 1)).toBeLessThan(1e-3); // ε = 1e-5 against a variance of ~9
+      }
+    const before = tf.memory().numTensors;
+    expect(y()).toEqual(y0);
+    // a sample's result does not depend on the rest of the batch (chunked evaluation relies on it)
+    const alone = tf.tidy(() => groupNorm(p, 'gn', 'n', x.slice([1, 0, 0, 0], [1, H, W, C]), G).dataSync());
+    expect(Array.from(alone)).toEqual(Array.from(y0.subarray(H * W * C)));
+    tf.tidy(() => tf.grad((xx: tf.Tensor) => groupNorm(p, 'gn', 'n', xx as tf.Tensor4D, G).square().sum())(x).dataSync());
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, ...Object.values(p)]);
   });
 });
 
