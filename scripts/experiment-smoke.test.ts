@@ -46,4 +46,30 @@ describe('npm run experiment -- --preset smoke', () => {
       rmSync(out, { recursive: true, force: true });
     }
   });
+
+  it('--seeds runs one process per seed (eval seed + s each), each the same run as a single --seed, and pools them', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'seeds-'));
+    const one = mkdtempSync(path.join(tmpdir(), 'seed1-'));
+    const exp = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/experiment.ts'), '--preset', 'smoke', '--engine', 'node', '--random-base', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+    try {
+      const r = exp('--seeds', '0,1', '--jobs', '2', '--eval-seed', '500', '--out', out);
+      expect(r.status, r.stderr).toBe(0);
+      const runs = [0, 1].map((s) => JSON.parse(readFileSync(path.join(out, `seed${s}`, 'results.json'), 'utf8')));
+      expect(runs.map((x) => [x.config.seed, x.config.evalSeed])).toEqual([[0, 500], [1, 501]]);
+      const seedsMd = readFileSync(path.join(out, 'seeds.md'), 'utf8');
+      expect(seedsMd).toContain('over 2 seeds');
+      expect(seedsMd).toMatch(/Run with `--seeds 0,1 --jobs 2`: 2 processes at a time on \d+ cores; wall [\d.]+ s in all, per seed 0: [\d.]+ s, 1: [\d.]+ s\./);
+      expect(readFileSync(path.join(out, 'seed1.log'), 'utf8')).toContain('wrote');
+      // the same run as `--seed 1 --eval-seed 501` on its own: same losses, same base and final metrics
+      const d = exp('--seed', '1', '--eval-seed', '501', '--out', one);
+      expect(d.status, d.stderr).toBe(0);
+      const direct = JSON.parse(readFileSync(path.join(one, 'results.json'), 'utf8'));
+      const gist = (x: { base: unknown; arms: { updates: { loss: number }[]; checkpoints: { metrics: unknown }[] }[] }) => ({ base: x.base, arms: x.arms.map((a) => ({ losses: a.updates.map((u) => u.loss), metrics: a.checkpoints.map((c) => c.metrics) })) });
+      expect(gist(runs[1])).toEqual(gist(direct));
+      expect(gist(runs[0])).not.toEqual(gist(direct));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+      rmSync(one, { recursive: true, force: true });
+    }
+  });
 });

@@ -4,6 +4,7 @@
  *   npm run experiment -- --preset NAME [--config FILE.json] [--seed N] [--updates N]
  *                         [--backend webgpu|webgl|wasm|cpu] [--engine browser|node] [--out DIR]
  *                         [--random-base] [--sweep lr=A,B,…] [--final-eval PxR] [--final-eval-ood] [--eval-seed N]
+ *                         [--seeds A,B,… [--jobs N]]
  *
  * `--sweep lr=…` replaces every arm by one arm per learning rate (`<arm> @ lr <value>`) and, unless
  * the config says otherwise, evaluates on the tuning split (disjoint from the evaluation split);
@@ -17,8 +18,17 @@
  * faster on a machine without a GPU). Writes DIR/results.json, DIR/metrics.csv, DIR/summary.md
  * and prints the summary table. A bad flag or config exits with code 2 and a message naming the
  * field and the allowed values; a failed run exits with 1.
+ *
+ * `--seeds A,B,…` (node engine) runs the experiment once per seed, as separate processes, at most
+ * `--jobs N` at a time (default: one per core), each with `--seed s --eval-seed E + s` (E the
+ * config's or `--eval-seed`'s evaluation seed, as every multi-seed table in runs/ did; without one,
+ * each seed's evaluation noise follows its seed) into
+ * DIR/seed<s>/ (its log in DIR/seed<s>.log), then pools them as `npm run seeds` does into
+ * DIR/seeds.md, with the wall times. tfjs-wasm has no threads in Node, so processes are how a
+ * multi-seed job uses more than one core (issue 14).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,11 +61,14 @@ interface Args {
   finalEvalOod: boolean;
   evalSeed: number | null;
   winners: 'data' | 'ideal';
+  seeds: number[] | null;
+  jobs: number | null;
 }
 
 const USAGE = `usage: npm run experiment -- --preset NAME | --config FILE.json [--seed N] [--updates N]
        [--backend webgpu|webgl|wasm|cpu] [--engine browser|node] [--out DIR] [--random-base]
        [--sweep lr=A,B,…] [--final-eval PxR] [--final-eval-ood] [--eval-seed N] [--winners data|ideal]
+       [--seeds A,B,… [--jobs N]]
 presets: ${ALL_PRESET_NAMES.join(', ')}
 --engine browser (default): headless Chromium, backend webgpu by default
 --engine node: Node, backend wasm by default (wasm or cpu only)
@@ -64,10 +77,12 @@ presets: ${ALL_PRESET_NAMES.join(', ')}
 --sweep lr=A,B,…: one arm per arm and lr, scored on the tuning split (summary.md's sweep table)
 --final-eval PxR: final evaluation on P prompts × R noises (e.g. 64x16); --eval-seed N: evaluation noise seed
 --final-eval-ood: the final evaluation also on oodComposition and oodRaters (the paper's Table 2)
---winners ideal (node engine; a control): every training winner becomes the ideal render of its prompt`;
+--winners ideal (node engine; a control): every training winner becomes the ideal render of its prompt
+--seeds A,B,… (node engine): one run per seed (eval seed + s each) in DIR/seed<s>/, pooled into DIR/seeds.md;
+       --jobs N: at most N processes at once (default: one per core)`;
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { preset: null, configFile: null, seed: null, updates: null, backend: null, engine: 'browser', out: null, randomBase: false, baseDir: null, sweep: null, finalEval: null, finalEvalOod: false, evalSeed: null, winners: 'data' };
+  const a: Args = { preset: null, configFile: null, seed: null, updates: null, backend: null, engine: 'browser', out: null, randomBase: false, baseDir: null, sweep: null, finalEval: null, finalEvalOod: false, evalSeed: null, winners: 'data', seeds: null, jobs: null };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag}: a value is required`);
@@ -140,6 +155,16 @@ function parseArgs(argv: string[]): Args {
         a.winners = w;
         break;
       }
+      case '--seeds': {
+        const v = value(i++, f);
+        const seeds = v.split(',').map((x) => intArg(x.trim(), f, 0));
+        if (new Set(seeds).size !== seeds.length) throw new UsageError(`--seeds: each seed once, got '${v}'`);
+        a.seeds = seeds;
+        break;
+      }
+      case '--jobs':
+        a.jobs = intArg(value(i++, f), f, 1);
+        break;
       case '--base':
         a.baseDir = value(i++, f);
         if (!existsSync(path.join(a.baseDir, 'config.json')) || !existsSync(path.join(a.baseDir, 'model.safetensors'))) {
@@ -152,11 +177,14 @@ function parseArgs(argv: string[]): Args {
         process.exit(0);
       // eslint-disable-next-line no-fallthrough
       default:
-        throw new UsageError(`unknown flag '${f}'; allowed: --preset, --config, --seed, --updates, --backend, --engine, --out, --random-base, --base, --sweep, --final-eval, --final-eval-ood, --eval-seed, --winners, --help`);
+        throw new UsageError(`unknown flag '${f}'; allowed: --preset, --config, --seed, --updates, --backend, --engine, --out, --random-base, --base, --sweep, --final-eval, --final-eval-ood, --eval-seed, --winners, --seeds, --jobs, --help`);
     }
   }
   if (!a.preset && !a.configFile) throw new UsageError(`give --preset (one of ${ALL_PRESET_NAMES.join(' | ')}) or --config FILE.json`);
   if (a.preset && a.configFile) throw new UsageError('give either --preset or --config, not both');
+  if (a.seeds && a.seed !== null) throw new UsageError('give either --seed or --seeds, not both');
+  if (a.seeds && a.engine !== 'node') throw new UsageError('--seeds: only with --engine node');
+  if (a.jobs !== null && !a.seeds) throw new UsageError('--jobs: only with --seeds');
   if (a.winners === 'ideal' && a.engine !== 'node') throw new UsageError('--winners ideal: only with --engine node');
   if (a.baseDir && a.engine !== 'node') throw new UsageError('--base: only with --engine node (the browser engine serves public/models/)');
   if (a.engine === 'node' && a.backend && a.backend !== 'wasm' && a.backend !== 'cpu') {
@@ -322,6 +350,68 @@ async function runBrowser(cfg: ExperimentConfig, a: Args, backend: BackendName, 
   }
 }
 
+const readFileSyncUtf8 = (f: string) => readFileSync(f, 'utf8');
+
+/** The flags of this run without those `--seeds` replaces per seed (`--seeds`, `--jobs`, `--out`, `--eval-seed`). */
+function perSeedArgs(argv: string[]): string[] {
+  const drop = new Set(['--seeds', '--jobs', '--out', '--eval-seed']);
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (drop.has(argv[i])) i++; // and its value
+    else kept.push(argv[i]);
+  }
+  return kept;
+}
+
+/** `--seeds`: one child process per seed, at most `jobs` at once; then the pooled table. */
+async function runSeeds(seeds: number[], jobs: number, evalSeed: number | undefined, out: string): Promise<number> {
+  const { spawn } = await import('node:child_process');
+  const { createWriteStream } = await import('node:fs');
+  const { seedsSummaryMarkdown } = await import('../src/core/align/report');
+  await mkdir(out, { recursive: true });
+  const base = perSeedArgs(process.argv.slice(2));
+  const script = fileURLToPath(import.meta.url);
+  console.log(`seeds ${seeds.join(', ')}: ${Math.min(jobs, seeds.length)} at a time, evaluation seed ${evalSeed === undefined ? 'from each seed' : `${evalSeed} + seed`}, into ${out}/seed<s>/ (logs ${out}/seed<s>.log)`);
+  const t0 = performance.now();
+  const wall = new Map<number, number>();
+  const failed: string[] = [];
+  const runOne = (s: number) =>
+    new Promise<void>((resolve) => {
+      const log = createWriteStream(path.join(out, `seed${s}.log`));
+      const evalArgs = evalSeed === undefined ? [] : ['--eval-seed', String(evalSeed + s)];
+      const args = [...process.execArgv, script, ...base, '--seed', String(s), ...evalArgs, '--out', path.join(out, `seed${s}`)];
+      const t = performance.now();
+      const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.pipe(log, { end: false });
+      child.stderr.pipe(log, { end: false });
+      child.on('close', (code) => {
+        wall.set(s, (performance.now() - t) / 1000);
+        log.end();
+        if (code === 0) console.log(`seed ${s}: done in ${wall.get(s)!.toFixed(1)} s`);
+        else failed.push(`seed ${s} exited with ${code} (see ${path.join(out, `seed${s}.log`)})`);
+        resolve();
+      });
+    });
+  const queue = [...seeds];
+  await Promise.all(
+    Array.from({ length: Math.min(jobs, seeds.length) }, async () => {
+      for (let s = queue.shift(); s !== undefined; s = queue.shift()) await runOne(s);
+    }),
+  );
+  const total = (performance.now() - t0) / 1000;
+  if (failed.length) {
+    for (const f of failed) console.error(f);
+    return 1;
+  }
+  const runs = seeds.map((s) => JSON.parse(readFileSyncUtf8(path.join(out, `seed${s}`, 'results.json'))) as ExperimentResults);
+  const timing = `Run with \`--seeds ${seeds.join(',')} --jobs ${jobs}\`: ${Math.min(jobs, seeds.length)} processes at a time on ${availableParallelism()} cores; wall ${total.toFixed(1)} s in all, per seed ${seeds.map((s) => `${s}: ${wall.get(s)!.toFixed(1)} s`).join(', ')}.`;
+  const md = `${seedsSummaryMarkdown(runs)}\n${timing}\n`;
+  await writeFile(path.join(out, 'seeds.md'), md);
+  console.log('\n' + md);
+  console.log(`wrote ${out}/seeds.md`);
+  return 0;
+}
+
 async function main(): Promise<number> {
   let a: Args;
   let cfg: ExperimentConfig;
@@ -338,6 +428,7 @@ async function main(): Promise<number> {
   }
   const backend: BackendName = a.backend ?? (a.engine === 'node' ? 'wasm' : 'webgpu');
   const out = path.resolve(a.out ?? path.join(ROOT, 'runs', a.preset ?? path.basename(a.configFile!, '.json')));
+  if (a.seeds) return runSeeds(a.seeds, a.jobs ?? Math.min(a.seeds.length, availableParallelism()), cfg.evalSeed, out);
   console.log(`experiment ${a.preset ?? a.configFile}: ${cfg.arms.length} arms × ${cfg.updates} updates, engine ${a.engine}, backend ${backend} → ${out}`);
   const t0 = performance.now();
   if (!a.randomBase) await checkWorld(a.baseDir, cfg);
