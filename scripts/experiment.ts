@@ -404,7 +404,7 @@ async function runSeeds(seeds: number[], jobs: number, evalSeed: number | undefi
     return 1;
   }
   const runs = seeds.map((s) => JSON.parse(readFileSyncUtf8(path.join(out, `seed${s}`, 'results.json'))) as ExperimentResults);
-  const timing = `Run with \`--seeds ${seeds.join(',')} --jobs ${jobs}\`: ${Math.min(jobs, seeds.length)} processes at a time on ${availableParallelism()} cores; wall ${total.toFixed(1)} s in all, per seed ${seeds.map((s) => `${s}: ${wall.get(s)!.toFixed(1)} s`).join(', ')}.`;
+  const timing = `Run with \`--seeds ${seeds.join(',')} --jobs ${jobs}\`: ${Math.min(jobs, seeds.length)} process${Math.min(jobs, seeds.length) === 1 ? '' : 'es'} at a time on ${availableParallelism()} cores; wall ${total.toFixed(1)} s in all, per seed ${seeds.map((s) => `${s}: ${wall.get(s)!.toFixed(1)} s`).join(', ')}.`;
   const md = `${seedsSummaryMarkdown(runs)}\n${timing}\n`;
   await writeFile(path.join(out, 'seeds.md'), md);
   console.log('\n' + md);

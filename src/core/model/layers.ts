@@ -199,8 +199,10 @@ export function groupNorm(p: Params, prefix: string, name: string, x: tf.Tensor4
   }
   const n = H * W * (C / groups); // values per (sample, group)
   const x3 = x.reshape([B, H * W, C]);
-  // Σ over H·W [B,1,C], then over each group's channels, tiled back to a [B,1,C] copy per channel
-  const perChannel = (t: tf.Tensor) => tf.tile(tf.sum(t, 1).reshape([B, groups, C / groups]).sum(-1, true), [1, 1, C / groups]).reshape([B, 1, C]);
+  // Σ over H·W [B,1,C], then over each group's channels, copied back to a [B,1,C] value per channel
+  // by a broadcast × 1 (exact; tf.tile's gradient is one slice per copy, a broadcast's one small Sum)
+  const ones = tf.ones([1, 1, 1, C / groups]);
+  const perChannel = (t: tf.Tensor) => tf.mul(tf.sum(t, 1).reshape([B, 1, groups, C / groups]).sum(-1, true), ones).reshape([B, 1, C]);
   const mean = tf.div(perChannel(x3), n); // [B,1,C]
   const xc = tf.sub(x3, mean); // [B,HW,C]
   const variance = tf.div(perChannel(tf.square(xc)), n); // [B,1,C]
