@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PRESETS } from '../config';
-import { finalAafRate, metricsCsv, seedsSummaryMarkdown, summaryMarkdown, wilsonInterval, type ExperimentResults } from './report';
+import { finalAafRate, lrNote, metricsCsv, seedsSummaryMarkdown, summaryMarkdown, wilsonInterval, type ExperimentResults } from './report';
 import type { UpdateRecord } from './records';
 
 const rec = (arm: string, update: number, aaf: number | null): UpdateRecord => ({
@@ -70,5 +70,13 @@ describe('reports', () => {
     const other = { ...seeded(2, 0.5, 0), arms: [results.arms[0]] };
     expect(() => seedsSummaryMarkdown([seeded(0, 0.5, 0), other])).toThrow(/runs differ in their arms/);
     expect(() => seedsSummaryMarkdown([{ ...seeded(0, 0.5, 0), updatesDone: 1 }])).toThrow(/unfinished: 1 of 2/);
+  });
+});
+
+describe('lrNote (the summary header\'s learning rate)', () => {
+  it('names the experiment lr when every arm uses it, and each arm\'s lr where any sets its own (a sweep, the regime)', () => {
+    expect(lrNote({ lr: 1e-4, arms: [{ name: 'A' }, { name: 'B', lr: 1e-4 }] })).toBe('lr 0.0001');
+    expect(lrNote({ lr: 1e-4, arms: [{ name: 'D3PO @ lr 3e-5', lr: 3e-5 }] })).toBe('lr per arm (D3PO @ lr 3e-5 0.00003; experiment default 0.0001)');
+    expect(lrNote({ lr: 1e-4, arms: [{ name: 'A', lr: 1e-5 }, { name: 'B' }] })).toBe('lr per arm (A 0.00001, B 0.0001; experiment default 0.0001)');
   });
 });

@@ -105,6 +105,13 @@ function winCell(r: RunResults, per: MetricColumns | undefined, w: Metrics): str
 }
 
 /** The Table-4-shaped summary (final checkpoint per arm) and per-checkpoint curves, as Markdown. */
+/** "lr X", or, where arms set their own (the regime, a sweep), each arm's lr beside the experiment's default. */
+export function lrNote(c: { lr: number; arms: { name: string; lr?: number }[] }): string {
+  const own = c.arms.filter((a) => a.lr !== undefined && a.lr !== c.lr);
+  if (own.length === 0) return `lr ${c.lr}`;
+  return `lr per arm (${c.arms.map((a) => `${a.name} ${a.lr ?? c.lr}`).join(', ')}; experiment default ${c.lr})`;
+}
+
 export function summaryMarkdown(r: ExperimentResults): string {
   const N = r.config.checkpointEvery;
   const head = ['Arm', ...COLS.map((c) => c.label), 'Win rate vs base (true pref. / PickScore)', `Final AAF rate (last ${N} updates)`];
@@ -144,7 +151,7 @@ export function summaryMarkdown(r: ExperimentResults): string {
     '',
     `Engine ${m.engine}, backend ${m.backend}, assets: ${m.assets}. Wall time ${(m.wallMs / 1000).toFixed(1)} s. ` +
       `${r.updatesDone} updates × ${r.arms.length} arms, batch ${r.config.batchSize}, checkpoint every ${N}, seed ${r.config.seed}, ` +
-      `β ${r.config.beta}, lr ${r.config.lr}, reference DDIM ${r.config.refSteps} steps (guidance ${r.config.refGuidance}), ` +
+      `β ${r.config.beta}, ${lrNote(r.config)}, reference DDIM ${r.config.refSteps} steps (guidance ${r.config.refGuidance}), ` +
       `evaluation on ${r.config.evalPrompts} validation prompts × ${r.config.evalSteps} DDIM steps (guidance ${r.config.evalGuidance}), same noise for every arm.`,
     '',
     markdownTable(head, rows),
