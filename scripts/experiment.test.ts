@@ -37,24 +37,20 @@ describe('npm run experiment: bad input exits 2 with a message naming the field'
     const wb = run('--preset', 'smoke', '--winners', 'ideal');
     expect(wb.status).toBe(2);
     expect(wb.stderr).toContain('--winners ideal: only with --engine node');
-    const s1 = run('--preset', 'smoke', '--engine', 'node', '--seeds', '0,1,0');
-    expect(s1.status).toBe(2);
-    expect(s1.stderr).toContain("--seeds: each seed once, got '0,1,0'");
-    const s2 = run('--preset', 'smoke', '--engine', 'node', '--seeds', '0,x');
-    expect(s2.status).toBe(2);
-    expect(s2.stderr).toContain("--seeds: expected an integer ≥ 0, got 'x'");
-    const s3 = run('--preset', 'smoke', '--engine', 'node', '--seed', '1', '--seeds', '0,1');
-    expect(s3.status).toBe(2);
-    expect(s3.stderr).toContain('give either --seed or --seeds, not both');
-    const s4 = run('--preset', 'smoke', '--seeds', '0,1');
-    expect(s4.status).toBe(2);
-    expect(s4.stderr).toContain('--seeds: only with --engine node');
-    const s5 = run('--preset', 'smoke', '--engine', 'node', '--jobs', '2');
-    expect(s5.status).toBe(2);
-    expect(s5.stderr).toContain('--jobs: only with --seeds');
-    const s6 = run('--preset', 'smoke', '--engine', 'node', '--seeds', '0,1', '--jobs', '0');
-    expect(s6.status).toBe(2);
-    expect(s6.stderr).toContain("--jobs: expected an integer ≥ 1, got '0'");
+    // --seeds / --jobs: [flags after --preset smoke, the message]
+    const seedCases: [string[], string][] = [
+      [['--engine', 'node', '--seeds', '0,1,0'], "--seeds: each seed once, got '0,1,0'"],
+      [['--engine', 'node', '--seeds', '0,x'], "--seeds: expected an integer ≥ 0, got 'x'"],
+      [['--engine', 'node', '--seed', '1', '--seeds', '0,1'], 'give either --seed or --seeds, not both'],
+      [['--seeds', '0,1'], '--seeds: only with --engine node'],
+      [['--engine', 'node', '--jobs', '2'], '--jobs: only with --seeds'],
+      [['--engine', 'node', '--seeds', '0,1', '--jobs', '0'], "--jobs: expected an integer ≥ 1, got '0'"],
+    ];
+    for (const [flags, message] of seedCases) {
+      const r = run('--preset', 'smoke', ...flags);
+      expect(r.status, flags.join(' ')).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
   });
 
   it('bad config file', () => {
