@@ -27,7 +27,7 @@
  * DIR/seeds.md, with the wall times. tfjs-wasm has no threads in Node, so processes are how a
  * multi-seed job uses more than one core (issue 14).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -350,8 +350,6 @@ async function runBrowser(cfg: ExperimentConfig, a: Args, backend: BackendName, 
   }
 }
 
-const readFileSyncUtf8 = (f: string) => readFileSync(f, 'utf8');
-
 /** The flags of this run without those `--seeds` replaces per seed (`--seeds`, `--jobs`, `--out`, `--eval-seed`). */
 function perSeedArgs(argv: string[]): string[] {
   const drop = new Set(['--seeds', '--jobs', '--out', '--eval-seed']);
@@ -371,7 +369,8 @@ async function runSeeds(seeds: number[], jobs: number, evalSeed: number | undefi
   await mkdir(out, { recursive: true });
   const base = perSeedArgs(process.argv.slice(2));
   const script = fileURLToPath(import.meta.url);
-  console.log(`seeds ${seeds.join(', ')}: ${Math.min(jobs, seeds.length)} at a time, evaluation seed ${evalSeed === undefined ? 'from each seed' : `${evalSeed} + seed`}, into ${out}/seed<s>/ (logs ${out}/seed<s>.log)`);
+  const parallel = Math.min(jobs, seeds.length);
+  console.log(`seeds ${seeds.join(', ')}: ${parallel} at a time, evaluation seed ${evalSeed === undefined ? 'from each seed' : `${evalSeed} + seed`}, into ${out}/seed<s>/ (logs ${out}/seed<s>.log)`);
   const t0 = performance.now();
   const wall = new Map<number, number>();
   const failed: string[] = [];
@@ -381,7 +380,7 @@ async function runSeeds(seeds: number[], jobs: number, evalSeed: number | undefi
       const evalArgs = evalSeed === undefined ? [] : ['--eval-seed', String(evalSeed + s)];
       const args = [...process.execArgv, script, ...base, '--seed', String(s), ...evalArgs, '--out', path.join(out, `seed${s}`)];
       const t = performance.now();
-      const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, args, { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.pipe(log, { end: false });
       child.stderr.pipe(log, { end: false });
       child.on('close', (code) => {
@@ -394,7 +393,7 @@ async function runSeeds(seeds: number[], jobs: number, evalSeed: number | undefi
     });
   const queue = [...seeds];
   await Promise.all(
-    Array.from({ length: Math.min(jobs, seeds.length) }, async () => {
+    Array.from({ length: parallel }, async () => {
       for (let s = queue.shift(); s !== undefined; s = queue.shift()) await runOne(s);
     }),
   );
@@ -403,8 +402,8 @@ async function runSeeds(seeds: number[], jobs: number, evalSeed: number | undefi
     for (const f of failed) console.error(f);
     return 1;
   }
-  const runs = seeds.map((s) => JSON.parse(readFileSyncUtf8(path.join(out, `seed${s}`, 'results.json'))) as ExperimentResults);
-  const timing = `Run with \`--seeds ${seeds.join(',')} --jobs ${jobs}\`: ${Math.min(jobs, seeds.length)} process${Math.min(jobs, seeds.length) === 1 ? '' : 'es'} at a time on ${availableParallelism()} cores; wall ${total.toFixed(1)} s in all, per seed ${seeds.map((s) => `${s}: ${wall.get(s)!.toFixed(1)} s`).join(', ')}.`;
+  const runs = await Promise.all(seeds.map(async (s) => JSON.parse(await readFile(path.join(out, `seed${s}`, 'results.json'), 'utf8')) as ExperimentResults));
+  const timing = `Run with \`--seeds ${seeds.join(',')} --jobs ${jobs}\`: ${parallel} process${parallel === 1 ? '' : 'es'} at a time on ${availableParallelism()} cores; wall ${total.toFixed(1)} s in all, per seed ${seeds.map((s) => `${s}: ${wall.get(s)!.toFixed(1)} s`).join(', ')}.`;
   const md = `${seedsSummaryMarkdown(runs)}\n${timing}\n`;
   await writeFile(path.join(out, 'seeds.md'), md);
   console.log('\n' + md);

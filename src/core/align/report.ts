@@ -104,14 +104,13 @@ function winCell(r: RunResults, per: MetricColumns | undefined, w: Metrics): str
   return `${one('trueUtility')} / ${one('pickScore')}`;
 }
 
-/** The Table-4-shaped summary (final checkpoint per arm) and per-checkpoint curves, as Markdown. */
 /** "lr X", or, where arms set their own (the regime, a sweep), each arm's lr beside the experiment's default. */
 export function lrNote(c: { lr: number; arms: { name: string; lr?: number }[] }): string {
-  const own = c.arms.filter((a) => a.lr !== undefined && a.lr !== c.lr);
-  if (own.length === 0) return `lr ${c.lr}`;
+  if (!c.arms.some((a) => a.lr !== undefined && a.lr !== c.lr)) return `lr ${c.lr}`;
   return `lr per arm (${c.arms.map((a) => `${a.name} ${a.lr ?? c.lr}`).join(', ')}; experiment default ${c.lr})`;
 }
 
+/** The Table-4-shaped summary (final checkpoint per arm) and per-checkpoint curves, as Markdown. */
 export function summaryMarkdown(r: ExperimentResults): string {
   const N = r.config.checkpointEvery;
   const head = ['Arm', ...COLS.map((c) => c.label), 'Win rate vs base (true pref. / PickScore)', `Final AAF rate (last ${N} updates)`];
